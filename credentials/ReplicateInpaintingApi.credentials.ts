@@ -1,0 +1,60 @@
+import type {
+	IAuthenticateGeneric,
+	Icon,
+	ICredentialTestRequest,
+	ICredentialType,
+	INodeProperties,
+} from 'n8n-workflow';
+
+export const DEFAULT_BASE_URL = 'https://api.replicate.com/v1';
+
+export class ReplicateInpaintingApi implements ICredentialType {
+	name = 'replicateInpaintingApi';
+
+	displayName = 'Replicate Inpainting API';
+
+	icon: Icon = { light: 'file:../icons/replicate.svg', dark: 'file:../icons/replicate.dark.svg' };
+
+	documentationUrl =
+		'https://github.com/n8n-nodes-replicate-inpainting/n8n-nodes-replicate-inpainting#credentials';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'API Token',
+			name: 'apiToken',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			description: 'Your Replicate API token (starts with r8_), from replicate.com/account/api-tokens',
+		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: DEFAULT_BASE_URL,
+			required: true,
+			placeholder: 'https://api.replicate.com/v1',
+			description:
+				'Where the Replicate API is served. Change it only for a gateway that serves the same API under its own prefix, e.g. https://gateway.example.com/replicate/v1.',
+		},
+	];
+
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: {
+			headers: {
+				Authorization: '=Bearer {{$credentials.apiToken}}',
+			},
+		},
+	};
+
+	// GET /account is the cheapest authenticated call: it tells a wrong token from a right one.
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: '={{$credentials.baseUrl}}',
+			url: '/account',
+			method: 'GET',
+		},
+	};
+}

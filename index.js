@@ -1,0 +1,6 @@
+'use strict';
+// Programmatic entry point: the compiled node and credential classes (run `npm run build` first).
+const { ReplicateInpainting } = require('./dist/nodes/ReplicateInpainting/ReplicateInpainting.node');
+const { ReplicateInpaintingApi } = require('./dist/credentials/ReplicateInpaintingApi.credentials');
+
+module.exports = { ReplicateInpainting, ReplicateInpaintingApi };

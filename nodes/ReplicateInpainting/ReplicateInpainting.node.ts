@@ -1,0 +1,29 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { description as predictionOperations } from './actions/prediction';
+import { router } from './actions/router';
+
+export class ReplicateInpainting implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Replicate Inpainting',
+		name: 'replicateInpainting',
+		icon: { light: 'file:../../icons/replicate.svg', dark: 'file:../../icons/replicate.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["operation"]}}',
+		description: 'Repaint the masked part of an image with Stable Diffusion Inpainting on Replicate',
+		documentationUrl:
+			'https://github.com/n8n-nodes-replicate-inpainting/n8n-nodes-replicate-inpainting#operations',
+		defaults: { name: 'Replicate Inpainting' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		usableAsTool: true,
+		credentials: [{ name: 'replicateInpaintingApi', required: true }],
+		properties: predictionOperations,
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await router.call(this);
+	}
+}

@@ -1,0 +1,200 @@
+/**
+ * Creating a prediction, shared by Create and Wait and Create Only: read the item's parameters,
+ * check all of them before any request (a prediction costs money), turn binary inputs into URIs,
+ * then make the one create request.
+ */
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import type { BinaryImage, ImageField, UploadedFile } from '../../helpers/binary';
+import { binaryImageToUri, readBinaryImage } from '../../helpers/binary';
+import type { Prediction } from '../../helpers/prediction';
+import { asPrediction } from '../../helpers/prediction';
+import type { ExecutionRun } from '../../helpers/run';
+import {
+	checkModelInput,
+	checkModelVersion,
+	formatProblem,
+	MODEL_INPUT_FIELDS,
+	type InputProblem,
+} from '../../schema/modelInput';
+import type { RetryPolicy } from '../../transport';
+import { apiRequest, isAmbiguousCreateFailure } from '../../transport';
+import type { NodeOptions } from './options';
+
+/** Replicate holds a create for at most 60 s with `Prefer: wait`. */
+const PREFER_WAIT_MAX_SECONDS = 60;
+
+export interface CreateSettings {
+	/** Hold the create until the prediction finishes (up to 60 s), to save polling. */
+	preferWait: boolean;
+	webhook?: { url: string; events: string[] };
+}
+
+export interface CreatedPrediction {
+	prediction: Prediction;
+	uploads: UploadedFile[];
+}
+
+type ImageSource = { from: 'url'; url: unknown } | { from: 'binary'; image: BinaryImage };
+
+function inputError(context: IExecuteFunctions, itemIndex: number, problems: InputProblem[]) {
+	const list = problems.map(formatProblem);
+	return new NodeOperationError(
+		context.getNode(),
+		`Invalid input (item ${itemIndex}): ${list.join('; ')}`,
+		{ itemIndex, description: `Nothing was sent to Replicate.\n${list.join('\n')}` },
+	);
+}
+
+async function readImageSource(context: IExecuteFunctions, itemIndex: number, field: ImageField): Promise<ImageSource> {
+	const source = context.getNodeParameter(`${field}Source`, itemIndex) as string;
+	if (source === 'binary') {
+		const property = String(context.getNodeParameter(`${field}BinaryProperty`, itemIndex, '')).trim();
+		return { from: 'binary', image: await readBinaryImage(context, itemIndex, field, property) };
+	}
+	const url = context.getNodeParameter(`${field}Url`, itemIndex, '');
+	return { from: 'url', url: typeof url === 'string' ? url.trim() : url };
+}
+
+function readExtraInput(context: IExecuteFunctions, itemIndex: number, raw: unknown): IDataObject {
+	let value = raw;
+	if (typeof raw === 'string') {
+		if (raw.trim() === '') return {};
+		try {
+			value = JSON.parse(raw);
+		} catch {
+			value = undefined;
+		}
+	}
+	if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+		const shown = typeof raw === 'string' ? raw.slice(0, 80) : JSON.stringify(raw);
+		throw new NodeOperationError(
+			context.getNode(),
+			`Invalid option Extra Input (JSON) (item ${itemIndex}): ${shown} is not a JSON object`,
+			{ itemIndex, description: 'Allowed: a JSON object such as {"some_field": 1}.' },
+		);
+	}
+	const clashes = Object.keys(value).filter((key) => MODEL_INPUT_FIELDS.includes(key));
+	if (clashes.length > 0) {
+		throw new NodeOperationError(
+			context.getNode(),
+			`Invalid option Extra Input (JSON) (item ${itemIndex}): ${clashes.join(', ')} ${clashes.length > 1 ? 'are' : 'is'} already set by the node's fields`,
+			{ itemIndex, description: 'Set these with the node\'s own fields; Extra Input is only for fields the form does not have.' },
+		);
+	}
+	return value as IDataObject;
+}
+
+function readFormInput(context: IExecuteFunctions, itemIndex: number): IDataObject {
+	const extra = context.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject;
+	const input: IDataObject = {
+		prompt: context.getNodeParameter('prompt', itemIndex),
+		width: context.getNodeParameter('width', itemIndex),
+		height: context.getNodeParameter('height', itemIndex),
+		num_outputs: context.getNodeParameter('numOutputs', itemIndex),
+		num_inference_steps: context.getNodeParameter('numInferenceSteps', itemIndex),
+		guidance_scale: context.getNodeParameter('guidanceScale', itemIndex),
+		scheduler: context.getNodeParameter('scheduler', itemIndex),
+		disable_safety_checker: extra.disableSafetyChecker ?? false,
+	};
+	if (typeof extra.negativePrompt === 'string' && extra.negativePrompt !== '') input.negative_prompt = extra.negativePrompt;
+	if (extra.seed !== undefined && extra.seed !== '') input.seed = extra.seed;
+	return input;
+}
+
+/** A placeholder that passes the URI rule: binary inputs are checked by `readBinaryImage`. */
+const CHECKED_BINARY = 'data:image/png;base64,';
+
+export async function createPrediction(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	run: ExecutionRun,
+	options: NodeOptions,
+	settings: CreateSettings,
+	policy: RetryPolicy,
+): Promise<CreatedPrediction> {
+	// 1. Everything the item says, checked before any request.
+	const version = String(context.getNodeParameter('modelVersion', itemIndex, '')).trim();
+	const problems: InputProblem[] = [];
+	const versionProblem = checkModelVersion(version);
+	if (versionProblem) problems.push(versionProblem);
+	const extraInput = readExtraInput(context, itemIndex, options.extraInput);
+	const image = await readImageSource(context, itemIndex, 'image');
+	const mask = await readImageSource(context, itemIndex, 'mask');
+	const formInput = readFormInput(context, itemIndex);
+	const checked = checkModelInput({
+		...formInput,
+		image: image.from === 'url' ? image.url : CHECKED_BINARY,
+		mask: mask.from === 'url' ? mask.url : CHECKED_BINARY,
+	});
+	if (!checked.ok) problems.push(...checked.problems);
+	if (settings.webhook) {
+		const webhookProblem = checkWebhookUrl(settings.webhook.url);
+		if (webhookProblem) problems.push(webhookProblem);
+	}
+	if (problems.length > 0) throw inputError(context, itemIndex, problems);
+
+	// 2. Binary inputs become data URIs or uploads.
+	const uploads: UploadedFile[] = [];
+	const toUri = async (source: ImageSource) =>
+		source.from === 'url'
+			? (source.url as string)
+			: await binaryImageToUri(context, source.image, options.uploadRoute, policy, itemIndex, uploads);
+	const input = { ...extraInput, ...formInput, image: await toUri(image), mask: await toUri(mask) };
+
+	// 3. The one paid request.
+	const body: IDataObject = { version, input };
+	if (settings.webhook) {
+		body.webhook = settings.webhook.url;
+		if (settings.webhook.events.length > 0) body.webhook_events_filter = settings.webhook.events;
+	}
+	const headers: Record<string, string> = { 'Cancel-After': `${options.timeout}s` };
+	const waitSeconds = Math.min(PREFER_WAIT_MAX_SECONDS, options.timeout);
+	if (settings.preferWait) headers.Prefer = `wait=${waitSeconds}`;
+	let answer: IDataObject;
+	try {
+		answer = await apiRequest(
+			context,
+			{
+				method: 'POST',
+				path: '/predictions',
+				kind: 'create',
+				body,
+				headers,
+				timeoutMs: ((settings.preferWait ? waitSeconds : 0) + 30) * 1000,
+				itemIndex,
+			},
+			policy,
+		);
+	} catch (error) {
+		if (isAmbiguousCreateFailure(error)) throw mayExistError(context, itemIndex, error as NodeApiError);
+		throw error;
+	}
+	const prediction = asPrediction(context.getNode(), { method: 'POST', path: '/predictions' }, answer, itemIndex);
+	run.started(prediction.id);
+	return { prediction, uploads };
+}
+
+function checkWebhookUrl(url: string): InputProblem | undefined {
+	try {
+		const parsed = new URL(url);
+		if (parsed.protocol === 'https:' || parsed.protocol === 'http:') return undefined;
+	} catch {
+		// reported below
+	}
+	return { field: 'webhook', label: 'Webhook URL', value: url, rule: 'must be an http(s) URL' };
+}
+
+/** After a 5xx, a reset or a timeout, the create may have gone through: never send it twice. */
+function mayExistError(context: IExecuteFunctions, itemIndex: number, cause: NodeApiError) {
+	const message = `Creating the prediction failed, and a prediction may have been created anyway: ${cause.message}`;
+	const description =
+		'The node did not retry, so that you are not charged twice. Look for it among your recent predictions (GET /predictions, or replicate.com/predictions) before running the item again.';
+	return new NodeApiError(context.getNode(), { message, description }, {
+		message,
+		description,
+		itemIndex,
+		httpCode: cause.httpCode ?? undefined,
+	});
+}

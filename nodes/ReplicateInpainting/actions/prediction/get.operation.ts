@@ -1,0 +1,46 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+
+import type { ExecutionRun } from '../../helpers/run';
+import { getPrediction, waitForPrediction } from '../../helpers/wait';
+import { optionsCollection, readOptions } from './options';
+import { predictionIdProperty, readPredictionId } from './predictionId';
+import { resultItems } from './results';
+
+const properties: INodeProperties[] = [
+	predictionIdProperty,
+	optionsCollection([
+		'waitForCompletion',
+		'timeout',
+		'downloadOutputs',
+		'outputLayout',
+		'binaryPropertyName',
+		'maxRetries',
+		'maxOutputSizeMb',
+	]),
+];
+
+export const description = updateDisplayOptions({ show: { operation: ['get'] } }, properties);
+
+/** A lookup: a failed prediction is returned as data, not as an error. */
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	run: ExecutionRun,
+): Promise<INodeExecutionData[]> {
+	const options = readOptions(this, itemIndex);
+	const id = readPredictionId(this, itemIndex);
+	const policy = { maxRetries: options.maxRetries, signal: run.signal };
+	const deadline = Date.now() + options.timeout * 1000;
+	let prediction = await getPrediction(this, id, policy, itemIndex);
+	if (options.waitForCompletion) {
+		prediction = await waitForPrediction(this, prediction, {
+			deadline,
+			onTimeout: 'fail',
+			policy,
+			itemIndex,
+			timeoutSeconds: options.timeout,
+		});
+	}
+	return await resultItems(this, prediction, options, policy, itemIndex);
+}

@@ -1,0 +1,175 @@
+/**
+ * The node's own options (how it waits, downloads, retries), declared once: each operation picks
+ * the ones it offers, and `readOptions` checks resolved values against the same declarations.
+ */
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import type { OutputLayout } from '../../helpers/output';
+import type { UploadRoute } from '../../helpers/binary';
+
+export interface NodeOptions {
+	timeout: number;
+	downloadOutputs: boolean;
+	outputLayout: OutputLayout;
+	binaryPropertyName: string;
+	extraInput: unknown;
+	uploadRoute: UploadRoute;
+	maxRetries: number;
+	maxOutputSizeMb: number;
+	keepUploadedFiles: boolean;
+	maxConcurrent: number;
+	waitForCompletion: boolean;
+}
+
+export type OptionName = keyof NodeOptions;
+
+const OPTION_FIELDS: Record<OptionName, INodeProperties> = {
+	timeout: {
+		displayName: 'Timeout (Seconds)',
+		name: 'timeout',
+		type: 'number',
+		default: 600,
+		typeOptions: { minValue: 1, maxValue: 86400 },
+		description:
+			'How long the node waits for the prediction. Also sent as Cancel-After, so Replicate stops a run nobody waits for any more.',
+	},
+	waitForCompletion: {
+		displayName: 'Wait for Completion',
+		name: 'waitForCompletion',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to wait until the prediction has finished before returning it',
+	},
+	downloadOutputs: {
+		displayName: 'Download Outputs',
+		name: 'downloadOutputs',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether to download the generated images as binary data. Off: the output URLs only (Replicate deletes them after about an hour).',
+	},
+	outputLayout: {
+		displayName: 'Output Layout',
+		name: 'outputLayout',
+		type: 'options',
+		default: 'itemPerImage',
+		options: [
+			{ name: 'One Item per Image', value: 'itemPerImage', description: 'Each image on its own item, in the binary property' },
+			{ name: 'All Images on One Item', value: 'allOnOneItem', description: 'Binary properties data, data_1, data_2, …' },
+		],
+		description: 'How generated images are laid out on the output items',
+	},
+	binaryPropertyName: {
+		displayName: 'Output Binary Property',
+		name: 'binaryPropertyName',
+		type: 'string',
+		default: 'data',
+		description: 'Name of the binary property the images are written to',
+	},
+	extraInput: {
+		displayName: 'Extra Input (JSON)',
+		name: 'extraInput',
+		type: 'json',
+		default: '{}',
+		description:
+			'A JSON object merged into the model input, for fields this form does not have. Fields the form sets cannot be overridden here.',
+	},
+	uploadRoute: {
+		displayName: 'Binary Upload',
+		name: 'uploadRoute',
+		type: 'options',
+		default: 'auto',
+		options: [
+			{ name: 'Auto', value: 'auto', description: 'Data URI up to 256 KB, larger files uploaded to Replicate\'s files API' },
+			{ name: 'Always Data URI', value: 'dataUri', description: 'Send the file inside the request' },
+			{ name: 'Always Upload', value: 'upload', description: 'Upload to the files API first, send its URL' },
+		],
+		description: 'How binary Image and Mask files are sent to Replicate',
+	},
+	maxRetries: {
+		displayName: 'Max Retries',
+		name: 'maxRetries',
+		type: 'number',
+		default: 4,
+		typeOptions: { minValue: 0, maxValue: 10 },
+		description:
+			'How often a throttled (429) or failed request is retried. A create is only retried when no prediction can have been made.',
+	},
+	maxOutputSizeMb: {
+		displayName: 'Max Output Size (MB)',
+		name: 'maxOutputSizeMb',
+		type: 'number',
+		default: 50,
+		typeOptions: { minValue: 1, maxValue: 1024 },
+		description: 'A larger output file fails the item instead of filling memory or disk',
+	},
+	keepUploadedFiles: {
+		displayName: 'Keep Uploaded Files',
+		name: 'keepUploadedFiles',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to keep files uploaded for a prediction (otherwise deleted once it has finished)',
+	},
+	maxConcurrent: {
+		displayName: 'Max Concurrent Predictions',
+		name: 'maxConcurrent',
+		type: 'number',
+		default: 5,
+		typeOptions: { minValue: 1, maxValue: 50 },
+		description: 'How many items run at the same time. Output order always follows input order.',
+	},
+};
+
+export function optionsCollection(names: OptionName[]): INodeProperties {
+	return {
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: names.map((name) => OPTION_FIELDS[name]),
+	};
+}
+
+const DEFAULTS = Object.fromEntries(
+	Object.entries(OPTION_FIELDS).map(([name, field]) => [name, field.default]),
+) as unknown as NodeOptions;
+
+function allowedValues(field: INodeProperties): string[] | undefined {
+	return field.options?.map((option) => String((option as { value: unknown }).value));
+}
+
+/** Resolved options with defaults filled in; a value outside its declared range fails the item. */
+export function readOptions(context: IExecuteFunctions, itemIndex: number): NodeOptions {
+	const given = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const options = { ...DEFAULTS, ...given } as NodeOptions;
+	for (const [name, value] of Object.entries(given)) {
+		const field = OPTION_FIELDS[name as OptionName];
+		if (!field) continue;
+		const problem = checkOption(field, value);
+		if (problem) {
+			throw new NodeOperationError(
+				context.getNode(),
+				`Invalid option ${field.displayName} (item ${itemIndex}): ${JSON.stringify(value)} ${problem}`,
+				{ itemIndex },
+			);
+		}
+	}
+	return options;
+}
+
+function checkOption(field: INodeProperties, value: unknown): string | undefined {
+	if (field.type === 'number') {
+		const { minValue, maxValue } = field.typeOptions ?? {};
+		if (typeof value !== 'number' || !Number.isFinite(value)) return 'must be a number';
+		if ((minValue !== undefined && value < minValue) || (maxValue !== undefined && value > maxValue)) {
+			return `must be from ${minValue} to ${maxValue}`;
+		}
+	}
+	if (field.type === 'boolean' && typeof value !== 'boolean') return 'must be true or false';
+	if (field.type === 'string' && (typeof value !== 'string' || value.trim() === '')) return 'must be a non-empty name';
+	const allowed = field.type === 'options' ? allowedValues(field) : undefined;
+	if (allowed && !allowed.includes(String(value))) return `must be one of ${allowed.join(', ')}`;
+	return undefined;
+}

@@ -1,0 +1,61 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import { predictionIdOf } from '../helpers/errors';
+import { ExecutionStoppedError } from '../helpers/pause';
+import { ExecutionRun, forEachConcurrently } from '../helpers/run';
+import type { Operation } from './prediction';
+import { operations } from './prediction';
+import { readOptions } from './prediction/options';
+
+function asNodeError(context: IExecuteFunctions, error: unknown, itemIndex: number) {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+	return new NodeOperationError(context.getNode(), error as Error, { itemIndex });
+}
+
+/**
+ * Runs the operation for every item, up to Max Concurrent Predictions at a time, keeping output
+ * order and pairedItem on input order. A failing item (without Continue On Fail) tears the run
+ * down: the other items stop waiting and their predictions are canceled before the error is raised.
+ */
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const operation = this.getNodeParameter('operation', 0) as Operation;
+	const execute = operations[operation]?.execute;
+	if (!execute) {
+		throw new NodeOperationError(this.getNode(), `The operation "${operation}" is not supported`);
+	}
+	const firstOptions = items.length > 0 ? readOptions(this, 0) : undefined;
+	const run = ExecutionRun.for(this, firstOptions?.maxRetries ?? 4);
+	const outputs: INodeExecutionData[][] = new Array(items.length);
+	let failure: unknown;
+
+	await forEachConcurrently(
+		items.length,
+		firstOptions?.maxConcurrent ?? 1,
+		async (itemIndex) => {
+			try {
+				const produced = await execute.call(this, itemIndex, run);
+				outputs[itemIndex] = produced.map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
+			} catch (error) {
+				if (error instanceof ExecutionStoppedError && failure !== undefined) return;
+				if (this.continueOnFail() && !(error instanceof ExecutionStoppedError)) {
+					const json: IDataObject = { error: (error as Error).message };
+					const description = (error as NodeOperationError).description;
+					if (description) json.description = description;
+					const predictionId = predictionIdOf(error);
+					if (predictionId) json.predictionId = predictionId;
+					outputs[itemIndex] = [{ json, pairedItem: { item: itemIndex } }];
+					return;
+				}
+				failure ??= error instanceof ExecutionStoppedError ? error : asNodeError(this, error, itemIndex);
+				await run.tearDown();
+			}
+		},
+		() => failure !== undefined || run.stopped,
+	);
+
+	for (const warning of run.warnings) this.logger.warn(warning);
+	if (failure !== undefined) throw failure;
+	return [outputs.flat()];
+}

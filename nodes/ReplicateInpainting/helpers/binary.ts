@@ -1,0 +1,323 @@
+/**
+ * Binary data in and out: input files become what Replicate accepts (a data URI, or a file
+ * uploaded to `/files`), output URLs become n8n binary data.
+ */
+import type { IBinaryData, IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { Transform } from 'node:stream';
+
+import { withPredictionId } from './errors';
+import type { Prediction } from './prediction';
+import type { RetryPolicy } from '../transport';
+import { apiRequest, downloadOutput } from '../transport';
+
+/** Replicate recommends data URIs only for small files. */
+export const DATA_URI_MAX_BYTES = 256 * 1024;
+/** A gateway without `/files`: larger data URIs still work, up to a point. */
+export const DATA_URI_FALLBACK_MAX_BYTES = 10 * 1024 * 1024;
+
+export type ImageField = 'image' | 'mask';
+export type UploadRoute = 'auto' | 'dataUri' | 'upload';
+
+/** Magic numbers of the image formats the model's loader reads. */
+const IMAGE_SIGNATURES: Array<{ mimeType: string; matches: (head: Buffer) => boolean }> = [
+	{ mimeType: 'image/png', matches: (h) => h.subarray(0, 8).equals(Buffer.from('89504e470d0a1a0a', 'hex')) },
+	{ mimeType: 'image/jpeg', matches: (h) => h[0] === 0xff && h[1] === 0xd8 && h[2] === 0xff },
+	{ mimeType: 'image/gif', matches: (h) => h.subarray(0, 4).toString('latin1') === 'GIF8' },
+	{
+		mimeType: 'image/webp',
+		matches: (h) => h.subarray(0, 4).toString('latin1') === 'RIFF' && h.subarray(8, 12).toString('latin1') === 'WEBP',
+	},
+	{ mimeType: 'image/bmp', matches: (h) => h.subarray(0, 2).toString('latin1') === 'BM' },
+	{
+		mimeType: 'image/tiff',
+		matches: (h) => ['49492a00', '4d4d002a'].includes(h.subarray(0, 4).toString('hex')),
+	},
+];
+
+export function sniffImageType(head: Buffer): string | undefined {
+	return IMAGE_SIGNATURES.find((signature) => signature.matches(head))?.mimeType;
+}
+
+export interface BinaryImage {
+	field: ImageField;
+	property: string;
+	fileName: string;
+	mimeType: string;
+	content: Buffer;
+}
+
+const FIELD_LABEL: Record<ImageField, string> = { image: 'Image', mask: 'Mask' };
+
+/** Reads and checks a binary input; fails (before any request) when it is missing or no image. */
+export async function readBinaryImage(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	field: ImageField,
+	property: string,
+): Promise<BinaryImage> {
+	const label = `${FIELD_LABEL[field]} (${field})`;
+	const binaries = context.getInputData()[itemIndex]?.binary ?? {};
+	if (!property || !binaries[property]) {
+		const available = Object.keys(binaries);
+		throw new NodeOperationError(
+			context.getNode(),
+			`${label}: the input item has no binary property "${property}"`,
+			{
+				itemIndex,
+				description: available.length
+					? `Binary properties on this item: ${available.join(', ')}. Set the ${FIELD_LABEL[field]} Binary Property to one of them.`
+					: 'This item carries no binary data. Connect a node that outputs a file (Read/Write Files from Disk, HTTP Request, a form or trigger), or use a URL.',
+			},
+		);
+	}
+	const metadata = binaries[property];
+	const content = await context.helpers.getBinaryDataBuffer(itemIndex, property);
+	const mimeType = sniffImageType(content.subarray(0, 16));
+	if (!mimeType) {
+		throw new NodeOperationError(
+			context.getNode(),
+			`${label}: binary property "${property}" is not an image (${metadata.fileName ?? 'unnamed file'}, ${metadata.mimeType ?? 'unknown type'}, ${content.length} bytes)`,
+			{ itemIndex, description: 'Allowed: PNG, JPEG, WebP, GIF, BMP or TIFF files.' },
+		);
+	}
+	return { field, property, fileName: metadata.fileName ?? `${field}.${mimeType.split('/')[1]}`, mimeType, content };
+}
+
+export function toDataUri(image: BinaryImage): string {
+	return `data:${image.mimeType};base64,${image.content.toString('base64')}`;
+}
+
+/** Files the node uploaded for one prediction, to delete once it is terminal. */
+export interface UploadedFile {
+	id: string;
+	url: string;
+}
+
+function multipartBody(image: BinaryImage, boundary: string): Buffer {
+	const part = (name: string, value: string) =>
+		`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+	const safeName = image.fileName.replace(/["\r\n]/g, '_');
+	return Buffer.concat([
+		Buffer.from(
+			`--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="${safeName}"\r\nContent-Type: ${image.mimeType}\r\n\r\n`,
+		),
+		image.content,
+		Buffer.from('\r\n'),
+		Buffer.from(part('filename', safeName)),
+		Buffer.from(part('type', image.mimeType)),
+		Buffer.from(part('metadata', JSON.stringify({ source: 'n8n-nodes-replicate-inpainting', field: image.field }))),
+		Buffer.from(`--${boundary}--\r\n`),
+	]);
+}
+
+async function uploadFile(
+	context: IExecuteFunctions,
+	image: BinaryImage,
+	policy: RetryPolicy,
+	itemIndex: number,
+): Promise<UploadedFile> {
+	const boundary = `----n8nReplicateInpainting${Date.now().toString(16)}${Math.random().toString(16).slice(2)}`;
+	const answer = await apiRequest<IDataObject>(
+		context,
+		{
+			method: 'POST',
+			path: '/files',
+			// An upload is free and expires by itself: repeating one after a fault costs nothing.
+			kind: 'repeatable',
+			body: multipartBody(image, boundary),
+			headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+			timeoutMs: 120_000,
+			itemIndex,
+		},
+		policy,
+	);
+	const url = (answer?.urls as IDataObject | undefined)?.get;
+	if (typeof answer?.id !== 'string' || typeof url !== 'string') {
+		const message = 'Unexpected answer from the Replicate API on POST /files: no "id" or "urls.get"';
+		throw new NodeApiError(context.getNode(), { message }, { message, itemIndex });
+	}
+	return { id: answer.id, url };
+}
+
+/**
+ * The URI to send for a binary input: a data URI when small (or forced), else an upload; a
+ * gateway that has no `/files` (404) gets a data URI up to 10 MB.
+ */
+export async function binaryImageToUri(
+	context: IExecuteFunctions,
+	image: BinaryImage,
+	route: UploadRoute,
+	policy: RetryPolicy,
+	itemIndex: number,
+	uploads: UploadedFile[],
+): Promise<string> {
+	const useDataUri = route === 'dataUri' || (route === 'auto' && image.content.length <= DATA_URI_MAX_BYTES);
+	if (useDataUri) return toDataUri(image);
+	try {
+		const uploaded = await uploadFile(context, image, policy, itemIndex);
+		uploads.push(uploaded);
+		return uploaded.url;
+	} catch (error) {
+		const notServed = error instanceof NodeApiError && error.httpCode === '404';
+		if (!notServed) throw error;
+		if (image.content.length <= DATA_URI_FALLBACK_MAX_BYTES) return toDataUri(image);
+		throw new NodeOperationError(
+			context.getNode(),
+			`${FIELD_LABEL[image.field]} (${image.field}): the API has no files endpoint (404 on POST /files) and the file is too large for a data URI (${image.content.length} bytes, at most ${DATA_URI_FALLBACK_MAX_BYTES})`,
+			{ itemIndex, description: 'Pass the image as a public URL instead, or make it smaller.' },
+		);
+	}
+}
+
+/** Deletes uploaded files; a failed delete is only a warning (they expire after 24 h anyway). */
+export async function deleteUploads(
+	context: IExecuteFunctions,
+	uploads: UploadedFile[],
+	policy: RetryPolicy,
+): Promise<string[]> {
+	const warnings: string[] = [];
+	for (const upload of uploads.splice(0)) {
+		try {
+			await apiRequest(
+				context,
+				{ method: 'DELETE', path: `/files/${encodeURIComponent(upload.id)}`, kind: 'cleanup' },
+				policy,
+			);
+		} catch (error) {
+			warnings.push(`Could not delete uploaded file ${upload.id}: ${(error as Error).message}`);
+		}
+	}
+	return warnings;
+}
+
+/* ----------------------------------------------------------------------------------------- */
+
+const EXTENSION_BY_MIME: Record<string, string> = {
+	'image/png': 'png',
+	'image/jpeg': 'jpg',
+	'image/webp': 'webp',
+	'image/gif': 'gif',
+};
+
+function outputUrls(prediction: Prediction): string[] {
+	const { output } = prediction;
+	if (typeof output === 'string') return [output];
+	if (Array.isArray(output)) return output.filter((entry): entry is string => typeof entry === 'string');
+	return [];
+}
+
+function expiredError(context: IExecuteFunctions, prediction: Prediction, itemIndex: number, detail: string) {
+	const error = new NodeOperationError(
+		context.getNode(),
+		`The outputs of prediction ${prediction.id} are no longer available (${detail})`,
+		{
+			itemIndex,
+			description:
+				'Replicate deletes the inputs and outputs of API predictions about an hour after they finish. Download them right away (the Download Outputs option), or run the prediction again.',
+		},
+	);
+	return withPredictionId(error, prediction.id);
+}
+
+function outputFileName(prediction: Prediction, index: number, url: string, mimeType: string): string {
+	const fromUrl = /\.([a-z0-9]{2,5})$/i.exec(url.split(/[?#]/)[0])?.[1]?.toLowerCase();
+	const extension = fromUrl ?? EXTENSION_BY_MIME[mimeType] ?? 'bin';
+	return `${prediction.id}-${index}.${extension}`;
+}
+
+function mimeFromHeaders(headers: Record<string, unknown>): string | undefined {
+	const key = Object.keys(headers).find((name) => name.toLowerCase() === 'content-type');
+	const value = key ? String(headers[key]) : '';
+	return value.split(';')[0].trim() || undefined;
+}
+
+function tooLarge(context: IExecuteFunctions, prediction: Prediction, index: number, bytes: string, max: number, itemIndex: number) {
+	const error = new NodeOperationError(
+		context.getNode(),
+		`Output ${index} of prediction ${prediction.id} is larger than the Max Output Size (${bytes} > ${max} bytes)`,
+		{ itemIndex, description: 'Raise the Max Output Size option, or turn off Download Outputs to get the URLs only.' },
+	);
+	return withPredictionId(error, prediction.id);
+}
+
+export interface DownloadOptions {
+	policy: RetryPolicy;
+	maxBytes: number;
+	itemIndex: number;
+}
+
+/** Downloads every output of a succeeded prediction into n8n binary data, in output order. */
+export async function downloadPredictionOutputs(
+	context: IExecuteFunctions,
+	prediction: Prediction,
+	options: DownloadOptions,
+): Promise<IBinaryData[]> {
+	const { itemIndex } = options;
+	const urls = outputUrls(prediction);
+	if (urls.length === 0) {
+		if (prediction.data_removed === true) throw expiredError(context, prediction, itemIndex, 'data_removed is true');
+		const message = `Prediction ${prediction.id} succeeded but returned no output files`;
+		throw withPredictionId(new NodeApiError(context.getNode(), { message }, { message, itemIndex }), prediction.id);
+	}
+	const binaries: IBinaryData[] = [];
+	for (const [index, url] of urls.entries()) {
+		binaries.push(await downloadOne(context, prediction, index, url, options));
+	}
+	return binaries;
+}
+
+async function downloadOne(
+	context: IExecuteFunctions,
+	prediction: Prediction,
+	index: number,
+	url: string,
+	options: DownloadOptions,
+): Promise<IBinaryData> {
+	const { itemIndex, maxBytes } = options;
+	const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+	if (scheme === 'data') {
+		const match = /^data:([^;,]+)?((?:;[^;,]*)*?)(;base64)?,(.*)$/s.exec(url);
+		if (!match) throw withPredictionId(new NodeOperationError(context.getNode(), `Output ${index} of prediction ${prediction.id} is a malformed data URI`, { itemIndex }), prediction.id);
+		const mimeType = match[1] ?? 'application/octet-stream';
+		const content = match[3] ? Buffer.from(match[4], 'base64') : Buffer.from(decodeURIComponent(match[4]));
+		if (content.length > maxBytes) throw tooLarge(context, prediction, index, String(content.length), maxBytes, itemIndex);
+		return await context.helpers.prepareBinaryData(content, outputFileName(prediction, index, '', mimeType), mimeType);
+	}
+	if (scheme !== 'http' && scheme !== 'https') {
+		const error = new NodeOperationError(
+			context.getNode(),
+			`Output ${index} of prediction ${prediction.id} has a URL the node will not fetch: "${url.slice(0, 100)}"`,
+			{ itemIndex, description: 'Only http(s) and data: output URIs are downloaded.' },
+		);
+		throw withPredictionId(error, prediction.id);
+	}
+	const result = await downloadOutput(context, { url }, options.policy, async (response) => {
+		const declared = Number(
+			Object.entries(response.headers).find(([name]) => name.toLowerCase() === 'content-length')?.[1],
+		);
+		if (Number.isFinite(declared) && declared > maxBytes) {
+			(response.body as NodeJS.ReadableStream & { resume(): void }).resume();
+			throw tooLarge(context, prediction, index, String(declared), maxBytes, itemIndex);
+		}
+		const mimeType = mimeFromHeaders(response.headers) ?? 'application/octet-stream';
+		let received = 0;
+		// Counts what streams through, for servers that send no (or a false) Content-Length.
+		const limiter = new Transform({
+			transform(chunk: Buffer, _encoding, callback) {
+				received += chunk.length;
+				if (received > maxBytes) callback(tooLarge(context, prediction, index, `more than ${maxBytes}`, maxBytes, itemIndex));
+				else callback(null, chunk);
+			},
+		});
+		response.body.on('error', (error) => limiter.destroy(error));
+		response.body.pipe(limiter);
+		return await context.helpers.prepareBinaryData(limiter, outputFileName(prediction, index, url, mimeType), mimeType);
+	});
+	if (result.value) return result.value;
+	if (result.statusCode === 404 || result.statusCode === 410) {
+		throw expiredError(context, prediction, itemIndex, `HTTP ${result.statusCode} for output ${index}`);
+	}
+	const message = `Downloading output ${index} of prediction ${prediction.id} failed with HTTP ${result.statusCode}`;
+	throw withPredictionId(new NodeApiError(context.getNode(), { message }, { message, itemIndex, httpCode: String(result.statusCode) }), prediction.id);
+}

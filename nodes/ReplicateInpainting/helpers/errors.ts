@@ -1,0 +1,115 @@
+import type { IDataObject, INode, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+/** Replicate answers errors as RFC 7807 problem JSON; 422s add `invalid_fields`. */
+interface ProblemBody {
+	title?: unknown;
+	detail?: unknown;
+	status?: unknown;
+	invalid_fields?: unknown;
+}
+
+function text(value: unknown): string | undefined {
+	return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+function describeInvalidFields(fields: unknown): string[] {
+	if (!Array.isArray(fields)) return [];
+	return fields.map((entry: IDataObject) => {
+		const field = text(entry?.field) ?? '(unknown field)';
+		const description = text(entry?.description) ?? text(entry?.type) ?? 'is invalid';
+		return `${field}: ${description}`;
+	});
+}
+
+/** Keeps a non-JSON body short and free of anything but printable text. */
+function excerpt(body: unknown): string {
+	const raw = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : '';
+	const flat = raw.replace(/\s+/g, ' ').trim();
+	return flat.length > 200 ? `${flat.slice(0, 197)}…` : flat;
+}
+
+/**
+ * Turns an HTTP error answer into a NodeApiError carrying Replicate's title, detail and every
+ * invalid field. Built from a plain object we assemble, so request options (and with them the
+ * Authorization header) never ride along inside the error.
+ */
+export function apiErrorFromResponse(
+	node: INode,
+	request: { method: string; path: string },
+	statusCode: number,
+	body: unknown,
+	itemIndex?: number,
+): NodeApiError {
+	const problem: ProblemBody = body !== null && typeof body === 'object' ? (body as ProblemBody) : {};
+	const title = text(problem.title);
+	const detail = text(problem.detail) ?? (typeof body === 'string' ? excerpt(body) : undefined);
+	const fields = describeInvalidFields(problem.invalid_fields);
+	const headline = title ?? `HTTP ${statusCode}`;
+	const message = `Replicate API error ${statusCode} on ${request.method} ${request.path}: ${headline}${
+		fields.length > 0 ? ` (${fields.join('; ')})` : detail && !title ? ` (${detail})` : ''
+	}`;
+	const description = [detail, ...fields.map((field) => `Invalid field ${field}`), hintFor(statusCode)]
+		.filter((part): part is string => Boolean(part))
+		.join('\n');
+	const safeResponse: JsonObject = {
+		message,
+		description,
+		httpCode: String(statusCode),
+		...(title ? { title } : {}),
+		...(detail ? { detail } : {}),
+		...(fields.length > 0 ? { invalid_fields: fields } : {}),
+	};
+	return new NodeApiError(node, safeResponse, {
+		message,
+		description,
+		httpCode: String(statusCode),
+		itemIndex,
+	});
+}
+
+function hintFor(statusCode: number): string | undefined {
+	switch (statusCode) {
+		case 401:
+			return 'Check the API Token of the Replicate Inpainting API credential.';
+		case 402:
+			return 'The Replicate account has no credit left: add billing at replicate.com/account/billing.';
+		case 404:
+			return 'Check the Base URL of the credential and the prediction ID.';
+		case 429:
+			return 'Replicate throttled the requests: lower Max Concurrent Predictions or try again later.';
+		default:
+			return undefined;
+	}
+}
+
+/** An error about the answer itself (not JSON, fields missing): Replicate or a gateway misbehaved. */
+export function malformedAnswerError(
+	node: INode,
+	request: { method: string; path: string },
+	problem: string,
+	itemIndex?: number,
+): NodeApiError {
+	const message = `Unexpected answer from the Replicate API on ${request.method} ${request.path}: ${problem}`;
+	return new NodeApiError(node, { message, description: problem }, { message, description: problem, itemIndex });
+}
+
+export function nonJsonProblem(body: unknown): string {
+	const sample = excerpt(body);
+	return sample ? `the body is not JSON ("${sample}")` : 'the body is empty, JSON was expected';
+}
+
+/** Attaches the prediction ID to an error so "Continue On Fail" output and messages can name it. */
+export function withPredictionId<E extends NodeApiError | NodeOperationError>(error: E, predictionId: string): E {
+	error.context = { ...(error.context ?? {}), predictionId };
+	return error;
+}
+
+export function predictionIdOf(error: unknown): string | undefined {
+	const context = (error as { context?: IDataObject } | undefined)?.context;
+	return typeof context?.predictionId === 'string' ? context.predictionId : undefined;
+}
+
+export function operationError(node: INode, message: string, itemIndex: number, description?: string) {
+	return new NodeOperationError(node, message, { itemIndex, description });
+}

@@ -1,0 +1,33 @@
+import { sleep } from 'n8n-workflow';
+
+/** Thrown when the execution was stopped (or the run is being torn down) while the node waited. */
+export class ExecutionStoppedError extends Error {
+	constructor() {
+		super('The execution was stopped');
+		this.name = 'ExecutionStoppedError';
+	}
+}
+
+export function throwIfStopped(signal: AbortSignal | undefined): void {
+	if (signal?.aborted) throw new ExecutionStoppedError();
+}
+
+/**
+ * Waits `ms`, ending early when `signal` aborts. n8n's community rules forbid `setTimeout`, and
+ * `sleepWithAbort` leaves a listener on the signal per call (a long poll loop would pile them up),
+ * so this races n8n's `sleep` against one listener that is removed again.
+ */
+export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+	throwIfStopped(signal);
+	if (!signal) return await sleep(ms);
+	let onAbort = () => {};
+	const stopped = new Promise<never>((_, reject) => {
+		onAbort = () => reject(new ExecutionStoppedError());
+		signal.addEventListener('abort', onAbort, { once: true });
+	});
+	try {
+		await Promise.race([sleep(ms), stopped]);
+	} finally {
+		signal.removeEventListener('abort', onAbort);
+	}
+}

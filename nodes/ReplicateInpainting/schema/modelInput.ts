@@ -1,0 +1,165 @@
+/**
+ * The model's input rules, in one place. The UI (options, min/max, defaults) and the run-time
+ * check of resolved values both derive from what is declared here, so they cannot drift apart.
+ * Source: the input schema of stability-ai/stable-diffusion-inpainting on Replicate.
+ */
+import { z } from 'zod';
+
+export const MODEL_VERSION_ID = '95b7223104132402a9ae91cc677285bc5eb997834bd2349fa486f53910fd68b3';
+export const DEFAULT_MODEL_VERSION = `stability-ai/stable-diffusion-inpainting:${MODEL_VERSION_ID}`;
+
+/** 64, 128, …, 1024: the model only accepts multiples of 64 in this range. */
+export const DIMENSIONS: readonly number[] = Array.from({ length: 16 }, (_, i) => (i + 1) * 64);
+
+export const SCHEDULERS = [
+	'DDIM',
+	'K_EULER',
+	'DPMSolverMultistep',
+	'K_EULER_ANCESTRAL',
+	'PNDM',
+	'KLMS',
+] as const;
+
+export const RANGES = {
+	num_outputs: { min: 1, max: 4 },
+	num_inference_steps: { min: 1, max: 500 },
+	guidance_scale: { min: 1, max: 20 },
+} as const;
+
+export const DEFAULTS = {
+	prompt: 'a vision of paradise. unreal engine',
+	width: 512,
+	height: 512,
+	num_outputs: 1,
+	num_inference_steps: 50,
+	guidance_scale: 7.5,
+	scheduler: 'DPMSolverMultistep',
+	disable_safety_checker: false,
+} as const;
+
+/** How each API field is called in the node's UI, so errors name what the user sees. */
+export const FIELD_LABELS: Record<string, string> = {
+	version: 'Model Version',
+	prompt: 'Prompt',
+	negative_prompt: 'Negative Prompt',
+	image: 'Image',
+	mask: 'Mask',
+	width: 'Width',
+	height: 'Height',
+	num_outputs: 'Number of Outputs',
+	num_inference_steps: 'Inference Steps',
+	guidance_scale: 'Guidance Scale',
+	scheduler: 'Scheduler',
+	seed: 'Seed',
+	disable_safety_checker: 'Disable Safety Checker',
+};
+
+export const MODEL_INPUT_FIELDS = Object.keys(FIELD_LABELS).filter((field) => field !== 'version');
+
+const DATA_URI = /^data:[\w.+-]+\/[\w.+-]+(;[\w.+-]+=[^;,]*)*(;base64)?,/i;
+
+function isHttpUrl(value: string): boolean {
+	try {
+		const url = new URL(value);
+		return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+	} catch {
+		return false;
+	}
+}
+
+const imageUri = z
+	.string({ invalid_type_error: 'must be text: an http(s) URL or a data URI' })
+	.min(1, 'is required: an http(s) URL or a data URI')
+	.refine((value) => isHttpUrl(value) || DATA_URI.test(value), 'must be an http(s) URL or a data URI');
+
+const dimension = z
+	.number({ invalid_type_error: 'must be a number' })
+	.refine((value) => DIMENSIONS.includes(value), 'must be a multiple of 64 from 64 to 1024');
+
+function boundedInteger(range: { min: number; max: number }) {
+	return z
+		.number({ invalid_type_error: 'must be a number' })
+		.int(`must be a whole number from ${range.min} to ${range.max}`)
+		.min(range.min, `must be a whole number from ${range.min} to ${range.max}`)
+		.max(range.max, `must be a whole number from ${range.min} to ${range.max}`);
+}
+
+export const modelInputSchema = z
+	.object({
+		prompt: z.string({ invalid_type_error: 'must be text' }),
+		negative_prompt: z.string({ invalid_type_error: 'must be text' }).optional(),
+		image: imageUri,
+		mask: imageUri,
+		width: dimension,
+		height: dimension,
+		num_outputs: boundedInteger(RANGES.num_outputs),
+		num_inference_steps: boundedInteger(RANGES.num_inference_steps),
+		guidance_scale: z
+			.number({ invalid_type_error: 'must be a number' })
+			.min(RANGES.guidance_scale.min, 'must be a number from 1 to 20')
+			.max(RANGES.guidance_scale.max, 'must be a number from 1 to 20'),
+		scheduler: z.enum(SCHEDULERS, {
+			errorMap: () => ({ message: `must be one of ${SCHEDULERS.join(', ')}` }),
+		}),
+		seed: z
+			.number({ invalid_type_error: 'must be a whole number' })
+			.int('must be a whole number')
+			.optional(),
+		disable_safety_checker: z.boolean({ invalid_type_error: 'must be true or false' }),
+	})
+	// Fields from "Extra Input" pass through: the form does not model them, Replicate judges them.
+	.passthrough();
+
+export type ModelInput = z.infer<typeof modelInputSchema>;
+
+/** `owner/name:<64 hex>` or a bare 64-hex version id (this model is not official, so no bare `owner/name`). */
+export const modelVersionSchema = z
+	.string()
+	.regex(
+		/^(?:[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*:)?[0-9a-f]{64}$/,
+		'must be "owner/name:<64 hex characters>" or a 64-hex version id',
+	);
+
+export interface InputProblem {
+	field: string;
+	label: string;
+	value: unknown;
+	rule: string;
+}
+
+/** Shortens long values (data URIs) so an error message stays readable. */
+export function describeValue(value: unknown): string {
+	const text = value === undefined ? 'nothing' : JSON.stringify(value) ?? String(value);
+	return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+}
+
+export function formatProblem(problem: InputProblem): string {
+	return `${problem.label} (${problem.field}): ${describeValue(problem.value)} ${problem.rule}`;
+}
+
+function problemsFrom(error: z.ZodError, candidate: Record<string, unknown>, fallbackField: string) {
+	return error.issues.map((issue): InputProblem => {
+		const field = issue.path.length > 0 ? String(issue.path[0]) : fallbackField;
+		return {
+			field,
+			label: FIELD_LABELS[field] ?? field,
+			value: issue.path.length > 0 ? candidate[field] : candidate[fallbackField],
+			rule: issue.message,
+		};
+	});
+}
+
+/** Checks a candidate `input` object; returns the parsed input or every problem found. */
+export function checkModelInput(
+	candidate: Record<string, unknown>,
+): { ok: true; input: ModelInput } | { ok: false; problems: InputProblem[] } {
+	const result = modelInputSchema.safeParse(candidate);
+	if (result.success) return { ok: true, input: result.data };
+	return { ok: false, problems: problemsFrom(result.error, candidate, 'input') };
+}
+
+export function checkModelVersion(version: unknown): InputProblem | undefined {
+	const result = modelVersionSchema.safeParse(version);
+	if (result.success) return undefined;
+	return { field: 'version', label: FIELD_LABELS.version, value: version, rule: result.error.issues[0].message };
+}

@@ -1,0 +1,305 @@
+/**
+ * Every call to the Replicate API goes through `apiRequest`, and every output download through
+ * `downloadOutput`: one place for the base URL, authentication, the retry policy and the rule that
+ * a create (which costs money) is only repeated where nothing can have been created.
+ */
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestMethods,
+	IHttpRequestOptions,
+	INode,
+} from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import { apiErrorFromResponse, malformedAnswerError, nonJsonProblem } from '../helpers/errors';
+import { ExecutionStoppedError, pause, throwIfStopped } from '../helpers/pause';
+
+export const CREDENTIAL_TYPE = 'replicateInpaintingApi';
+
+/** What the transport needs of n8n: satisfied by the execute and the webhook contexts alike. */
+export interface TransportContext {
+	getNode(): INode;
+	getCredentials: IExecuteFunctions['getCredentials'];
+	helpers: Pick<IExecuteFunctions['helpers'], 'httpRequest' | 'httpRequestWithAuthentication'>;
+}
+
+/**
+ * `create` costs money, so it is retried only when nothing can have been created (429, or no
+ * connection at all); `repeatable` and `cleanup` are safe to repeat. `cleanup` also outlives a Stop.
+ */
+export type RequestKind = 'create' | 'repeatable' | 'cleanup';
+
+export interface RetryPolicy {
+	maxRetries: number;
+	/** Ends waiting between attempts; n8n itself aborts the requests of a stopped execution. */
+	signal?: AbortSignal;
+}
+
+export interface ApiRequest {
+	method: IHttpRequestMethods;
+	/** Path below the credential's base URL, e.g. `/predictions`. */
+	path: string;
+	kind: RequestKind;
+	body?: IDataObject | Buffer;
+	headers?: Record<string, string>;
+	qs?: IDataObject;
+	timeoutMs?: number;
+	itemIndex?: number;
+}
+
+export interface ApiResponse {
+	statusCode: number;
+	headers: Record<string, unknown>;
+	body: unknown;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_CAP_MS = 30_000;
+const RETRY_AFTER_CAP_MS = 120_000;
+
+/** Connection failures that happen before a request is on the wire: a create can be retried safely. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** Failures after the request may have reached the server. */
+const AFTER_SEND_CODES = new Set([
+	'ECONNRESET',
+	'ETIMEDOUT',
+	'ECONNABORTED',
+	'EPIPE',
+	'ESOCKETTIMEDOUT',
+	'ERR_BAD_RESPONSE',
+	'ERR_STREAM_PREMATURE_CLOSE',
+]);
+const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
+
+export async function apiBaseUrl(context: TransportContext): Promise<string> {
+	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
+	const baseUrl = typeof credentials.baseUrl === 'string' ? credentials.baseUrl.trim() : '';
+	let parsed: URL | undefined;
+	try {
+		parsed = new URL(baseUrl);
+	} catch {
+		parsed = undefined;
+	}
+	if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+		throw new NodeOperationError(
+			context.getNode(),
+			`The credential's Base URL "${baseUrl}" is not an http(s) URL`,
+			{ description: 'Use https://api.replicate.com/v1, or your gateway\'s URL such as https://gateway.example.com/replicate/v1.' },
+		);
+	}
+	return baseUrl.replace(/\/+$/, '');
+}
+
+/** The error chain's network error code (n8n wraps axios errors in NodeApiError). */
+export function networkErrorCode(error: unknown): string | undefined {
+	let current: unknown = error;
+	for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+		const code = (current as { code?: unknown }).code;
+		if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+		current = (current as { cause?: unknown }).cause;
+	}
+	const message = error instanceof Error ? error.message : '';
+	if (/socket hang up/i.test(message)) return 'ECONNRESET';
+	if (/timeout of \d+ms exceeded|timed out/i.test(message)) return 'ETIMEDOUT';
+	return undefined;
+}
+
+function isAbort(error: unknown, signal?: AbortSignal): boolean {
+	if (error instanceof ExecutionStoppedError) return true;
+	let current: unknown = error;
+	for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+		const { name, code } = current as { name?: unknown; code?: unknown };
+		if (name === 'AbortError' || name === 'CanceledError' || code === 'ERR_CANCELED') return true;
+		current = (current as { cause?: unknown }).cause;
+	}
+	return signal?.aborted === true;
+}
+
+function headerValue(headers: Record<string, unknown>, name: string): string | undefined {
+	const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
+	const value = key === undefined ? undefined : headers[key];
+	return value === undefined || value === null ? undefined : String(value);
+}
+
+/** `Retry-After` as seconds or an HTTP date, else exponential backoff with jitter. */
+export function retryDelayMs(attempt: number, headers?: Record<string, unknown>): number {
+	const retryAfter = headers ? headerValue(headers, 'retry-after') : undefined;
+	if (retryAfter !== undefined) {
+		const seconds = Number(retryAfter);
+		const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now();
+		if (Number.isFinite(ms)) return Math.min(Math.max(ms, 0), RETRY_AFTER_CAP_MS);
+	}
+	const exponential = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+	return Math.round(exponential * (0.5 + Math.random() * 0.5));
+}
+
+type Verdict = { retry: true; delayMs: number } | { retry: false };
+
+function judgeStatus(kind: RequestKind, statusCode: number, headers: Record<string, unknown>, attempt: number): Verdict {
+	if (statusCode === 429) return { retry: true, delayMs: retryDelayMs(attempt, headers) };
+	if (kind !== 'create' && RETRYABLE_STATUS.has(statusCode)) {
+		return { retry: true, delayMs: retryDelayMs(attempt, headers) };
+	}
+	return { retry: false };
+}
+
+function judgeFailure(kind: RequestKind, error: unknown, attempt: number): Verdict {
+	const code = networkErrorCode(error);
+	if (code === undefined) return { retry: false };
+	if (NOT_SENT_CODES.has(code)) return { retry: true, delayMs: retryDelayMs(attempt) };
+	if (kind !== 'create' && AFTER_SEND_CODES.has(code)) return { retry: true, delayMs: retryDelayMs(attempt) };
+	return { retry: false };
+}
+
+/**
+ * The one retry loop. `send` makes one attempt; its answer (or failure) is judged, and only a
+ * retryable one is tried again after a pause that a Stop cuts short.
+ */
+async function withRetries<T extends { statusCode: number; headers: Record<string, unknown> }>(
+	kind: RequestKind,
+	policy: RetryPolicy,
+	send: () => Promise<T>,
+): Promise<T> {
+	for (let attempt = 0; ; attempt++) {
+		if (kind !== 'cleanup') throwIfStopped(policy.signal);
+		let verdict: Verdict;
+		let failure: unknown;
+		let answer: T | undefined;
+		try {
+			answer = await send();
+			if (answer.statusCode < 400) return answer;
+			verdict = judgeStatus(kind, answer.statusCode, answer.headers, attempt);
+		} catch (error) {
+			if (kind !== 'cleanup' && isAbort(error, policy.signal)) throw new ExecutionStoppedError();
+			failure = error;
+			verdict = judgeFailure(kind, error, attempt);
+		}
+		if (!verdict.retry || attempt >= policy.maxRetries) {
+			if (answer) return answer;
+			throw failure;
+		}
+		await pause(verdict.delayMs, kind === 'cleanup' ? undefined : policy.signal);
+	}
+}
+
+/**
+ * n8n ties every authenticated request of an execution to its cancel signal. The cancel that a
+ * Stop owes Replicate has to run after that signal fired, so cleanup requests go out through a
+ * context that does not expose the signal (n8n only attaches it when the caller has one).
+ */
+function authenticatedRequester(context: TransportContext, kind: RequestKind) {
+	if (kind !== 'cleanup') return context;
+	return {
+		getNode: () => context.getNode(),
+		getCredentials: context.getCredentials.bind(context),
+		helpers: context.helpers,
+	} as TransportContext;
+}
+
+function describeNetworkFailure(error: unknown): string {
+	const code = networkErrorCode(error);
+	const message = error instanceof Error ? error.message : String(error);
+	return code ? `${code} (${message})` : message;
+}
+
+export async function apiRequest<T = IDataObject>(
+	context: TransportContext,
+	request: ApiRequest,
+	policy: RetryPolicy,
+): Promise<T> {
+	const baseUrl = await apiBaseUrl(context);
+	const node = context.getNode();
+	const requester = authenticatedRequester(context, request.kind);
+	const options: IHttpRequestOptions = {
+		method: request.method,
+		url: `${baseUrl}${request.path}`,
+		headers: { Accept: 'application/json', ...(request.headers ?? {}) },
+		qs: request.qs,
+		body: request.body,
+		json: !Buffer.isBuffer(request.body),
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+		// n8n would resend credentials on a cross-origin redirect; the API never redirects.
+		disableFollowRedirect: true,
+		timeout: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+	};
+	const described = { method: request.method, path: request.path };
+	let response: ApiResponse;
+	try {
+		response = await withRetries(request.kind, policy, async () =>
+			(await requester.helpers.httpRequestWithAuthentication.call(
+				requester as IExecuteFunctions,
+				CREDENTIAL_TYPE,
+				{ ...options, headers: { ...options.headers } },
+			)) as ApiResponse,
+		);
+	} catch (error) {
+		if (error instanceof ExecutionStoppedError) throw error;
+		const message = `Could not reach the Replicate API (${request.method} ${request.path}): ${describeNetworkFailure(error)}`;
+		throw new NodeApiError(node, { message }, { message, itemIndex: request.itemIndex });
+	}
+	if (response.statusCode >= 400) {
+		throw apiErrorFromResponse(node, described, response.statusCode, response.body, request.itemIndex);
+	}
+	if (response.statusCode === 204) return undefined as T;
+	if (response.body === null || typeof response.body !== 'object' || Buffer.isBuffer(response.body)) {
+		throw malformedAnswerError(node, described, nonJsonProblem(response.body), request.itemIndex);
+	}
+	return response.body as T;
+}
+
+/** A create failed after the request may have reached Replicate: say so, and how to look. */
+export function isAmbiguousCreateFailure(error: unknown): boolean {
+	if (error instanceof NodeApiError) {
+		const code = Number(error.httpCode);
+		if (Number.isFinite(code) && code > 0) return code >= 500;
+		return true;
+	}
+	return false;
+}
+
+export interface DownloadRequest {
+	url: string;
+	timeoutMs?: number;
+}
+
+export interface DownloadedResponse {
+	statusCode: number;
+	headers: Record<string, unknown>;
+	body: NodeJS.ReadableStream;
+}
+
+/**
+ * Output files are public URLs on Replicate's delivery host: fetched without credentials, so the
+ * token never reaches them, and as a stream that `consume` stores, so an image is never held twice.
+ * A failure while streaming (a reset) repeats the whole download; `consume` must be repeatable.
+ * Returns the error status (after retries) or what `consume` returned.
+ */
+export async function downloadOutput<R>(
+	context: TransportContext,
+	request: DownloadRequest,
+	policy: RetryPolicy,
+	consume: (response: DownloadedResponse) => Promise<R>,
+): Promise<{ statusCode: number; headers: Record<string, unknown>; value?: R }> {
+	return await withRetries('repeatable', policy, async () => {
+		const answer = (await context.helpers.httpRequest({
+			method: 'GET',
+			url: request.url,
+			encoding: 'stream',
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			timeout: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+			abortSignal: policy.signal,
+		})) as DownloadedResponse;
+		if (answer.statusCode >= 400) {
+			// A body nobody reads would keep its socket open while we wait to retry.
+			(answer.body as NodeJS.ReadableStream & { resume(): void }).resume();
+			return { statusCode: answer.statusCode, headers: answer.headers };
+		}
+		return { statusCode: answer.statusCode, headers: answer.headers, value: await consume(answer) };
+	});
+}
+
+export { ExecutionStoppedError };
