@@ -13,39 +13,58 @@ function asNodeError(context: IExecuteFunctions, error: unknown, itemIndex: numb
 	return new NodeOperationError(context.getNode(), error as Error, { itemIndex });
 }
 
+function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
+	const json: IDataObject = { error: (error as Error).message };
+	const description = (error as NodeOperationError).description;
+	if (description) json.description = description;
+	const predictionId = predictionIdOf(error);
+	if (predictionId) json.predictionId = predictionId;
+	return { json, pairedItem: { item: itemIndex } };
+}
+
 /**
- * Runs the operation for every item, up to Max Concurrent Predictions at a time, keeping output
- * order and pairedItem on input order. A failing item (without Continue On Fail) tears the run
- * down: the other items stop waiting and their predictions are canceled before the error is raised.
+ * Checks every item first, so that bad input anywhere fails before the first (paid) request.
+ * Then runs the operation for the valid items, up to Max Concurrent Predictions at a time,
+ * keeping output order and pairedItem on input order. A failing item (without Continue On Fail)
+ * tears the run down: the other items stop waiting and their predictions are canceled before the
+ * error is raised.
  */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const operation = this.getNodeParameter('operation', 0) as Operation;
-	const execute = operations[operation]?.execute;
-	if (!execute) {
+	const handler = operations[operation];
+	if (!handler) {
 		throw new NodeOperationError(this.getNode(), `The operation "${operation}" is not supported`);
 	}
-	const firstOptions = items.length > 0 ? readOptions(this, 0) : undefined;
-	const run = ExecutionRun.for(this, firstOptions?.maxRetries ?? 4);
 	const outputs: INodeExecutionData[][] = new Array(items.length);
+	const valid: number[] = [];
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		try {
+			await handler.validate.call(this, itemIndex);
+			valid.push(itemIndex);
+		} catch (error) {
+			if (!this.continueOnFail()) throw asNodeError(this, error, itemIndex);
+			outputs[itemIndex] = [errorItem(error, itemIndex)];
+		}
+	}
+	if (valid.length === 0) return [outputs.flat()];
+
+	const firstOptions = readOptions(this, valid[0]);
+	const run = ExecutionRun.for(this, firstOptions.maxRetries);
 	let failure: unknown;
 
 	await forEachConcurrently(
-		items.length,
-		firstOptions?.maxConcurrent ?? 1,
-		async (itemIndex) => {
+		valid.length,
+		firstOptions.maxConcurrent,
+		async (position) => {
+			const itemIndex = valid[position];
 			try {
-				const produced = await execute.call(this, itemIndex, run);
+				const produced = await handler.execute.call(this, itemIndex, run);
 				outputs[itemIndex] = produced.map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
 			} catch (error) {
 				if (error instanceof ExecutionStoppedError && failure !== undefined) return;
 				if (this.continueOnFail() && !(error instanceof ExecutionStoppedError)) {
-					const json: IDataObject = { error: (error as Error).message };
-					const description = (error as NodeOperationError).description;
-					if (description) json.description = description;
-					const predictionId = predictionIdOf(error);
-					if (predictionId) json.predictionId = predictionId;
-					outputs[itemIndex] = [{ json, pairedItem: { item: itemIndex } }];
+					outputs[itemIndex] = [errorItem(error, itemIndex)];
 					return;
 				}
 				failure ??= error instanceof ExecutionStoppedError ? error : asNodeError(this, error, itemIndex);

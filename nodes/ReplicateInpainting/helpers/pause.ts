@@ -17,17 +17,23 @@ export function throwIfStopped(signal: AbortSignal | undefined): void {
  * `sleepWithAbort` leaves a listener on the signal per call (a long poll loop would pile them up),
  * so this races n8n's `sleep` against one listener that is removed again.
  */
-export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+/** Resolves with `work`, or rejects as soon as `signal` aborts (the work itself goes on). */
+export async function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 	throwIfStopped(signal);
-	if (!signal) return await sleep(ms);
 	let onAbort = () => {};
 	const stopped = new Promise<never>((_, reject) => {
 		onAbort = () => reject(new ExecutionStoppedError());
 		signal.addEventListener('abort', onAbort, { once: true });
 	});
 	try {
-		await Promise.race([sleep(ms), stopped]);
+		return await Promise.race([work, stopped]);
 	} finally {
 		signal.removeEventListener('abort', onAbort);
 	}
+}
+
+export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+	throwIfStopped(signal);
+	if (!signal) return await sleep(ms);
+	await untilStopped(sleep(ms), signal);
 }

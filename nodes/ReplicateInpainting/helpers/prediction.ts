@@ -46,20 +46,42 @@ export function asPrediction(
 	return candidate as Prediction;
 }
 
-/** A prediction that ended without success fails its item with the model's own error text. */
-export function unsuccessfulPredictionError(node: INode, prediction: Prediction, itemIndex: number): NodeOperationError {
-	const modelError = typeof prediction.error === 'string' && prediction.error.trim() !== '' ? prediction.error.trim() : undefined;
-	const reason: Record<string, string> = {
-		failed: modelError ?? 'the model reported no error text',
-		canceled: modelError ?? 'it was canceled (by a user, or at its Cancel-After deadline while running)',
-		aborted: modelError ?? 'it hit its Cancel-After deadline before it started',
-	};
-	const safety = /E005|NSFW|safety/i.test(modelError ?? '')
-		? 'The safety checker flagged the result: change the prompt, or turn on Disable Safety Checker.'
-		: undefined;
-	const error = new NodeOperationError(node, `Prediction ${prediction.id} ${prediction.status}: ${reason[prediction.status] ?? prediction.status}`, {
-		itemIndex,
-		description: safety,
-	});
-	return withPredictionId(error, prediction.id);
+/** Whether Replicate ended the prediction at its Cancel-After deadline (the node's timeout). */
+function hitDeadline(prediction: Prediction): boolean {
+	if (prediction.status !== 'canceled' && prediction.status !== 'aborted') return false;
+	const deadline = Date.parse(String(prediction.deadline ?? ''));
+	const completed = Date.parse(String(prediction.completed_at ?? ''));
+	return Number.isFinite(deadline) && Number.isFinite(completed) && completed >= deadline - 1000;
+}
+
+/**
+ * A prediction that ended without success fails its item with the model's own error text.
+ * Messages say "cancelled": n8n marks a whole execution as stopped by the user when an error
+ * message contains "canceled".
+ */
+export function unsuccessfulPredictionError(
+	node: INode,
+	prediction: Prediction,
+	itemIndex: number,
+	timeoutSeconds?: number,
+): NodeOperationError {
+	const modelError =
+		typeof prediction.error === 'string' && prediction.error.trim() !== '' ? prediction.error.trim() : undefined;
+	let message: string;
+	let description: string | undefined;
+	if (hitDeadline(prediction)) {
+		message = `Prediction ${prediction.id} did not finish within the timeout${timeoutSeconds ? ` of ${timeoutSeconds} s` : ''}`;
+		description = `Replicate stopped it at its Cancel-After deadline (status "${prediction.status}"). Raise the Timeout option for longer runs.`;
+	} else if (prediction.status === 'failed') {
+		message = `Prediction ${prediction.id} failed: ${modelError ?? 'the model reported no error text'}`;
+		if (/E005|NSFW|safety/i.test(modelError ?? '')) {
+			description = 'The safety checker flagged the result: change the prompt, or turn on Disable Safety Checker.';
+		}
+	} else if (prediction.status === 'aborted') {
+		message = `Prediction ${prediction.id} was aborted before it started${modelError ? `: ${modelError}` : ''}`;
+	} else {
+		message = `Prediction ${prediction.id} was cancelled before it finished${modelError ? `: ${modelError}` : ''}`;
+		description = 'Someone cancelled it on Replicate (web, API or another workflow).';
+	}
+	return withPredictionId(new NodeOperationError(node, message, { itemIndex, description }), prediction.id);
 }

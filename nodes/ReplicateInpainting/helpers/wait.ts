@@ -76,9 +76,9 @@ async function timeoutError(context: TransportContext, prediction: Prediction, o
 	if (options.onTimeout === 'cancel') {
 		try {
 			const canceled = await cancelPrediction(context, prediction.id, options.policy, options.itemIndex);
-			outcome = `The node canceled it (status now "${canceled.status}").`;
+			outcome = `The node cancelled it (status now "${canceled.status}").`;
 		} catch (error) {
-			outcome = `Canceling it failed too (${(error as Error).message}); Replicate stops it at its Cancel-After deadline.`;
+			outcome = `Cancelling it failed too (${(error as Error).message}); Replicate stops it at its Cancel-After deadline.`;
 		}
 	}
 	const error = new NodeOperationError(

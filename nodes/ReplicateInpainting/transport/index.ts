@@ -46,6 +46,11 @@ export interface ApiRequest {
 	qs?: IDataObject;
 	timeoutMs?: number;
 	itemIndex?: number;
+	/**
+	 * Let the request finish even if the execution is stopped meanwhile (the caller stops waiting
+	 * for it). A create must: only its answer tells which prediction to cancel after the Stop.
+	 */
+	outlivesStop?: boolean;
 }
 
 export interface ApiResponse {
@@ -186,11 +191,11 @@ async function withRetries<T extends { statusCode: number; headers: Record<strin
 
 /**
  * n8n ties every authenticated request of an execution to its cancel signal. The cancel that a
- * Stop owes Replicate has to run after that signal fired, so cleanup requests go out through a
+ * Stop owes Replicate has to run after that signal fired, so such requests go out through a
  * context that does not expose the signal (n8n only attaches it when the caller has one).
  */
-function authenticatedRequester(context: TransportContext, kind: RequestKind) {
-	if (kind !== 'cleanup') return context;
+function authenticatedRequester(context: TransportContext, outlivesStop: boolean) {
+	if (!outlivesStop) return context;
 	return {
 		getNode: () => context.getNode(),
 		getCredentials: context.getCredentials.bind(context),
@@ -211,7 +216,7 @@ export async function apiRequest<T = IDataObject>(
 ): Promise<T> {
 	const baseUrl = await apiBaseUrl(context);
 	const node = context.getNode();
-	const requester = authenticatedRequester(context, request.kind);
+	const requester = authenticatedRequester(context, request.kind === 'cleanup' || request.outlivesStop === true);
 	const options: IHttpRequestOptions = {
 		method: request.method,
 		url: `${baseUrl}${request.path}`,

@@ -10,6 +10,11 @@ const properties: INodeProperties[] = [predictionIdProperty, optionsCollection([
 
 export const description = updateDisplayOptions({ show: { operation: ['cancel'] } }, properties);
 
+export async function validate(this: IExecuteFunctions, itemIndex: number): Promise<void> {
+	readOptions(this, itemIndex);
+	readPredictionId(this, itemIndex);
+}
+
 export async function execute(
 	this: IExecuteFunctions,
 	itemIndex: number,

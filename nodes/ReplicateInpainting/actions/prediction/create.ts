@@ -18,12 +18,22 @@ import {
 	MODEL_INPUT_FIELDS,
 	type InputProblem,
 } from '../../schema/modelInput';
+import { untilStopped } from '../../helpers/pause';
 import type { RetryPolicy } from '../../transport';
 import { apiRequest, isAmbiguousCreateFailure } from '../../transport';
 import type { NodeOptions } from './options';
 
 /** Replicate holds a create for at most 60 s with `Prefer: wait`. */
 const PREFER_WAIT_MAX_SECONDS = 60;
+/**
+ * The hold ends this long before the timeout, so the node still sees an unfinished prediction
+ * (and can cancel it itself, or after a Stop) before Replicate's Cancel-After deadline.
+ */
+const PREFER_WAIT_MARGIN_SECONDS = 2;
+
+export function preferWaitSeconds(timeoutSeconds: number): number {
+	return Math.max(1, Math.min(PREFER_WAIT_MAX_SECONDS, Math.floor(timeoutSeconds) - PREFER_WAIT_MARGIN_SECONDS));
+}
 
 export interface CreateSettings {
 	/** Hold the create until the prediction finishes (up to 60 s), to save polling. */
@@ -106,15 +116,24 @@ function readFormInput(context: IExecuteFunctions, itemIndex: number): IDataObje
 /** A placeholder that passes the URI rule: binary inputs are checked by `readBinaryImage`. */
 const CHECKED_BINARY = 'data:image/png;base64,';
 
-export async function createPrediction(
+interface CheckedItem {
+	version: string;
+	extraInput: IDataObject;
+	formInput: IDataObject;
+	image: ImageSource;
+	mask: ImageSource;
+}
+
+/**
+ * Reads and checks everything an item says, without sending anything. The router runs it for
+ * every item before the first create, so item 40's typo does not surface after 39 paid runs.
+ */
+export async function checkCreateItem(
 	context: IExecuteFunctions,
 	itemIndex: number,
-	run: ExecutionRun,
 	options: NodeOptions,
 	settings: CreateSettings,
-	policy: RetryPolicy,
-): Promise<CreatedPrediction> {
-	// 1. Everything the item says, checked before any request.
+): Promise<CheckedItem> {
 	const version = String(context.getNodeParameter('modelVersion', itemIndex, '')).trim();
 	const problems: InputProblem[] = [];
 	const versionProblem = checkModelVersion(version);
@@ -134,6 +153,19 @@ export async function createPrediction(
 		if (webhookProblem) problems.push(webhookProblem);
 	}
 	if (problems.length > 0) throw inputError(context, itemIndex, problems);
+	return { version, extraInput, formInput, image, mask };
+}
+
+export async function createPrediction(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	run: ExecutionRun,
+	options: NodeOptions,
+	settings: CreateSettings,
+	policy: RetryPolicy,
+): Promise<CreatedPrediction> {
+	// 1. Everything the item says, checked again on the values used (cheap, and never stale).
+	const { version, extraInput, formInput, image, mask } = await checkCreateItem(context, itemIndex, options, settings);
 
 	// 2. Binary inputs become data URIs or uploads.
 	const uploads: UploadedFile[] = [];
@@ -150,29 +182,36 @@ export async function createPrediction(
 		if (settings.webhook.events.length > 0) body.webhook_events_filter = settings.webhook.events;
 	}
 	const headers: Record<string, string> = { 'Cancel-After': `${options.timeout}s` };
-	const waitSeconds = Math.min(PREFER_WAIT_MAX_SECONDS, options.timeout);
+	const waitSeconds = preferWaitSeconds(options.timeout);
 	if (settings.preferWait) headers.Prefer = `wait=${waitSeconds}`;
-	let answer: IDataObject;
-	try {
-		answer = await apiRequest(
-			context,
-			{
-				method: 'POST',
-				path: '/predictions',
-				kind: 'create',
-				body,
-				headers,
-				timeoutMs: ((settings.preferWait ? waitSeconds : 0) + 30) * 1000,
-				itemIndex,
-			},
-			policy,
-		);
-	} catch (error) {
-		if (isAmbiguousCreateFailure(error)) throw mayExistError(context, itemIndex, error as NodeApiError);
-		throw error;
-	}
-	const prediction = asPrediction(context.getNode(), { method: 'POST', path: '/predictions' }, answer, itemIndex);
-	run.started(prediction.id);
+	const creating = apiRequest(
+		context,
+		{
+			method: 'POST',
+			path: '/predictions',
+			kind: 'create',
+			body,
+			headers,
+			timeoutMs: ((settings.preferWait ? waitSeconds : 0) + 30) * 1000,
+			itemIndex,
+			outlivesStop: true,
+		},
+		policy,
+	).then(
+		(answer) => {
+			const prediction = asPrediction(context.getNode(), { method: 'POST', path: '/predictions' }, answer, itemIndex);
+			// Also after a Stop: the run then cancels it at once.
+			run.started(prediction.id);
+			return prediction;
+		},
+		(error: unknown) => {
+			if (isAmbiguousCreateFailure(error)) throw mayExistError(context, itemIndex, error as NodeApiError);
+			throw error;
+		},
+	);
+	// A Stop ends the wait for the answer at once; the answer still arrives and is dealt with above.
+	creating.catch(() => {});
+	const prediction = await untilStopped(creating, run.signal);
 	return { prediction, uploads };
 }
 

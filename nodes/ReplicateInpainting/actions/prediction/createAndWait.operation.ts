@@ -5,7 +5,7 @@ import { deleteUploads } from '../../helpers/binary';
 import { unsuccessfulPredictionError } from '../../helpers/prediction';
 import type { ExecutionRun } from '../../helpers/run';
 import { waitForPrediction } from '../../helpers/wait';
-import { createPrediction } from './create';
+import { checkCreateItem, createPrediction } from './create';
 import { modelInputProperties } from './modelInput.description';
 import { optionsCollection, readOptions } from './options';
 import { resultItems } from './results';
@@ -27,6 +27,10 @@ const properties: INodeProperties[] = [
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['createAndWait'] } }, properties);
+
+export async function validate(this: IExecuteFunctions, itemIndex: number): Promise<void> {
+	await checkCreateItem(this, itemIndex, readOptions(this, itemIndex), { preferWait: true });
+}
 
 export async function execute(
 	this: IExecuteFunctions,
@@ -53,7 +57,7 @@ export async function execute(
 			timeoutSeconds: options.timeout,
 		});
 		run.finished(finished.id);
-		if (finished.status !== 'succeeded') throw unsuccessfulPredictionError(this.getNode(), finished, itemIndex);
+		if (finished.status !== 'succeeded') throw unsuccessfulPredictionError(this.getNode(), finished, itemIndex, options.timeout);
 		return await resultItems(this, finished, options, policy, itemIndex);
 	} finally {
 		// Every path through here leaves the prediction terminal or being canceled.

@@ -2,7 +2,8 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { ExecutionRun } from '../../helpers/run';
-import { createPrediction } from './create';
+import type { CreateSettings } from './create';
+import { checkCreateItem, createPrediction } from './create';
 import { modelInputProperties } from './modelInput.description';
 import { optionsCollection, readOptions } from './options';
 
@@ -33,6 +34,16 @@ const properties: INodeProperties[] = [
 
 export const description = updateDisplayOptions({ show: { operation: ['createOnly'] } }, properties);
 
+function createSettings(context: IExecuteFunctions, itemIndex: number): CreateSettings {
+	const webhookUrl = String(context.getNodeParameter('webhookUrl', itemIndex, '')).trim();
+	const webhookEvents = context.getNodeParameter('webhookEvents', itemIndex, []) as string[];
+	return { preferWait: false, webhook: webhookUrl ? { url: webhookUrl, events: webhookEvents } : undefined };
+}
+
+export async function validate(this: IExecuteFunctions, itemIndex: number): Promise<void> {
+	await checkCreateItem(this, itemIndex, readOptions(this, itemIndex), createSettings(this, itemIndex));
+}
+
 export async function execute(
 	this: IExecuteFunctions,
 	itemIndex: number,
@@ -40,14 +51,12 @@ export async function execute(
 ): Promise<INodeExecutionData[]> {
 	const options = readOptions(this, itemIndex);
 	const policy = { maxRetries: options.maxRetries, signal: run.signal };
-	const webhookUrl = String(this.getNodeParameter('webhookUrl', itemIndex, '')).trim();
-	const webhookEvents = this.getNodeParameter('webhookEvents', itemIndex, []) as string[];
 	const { prediction } = await createPrediction(
 		this,
 		itemIndex,
 		run,
 		options,
-		{ preferWait: false, webhook: webhookUrl ? { url: webhookUrl, events: webhookEvents } : undefined },
+		createSettings(this, itemIndex),
 		policy,
 	);
 	// Not waited for: Replicate stops it at the Cancel-After deadline (the Timeout option) at the latest.

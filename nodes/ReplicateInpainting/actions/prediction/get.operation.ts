@@ -22,6 +22,11 @@ const properties: INodeProperties[] = [
 
 export const description = updateDisplayOptions({ show: { operation: ['get'] } }, properties);
 
+export async function validate(this: IExecuteFunctions, itemIndex: number): Promise<void> {
+	readOptions(this, itemIndex);
+	readPredictionId(this, itemIndex);
+}
+
 /** A lookup: a failed prediction is returned as data, not as an error. */
 export async function execute(
 	this: IExecuteFunctions,

@@ -1,0 +1,127 @@
+/** Runs the Replicate Inpainting node through n8n's real engine against the test server. */
+import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
+
+import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
+import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
+import type { HarnessWorkflow, WorkflowRunResult } from '../harness';
+import { runWorkflow } from '../harness';
+import type { FakeReplicate } from '../server';
+
+export const NODE_NAME = 'Replicate Inpainting';
+export const NODE_TYPE = 'n8n-nodes-replicate-inpainting.replicateInpainting';
+export const CREDENTIAL_ID = 'replicate-test';
+
+export interface NodeRunOptions {
+	inputItems?: INodeExecutionData[];
+	/** The credential's Base URL; the server's API URL by default. */
+	baseUrl?: string;
+	token?: string;
+	continueOnFail?: boolean;
+	binaryDataMode?: 'default' | 'filesystem';
+	stopAfterMs?: number;
+}
+
+export interface NodeRun {
+	result: WorkflowRunResult;
+	/** The node's output items (empty when it failed). */
+	items: INodeExecutionData[];
+	/** The node's error message, if the run failed in it. */
+	errorMessage?: string;
+	errorDescription?: string;
+}
+
+/** URL inputs from the server's sample origin, so a test only states what it changes. */
+export function urlInputs(server: FakeReplicate): INodeParameters {
+	return {
+		imageSource: 'url',
+		imageUrl: server.sampleImageUrl,
+		maskSource: 'url',
+		maskUrl: server.sampleMaskUrl,
+	};
+}
+
+export function inpaintingWorkflow(parameters: INodeParameters, continueOnFail = false): HarnessWorkflow {
+	return {
+		name: 'Replicate Inpainting test',
+		nodes: [
+			{
+				id: 'start',
+				name: 'Start',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
+			{
+				id: 'inpaint',
+				name: NODE_NAME,
+				type: NODE_TYPE,
+				typeVersion: 1,
+				position: [200, 0],
+				parameters,
+				credentials: { replicateInpaintingApi: { id: CREDENTIAL_ID, name: 'Replicate test' } },
+				...(continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+			},
+		],
+		connections: { Start: { main: [[{ node: NODE_NAME, type: 'main', index: 0 }]] } },
+	};
+}
+
+export async function runNode(
+	server: FakeReplicate,
+	parameters: INodeParameters,
+	options: NodeRunOptions = {},
+): Promise<NodeRun> {
+	const result = await runWorkflow({
+		workflow: inpaintingWorkflow(parameters, options.continueOnFail),
+		nodeTypes: [ReplicateInpainting],
+		credentialTypes: [ReplicateInpaintingApi],
+		credentials: {
+			[CREDENTIAL_ID]: {
+				type: 'replicateInpaintingApi',
+				data: { apiToken: options.token ?? server.token, baseUrl: options.baseUrl ?? server.apiUrl },
+			},
+		},
+		inputItems: options.inputItems,
+		binaryDataMode: options.binaryDataMode,
+		stopAfterMs: options.stopAfterMs,
+	});
+	const error = result.nodeError(NODE_NAME);
+	return {
+		result,
+		items: error ? [] : result.items(NODE_NAME),
+		errorMessage: error?.message,
+		errorDescription: (error as { description?: string } | undefined)?.description ?? undefined,
+	};
+}
+
+/** Requests the API origin received (the output origin is not the API). */
+export function apiRequests(server: FakeReplicate) {
+	return server.requests.filter((request) => request.origin === 'api');
+}
+
+export function createRequests(server: FakeReplicate) {
+	return apiRequests(server).filter((request) => request.method === 'POST' && /\/predictions$/.test(request.path));
+}
+
+/** Waits until `check` holds (the server finishes cancels in the background after a stop). */
+export async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<boolean> {
+	const until = Date.now() + timeoutMs;
+	while (!check()) {
+		if (Date.now() > until) return false;
+		await new Promise((resolve) => setTimeout(resolve, 25));
+	}
+	return true;
+}
+
+export function binaryItem(binary: Record<string, { content: Buffer; fileName: string; mimeType: string }>, json: IDataObject = {}): INodeExecutionData {
+	return {
+		json,
+		binary: Object.fromEntries(
+			Object.entries(binary).map(([name, file]) => [
+				name,
+				{ data: file.content.toString('base64'), fileName: file.fileName, mimeType: file.mimeType, fileSize: String(file.content.length) },
+			]),
+		),
+	};
+}
