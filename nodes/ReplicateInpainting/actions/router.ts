@@ -29,7 +29,10 @@ function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
  * tears the run down: the other items stop waiting and their predictions are canceled before the
  * error is raised.
  */
-export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+export async function router(
+	this: IExecuteFunctions,
+	continueOnFail: () => boolean,
+): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const operation = this.getNodeParameter('operation', 0) as Operation;
 	const handler = operations[operation];
@@ -43,7 +46,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			await handler.validate.call(this, itemIndex);
 			valid.push(itemIndex);
 		} catch (error) {
-			if (!this.continueOnFail()) throw asNodeError(this, error, itemIndex);
+			if (!continueOnFail()) throw asNodeError(this, error, itemIndex);
 			outputs[itemIndex] = [errorItem(error, itemIndex)];
 		}
 	}
@@ -63,7 +66,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 				outputs[itemIndex] = produced.map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
 			} catch (error) {
 				if (error instanceof ExecutionStoppedError && failure !== undefined) return;
-				if (this.continueOnFail() && !(error instanceof ExecutionStoppedError)) {
+				if (continueOnFail() && !(error instanceof ExecutionStoppedError)) {
 					outputs[itemIndex] = [errorItem(error, itemIndex)];
 					return;
 				}

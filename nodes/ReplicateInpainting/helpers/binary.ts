@@ -4,7 +4,6 @@
  */
 import type { IBinaryData, IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
-import { Transform } from 'node:stream';
 
 import { withPredictionId } from './errors';
 import type { Prediction } from './prediction';
@@ -154,20 +153,25 @@ export async function binaryImageToUri(
 ): Promise<string> {
 	const useDataUri = route === 'dataUri' || (route === 'auto' && image.content.length <= DATA_URI_MAX_BYTES);
 	if (useDataUri) return toDataUri(image);
+	let uploaded: UploadedFile | undefined;
+	let failure: unknown;
 	try {
-		const uploaded = await uploadFile(context, image, policy, itemIndex);
+		uploaded = await uploadFile(context, image, policy, itemIndex);
+	} catch (error) {
+		failure = error;
+	}
+	if (uploaded) {
 		uploads.push(uploaded);
 		return uploaded.url;
-	} catch (error) {
-		const notServed = error instanceof NodeApiError && error.httpCode === '404';
-		if (!notServed) throw error;
-		if (image.content.length <= DATA_URI_FALLBACK_MAX_BYTES) return toDataUri(image);
-		throw new NodeOperationError(
-			context.getNode(),
-			`${FIELD_LABEL[image.field]} (${image.field}): the API has no files endpoint (404 on POST /files) and the file is too large for a data URI (${image.content.length} bytes, at most ${DATA_URI_FALLBACK_MAX_BYTES})`,
-			{ itemIndex, description: 'Pass the image as a public URL instead, or make it smaller.' },
-		);
 	}
+	const notServed = failure instanceof NodeApiError && failure.httpCode === '404';
+	if (!notServed) throw failure;
+	if (image.content.length <= DATA_URI_FALLBACK_MAX_BYTES) return toDataUri(image);
+	throw new NodeOperationError(
+		context.getNode(),
+		`${FIELD_LABEL[image.field]} (${image.field}): the API has no files endpoint (404 on POST /files) and the file is too large for a data URI (${image.content.length} bytes, at most ${DATA_URI_FALLBACK_MAX_BYTES})`,
+		{ itemIndex, description: 'Pass the image as a public URL instead, or make it smaller.' },
+	);
 }
 
 /** Deletes uploaded files; a failed delete is only a warning (they expire after 24 h anyway). */
@@ -301,18 +305,21 @@ async function downloadOne(
 			throw tooLarge(context, prediction, index, String(declared), maxBytes, itemIndex);
 		}
 		const mimeType = mimeFromHeaders(response.headers) ?? 'application/octet-stream';
+		// Read with a running count, for servers that send no (or a false) Content-Length. n8n's
+		// community rules allow no stream import, so the file is gathered here and stored once.
+		const body = response.body as NodeJS.ReadableStream & { destroy(error?: Error): void };
+		const chunks: Buffer[] = [];
 		let received = 0;
-		// Counts what streams through, for servers that send no (or a false) Content-Length.
-		const limiter = new Transform({
-			transform(chunk: Buffer, _encoding, callback) {
-				received += chunk.length;
-				if (received > maxBytes) callback(tooLarge(context, prediction, index, `more than ${maxBytes}`, maxBytes, itemIndex));
-				else callback(null, chunk);
-			},
-		});
-		response.body.on('error', (error) => limiter.destroy(error));
-		response.body.pipe(limiter);
-		return await context.helpers.prepareBinaryData(limiter, outputFileName(prediction, index, url, mimeType), mimeType);
+		for await (const chunk of body as AsyncIterable<Buffer>) {
+			received += chunk.length;
+			if (received > maxBytes) {
+				body.destroy();
+				throw tooLarge(context, prediction, index, `more than ${maxBytes}`, maxBytes, itemIndex);
+			}
+			chunks.push(chunk);
+		}
+		const content = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
+		return await context.helpers.prepareBinaryData(content, outputFileName(prediction, index, url, mimeType), mimeType);
 	});
 	if (result.value) return result.value;
 	if (result.statusCode === 404 || result.statusCode === 410) {

@@ -169,18 +169,20 @@ async function withRetries<T extends { statusCode: number; headers: Record<strin
 ): Promise<T> {
 	for (let attempt = 0; ; attempt++) {
 		if (kind !== 'cleanup') throwIfStopped(policy.signal);
-		let verdict: Verdict;
-		let failure: unknown;
 		let answer: T | undefined;
+		let failure: unknown;
 		try {
 			answer = await send();
-			if (answer.statusCode < 400) return answer;
-			verdict = judgeStatus(kind, answer.statusCode, answer.headers, attempt);
 		} catch (error) {
-			if (kind !== 'cleanup' && isAbort(error, policy.signal)) throw new ExecutionStoppedError();
-			failure = error;
-			verdict = judgeFailure(kind, error, attempt);
+			failure = error ?? new Error('request failed');
 		}
+		if (failure !== undefined && kind !== 'cleanup' && isAbort(failure, policy.signal)) {
+			throw new ExecutionStoppedError();
+		}
+		if (answer && answer.statusCode < 400) return answer;
+		const verdict = answer
+			? judgeStatus(kind, answer.statusCode, answer.headers, attempt)
+			: judgeFailure(kind, failure, attempt);
 		if (!verdict.retry || attempt >= policy.maxRetries) {
 			if (answer) return answer;
 			throw failure;
@@ -231,7 +233,8 @@ export async function apiRequest<T = IDataObject>(
 		timeout: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
 	};
 	const described = { method: request.method, path: request.path };
-	let response: ApiResponse;
+	let response: ApiResponse | undefined;
+	let failure: unknown;
 	try {
 		response = await withRetries(request.kind, policy, async () =>
 			(await requester.helpers.httpRequestWithAuthentication.call(
@@ -241,8 +244,12 @@ export async function apiRequest<T = IDataObject>(
 			)) as ApiResponse,
 		);
 	} catch (error) {
-		if (error instanceof ExecutionStoppedError) throw error;
-		const message = `Could not reach the Replicate API (${request.method} ${request.path}): ${describeNetworkFailure(error)}`;
+		failure = error;
+	}
+	if (failure instanceof ExecutionStoppedError) throw failure;
+	if (!response) {
+		// Rebuilt from the code and message only: n8n's own error would carry the request options.
+		const message = `Could not reach the Replicate API (${request.method} ${request.path}): ${describeNetworkFailure(failure)}`;
 		throw new NodeApiError(node, { message }, { message, itemIndex: request.itemIndex });
 	}
 	if (response.statusCode >= 400) {
@@ -278,8 +285,8 @@ export interface DownloadedResponse {
 
 /**
  * Output files are public URLs on Replicate's delivery host: fetched without credentials, so the
- * token never reaches them, and as a stream that `consume` stores, so an image is never held twice.
- * A failure while streaming (a reset) repeats the whole download; `consume` must be repeatable.
+ * token never reaches them, and as a stream that `consume` reads. A failure while reading (a
+ * reset) repeats the whole download, so `consume` must be repeatable.
  * Returns the error status (after retries) or what `consume` returned.
  */
 export async function downloadOutput<R>(

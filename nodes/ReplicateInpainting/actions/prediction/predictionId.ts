@@ -10,7 +10,7 @@ export const predictionIdProperty: INodeProperties = {
 	default: '',
 	required: true,
 	placeholder: 'e.g. w44zs9cet5rmc0cqzp49gpkhf8',
-	description: 'The ID of the prediction, as returned by Create Only (the "id" field)',
+	description: 'The ID of the prediction, as returned by Create Only',
 };
 
 export function readPredictionId(context: IExecuteFunctions, itemIndex: number): string {
