@@ -78,6 +78,43 @@ const AFTER_SEND_CODES = new Set([
 ]);
 const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
 
+/**
+ * Replicate allows 600 creates a minute. One bucket per API base URL, shared by every item and
+ * every execution in this n8n process, keeps the node under that (a burst of 10, then 10/s);
+ * 429s from accounts with lower limits still slow it down through the retry policy.
+ */
+const CREATE_RATE = { perSecond: 10, burst: 10 } as const;
+
+class CreateRateLimiter {
+	private tokens: number = CREATE_RATE.burst;
+
+	private refilledAt = Date.now();
+
+	async take(signal?: AbortSignal): Promise<void> {
+		for (;;) {
+			const now = Date.now();
+			this.tokens = Math.min(CREATE_RATE.burst, this.tokens + ((now - this.refilledAt) / 1000) * CREATE_RATE.perSecond);
+			this.refilledAt = now;
+			if (this.tokens >= 1) {
+				this.tokens -= 1;
+				return;
+			}
+			await pause(Math.ceil(((1 - this.tokens) / CREATE_RATE.perSecond) * 1000), signal);
+		}
+	}
+}
+
+const createLimiters = new Map<string, CreateRateLimiter>();
+
+function createLimiterFor(baseUrl: string): CreateRateLimiter {
+	let limiter = createLimiters.get(baseUrl);
+	if (!limiter) {
+		limiter = new CreateRateLimiter();
+		createLimiters.set(baseUrl, limiter);
+	}
+	return limiter;
+}
+
 export async function apiBaseUrl(context: TransportContext): Promise<string> {
 	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
 	const baseUrl = typeof credentials.baseUrl === 'string' ? credentials.baseUrl.trim() : '';
@@ -166,12 +203,14 @@ async function withRetries<T extends { statusCode: number; headers: Record<strin
 	kind: RequestKind,
 	policy: RetryPolicy,
 	send: () => Promise<T>,
+	limiter?: CreateRateLimiter,
 ): Promise<T> {
 	for (let attempt = 0; ; attempt++) {
 		if (kind !== 'cleanup') throwIfStopped(policy.signal);
 		let answer: T | undefined;
 		let failure: unknown;
 		try {
+			if (kind === 'create') await limiter?.take(policy.signal);
 			answer = await send();
 		} catch (error) {
 			failure = error ?? new Error('request failed');
@@ -242,6 +281,7 @@ export async function apiRequest<T = IDataObject>(
 				CREDENTIAL_TYPE,
 				{ ...options, headers: { ...options.headers } },
 			)) as ApiResponse,
+			request.kind === 'create' ? createLimiterFor(baseUrl) : undefined,
 		);
 	} catch (error) {
 		failure = error;
