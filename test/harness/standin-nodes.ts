@@ -30,6 +30,8 @@ import {
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 
+import { Merge } from './standin-merge';
+
 /**
  * n8n-nodes-base.manualTrigger v1: emits one empty item when the workflow is run by hand. In the
  * harness, items given as `inputItems` are pinned on it, as a user pins data in the editor.
@@ -542,5 +544,6 @@ export const standInNodeTypes: Record<string, new () => INodeType> = {
 	'n8n-nodes-base.noOp': NoOp,
 	'n8n-nodes-base.stickyNote': StickyNote,
 	'n8n-nodes-base.readWriteFile': ReadWriteFile,
+	'n8n-nodes-base.merge': Merge,
 	'n8n-nodes-base.set': EditFields,
 };
