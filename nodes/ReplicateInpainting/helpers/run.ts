@@ -1,7 +1,6 @@
 /**
- * State of one execution of the node: the stop signal every wait listens to, the predictions
- * started and not yet seen finished (cancelled when the execution stops or fails), and the
- * concurrency with which items are worked.
+ * State of one execution of the node: the stop signal every wait listens to, and the predictions
+ * started and not yet seen finished (cancelled when the execution stops or an item fails).
  */
 import type { IExecuteFunctions } from 'n8n-workflow';
 
