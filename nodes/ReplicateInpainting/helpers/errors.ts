@@ -60,12 +60,13 @@ export function apiErrorFromResponse(
 		...(detail ? { detail } : {}),
 		...(fields.length > 0 ? { invalid_fields: fields } : {}),
 	};
-	return new NodeApiError(node, safeResponse, {
+	const error = new NodeApiError(node, safeResponse, {
 		message,
 		description,
 		httpCode: String(statusCode),
 		itemIndex,
 	});
+	return keepMessage(error, message);
 }
 
 function hintFor(statusCode: number): string | undefined {
@@ -89,9 +90,20 @@ export function malformedAnswerError(
 	request: { method: string; path: string },
 	problem: string,
 	itemIndex?: number,
+	description = problem,
 ): NodeApiError {
 	const message = `Unexpected answer from the Replicate API on ${request.method} ${request.path}: ${problem}`;
-	return new NodeApiError(node, { message, description: problem }, { message, description: problem, itemIndex });
+	return keepMessage(new NodeApiError(node, { message, description }, { message, description, itemIndex }), message);
+}
+
+/**
+ * NodeApiError swaps any message that mentions a network error code (ECONNRESET, ETIMEDOUT, …)
+ * for a generic text of n8n's own, even one passed explicitly: the request, the prediction ID or
+ * the warning that a prediction may exist would be lost. Ours is put back.
+ */
+export function keepMessage<E extends NodeApiError>(error: E, message: string): E {
+	error.message = message;
+	return error;
 }
 
 export function nonJsonProblem(body: unknown): string {

@@ -36,11 +36,14 @@ export function asPrediction(
 		throw malformedAnswerError(node, request, `prediction ${candidate.id} has no "status"`, itemIndex);
 	}
 	if (!(KNOWN_STATUSES as readonly string[]).includes(candidate.status)) {
+		// The known list stays out of the message: n8n records a run whose error message contains
+		// "canceled" as stopped by the user, not as failed.
 		throw malformedAnswerError(
 			node,
 			request,
-			`prediction ${candidate.id} has the unknown status "${candidate.status}" (known: ${KNOWN_STATUSES.join(', ')})`,
+			`prediction ${candidate.id} has the unknown status "${candidate.status}"`,
 			itemIndex,
+			`Known statuses: ${KNOWN_STATUSES.join(', ')}.`,
 		);
 	}
 	return candidate as Prediction;

@@ -2,10 +2,10 @@
  * Waiting for a prediction: poll with a growing interval until a terminal status, stop promptly
  * on a Stop, and on the node's own timeout cancel the prediction (it would keep costing money).
  */
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { withPredictionId } from './errors';
-import { pause } from './pause';
+import { ExecutionStoppedError, pause } from './pause';
 import type { Prediction } from './prediction';
 import { asPrediction, isTerminal } from './prediction';
 import type { RetryPolicy, TransportContext } from '../transport';
@@ -46,11 +46,23 @@ export async function cancelPrediction(
 export interface WaitOptions {
 	/** Epoch ms after which the node stops waiting. */
 	deadline: number;
-	/** Whether the node started this prediction (then a timeout cancels it) or only looks at it. */
+	/**
+	 * Whether the node started this prediction or only looks at it. One it started is cancelled
+	 * when the wait ends without seeing it finish (a timeout, or a poll that failed for good):
+	 * nobody would be waiting for it any more, and it would run on at the user's cost.
+	 */
 	onTimeout: 'cancel' | 'fail';
 	policy: RetryPolicy;
 	itemIndex: number;
 	timeoutSeconds: number;
+}
+
+/**
+ * The policy of a request made while waiting: it ends with the wait (one poll interval of grace,
+ * so a poll at the deadline still gets its answer), instead of after the request's own timeout.
+ */
+export function withinWait(policy: RetryPolicy, deadline: number): RetryPolicy {
+	return { ...policy, deadline: deadline + POLL_SCHEDULE.firstMs };
 }
 
 export async function waitForPrediction(
@@ -60,14 +72,59 @@ export async function waitForPrediction(
 ): Promise<Prediction> {
 	let prediction = start;
 	let delay: number | undefined;
+	// Polls are due on the schedule counted from here, not from each answer, so slow answers do not
+	// push every later poll back (at most half an interval is waited after a late answer).
+	let due = Date.now();
 	while (!isTerminal(prediction.status)) {
 		const remaining = options.deadline - Date.now();
 		if (remaining <= 0) throw await timeoutError(context, prediction, options);
 		delay = nextPollDelay(delay);
-		await pause(Math.min(delay, remaining), options.policy.signal);
-		prediction = await getPrediction(context, prediction.id, options.policy, options.itemIndex);
+		due = Math.max(due + delay, Date.now() + delay / 2);
+		await pause(Math.min(due - Date.now(), remaining), options.policy.signal);
+		let polled: Prediction | undefined;
+		let failure: unknown;
+		try {
+			polled = await getPrediction(context, prediction.id, withinWait(options.policy, options.deadline), options.itemIndex);
+		} catch (error) {
+			failure = error;
+		}
+		if (polled) {
+			prediction = polled;
+			continue;
+		}
+		// A Stop: the run cancels what it started.
+		if (failure instanceof ExecutionStoppedError) throw failure;
+		// The poll was still unanswered when the time ran out: that is the node's timeout.
+		if (Date.now() >= options.deadline) throw await timeoutError(context, prediction, options);
+		if (options.onTimeout === 'cancel') await cancelUnfollowed(context, prediction.id, options.policy, options.itemIndex, failure);
+		throw failure;
 	}
 	return prediction;
+}
+
+/**
+ * Cancels a prediction the node started but can no longer follow (its wait failed, or Replicate's
+ * answer about it is unusable): nobody would be waiting for it, and it would run on at the user's
+ * cost. The item's error then says so, and names it.
+ */
+export async function cancelUnfollowed(
+	context: TransportContext,
+	id: string,
+	policy: RetryPolicy,
+	itemIndex: number,
+	failure: unknown,
+): Promise<void> {
+	let outcome: string;
+	try {
+		await cancelPrediction(context, id, { maxRetries: policy.maxRetries }, itemIndex);
+		outcome = `The node cancelled prediction ${id}, so it does not run on unobserved.`;
+	} catch (error) {
+		outcome = `Cancelling prediction ${id} failed too (${(error as Error).message}); Replicate stops it at its Cancel-After deadline.`;
+	}
+	if (failure instanceof NodeApiError || failure instanceof NodeOperationError) {
+		failure.description = [failure.description, outcome].filter(Boolean).join('\n');
+		withPredictionId(failure, id);
+	}
 }
 
 async function timeoutError(context: TransportContext, prediction: Prediction, options: WaitOptions) {

@@ -12,7 +12,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { apiErrorFromResponse, malformedAnswerError, nonJsonProblem } from '../helpers/errors';
+import { apiErrorFromResponse, keepMessage, malformedAnswerError, nonJsonProblem } from '../helpers/errors';
 import { ExecutionStoppedError, pause, throwIfStopped } from '../helpers/pause';
 
 export const CREDENTIAL_TYPE = 'replicateInpaintingApi';
@@ -34,6 +34,11 @@ export interface RetryPolicy {
 	maxRetries: number;
 	/** Ends waiting between attempts; n8n itself aborts the requests of a stopped execution. */
 	signal?: AbortSignal;
+	/**
+	 * Epoch ms after which the caller no longer waits (the node's Timeout): each attempt's own
+	 * timeout ends there, and no retry is started that could not begin before it.
+	 */
+	deadline?: number;
 }
 
 export interface ApiRequest {
@@ -134,6 +139,17 @@ export async function apiBaseUrl(context: TransportContext): Promise<string> {
 	return baseUrl.replace(/\/+$/, '');
 }
 
+/**
+ * The messages an error chain carries. n8n's NodeApiError (n8n-workflow 2.x) keeps neither the
+ * axios error (its `cause`) nor its `code`, and replaces the message with a friendly text ("The
+ * service refused the connection…"); the original messages survive only in its `messages`.
+ */
+function originalMessages(error: unknown): string[] {
+	const messages = (error as { messages?: unknown } | undefined)?.messages;
+	const kept = Array.isArray(messages) ? messages.filter((entry): entry is string => typeof entry === 'string') : [];
+	return [...kept, error instanceof Error ? error.message : ''];
+}
+
 /** The error chain's network error code (n8n wraps axios errors in NodeApiError). */
 export function networkErrorCode(error: unknown): string | undefined {
 	let current: unknown = error;
@@ -142,9 +158,12 @@ export function networkErrorCode(error: unknown): string | undefined {
 		if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
 		current = (current as { cause?: unknown }).cause;
 	}
-	const message = error instanceof Error ? error.message : '';
-	if (/socket hang up/i.test(message)) return 'ECONNRESET';
-	if (/timeout of \d+ms exceeded|timed out/i.test(message)) return 'ETIMEDOUT';
+	for (const message of originalMessages(error)) {
+		const named = /\b(E[A-Z_]+)\b/.exec(message)?.[1];
+		if (named && (NOT_SENT_CODES.has(named) || AFTER_SEND_CODES.has(named))) return named;
+		if (/socket hang up/i.test(message)) return 'ECONNRESET';
+		if (/timeout of \d+ms exceeded|timed out/i.test(message)) return 'ETIMEDOUT';
+	}
 	return undefined;
 }
 
@@ -222,7 +241,9 @@ async function withRetries<T extends { statusCode: number; headers: Record<strin
 		const verdict = answer
 			? judgeStatus(kind, answer.statusCode, answer.headers, attempt)
 			: judgeFailure(kind, failure, attempt);
-		if (!verdict.retry || attempt >= policy.maxRetries) {
+		// A retry that could only start after the caller's deadline would answer nobody.
+		const tooLate = verdict.retry && Date.now() + verdict.delayMs >= (policy.deadline ?? Infinity);
+		if (!verdict.retry || attempt >= policy.maxRetries || tooLate) {
 			if (answer) return answer;
 			throw failure;
 		}
@@ -246,8 +267,14 @@ function authenticatedRequester(context: TransportContext, outlivesStop: boolean
 
 function describeNetworkFailure(error: unknown): string {
 	const code = networkErrorCode(error);
-	const message = error instanceof Error ? error.message : String(error);
+	// The original text ("socket hang up", "timeout of 5000ms exceeded") rather than n8n's gloss.
+	const message = originalMessages(error).find((text) => text !== '') ?? String(error);
 	return code ? `${code} (${message})` : message;
+}
+
+/** An attempt's timeout: its own, cut short at the caller's deadline (axios reads 0 as "none"). */
+function attemptTimeout(timeoutMs: number, deadline: number | undefined): number {
+	return deadline === undefined ? timeoutMs : Math.max(1, Math.min(timeoutMs, deadline - Date.now()));
 }
 
 export async function apiRequest<T = IDataObject>(
@@ -269,7 +296,6 @@ export async function apiRequest<T = IDataObject>(
 		ignoreHttpStatusErrors: true,
 		// n8n would resend credentials on a cross-origin redirect; the API never redirects.
 		disableFollowRedirect: true,
-		timeout: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
 	};
 	const described = { method: request.method, path: request.path };
 	let response: ApiResponse | undefined;
@@ -279,7 +305,11 @@ export async function apiRequest<T = IDataObject>(
 			(await requester.helpers.httpRequestWithAuthentication.call(
 				requester as IExecuteFunctions,
 				CREDENTIAL_TYPE,
-				{ ...options, headers: { ...options.headers } },
+				{
+					...options,
+					headers: { ...options.headers },
+					timeout: attemptTimeout(request.timeoutMs ?? DEFAULT_TIMEOUT_MS, policy.deadline),
+				},
 			)) as ApiResponse,
 			request.kind === 'create' ? createLimiterFor(baseUrl) : undefined,
 		);
@@ -290,7 +320,11 @@ export async function apiRequest<T = IDataObject>(
 	if (!response) {
 		// Rebuilt from the code and message only: n8n's own error would carry the request options.
 		const message = `Could not reach the Replicate API (${request.method} ${request.path}): ${describeNetworkFailure(failure)}`;
-		throw new NodeApiError(node, { message }, { message, itemIndex: request.itemIndex });
+		const error = keepMessage(new NodeApiError(node, { message }, { message, itemIndex: request.itemIndex }), message);
+		// For isAmbiguousCreateFailure: a connection that was never made created nothing.
+		const code = networkErrorCode(failure);
+		if (code) error.context.networkErrorCode = code;
+		throw error;
 	}
 	if (response.statusCode >= 400) {
 		throw apiErrorFromResponse(node, described, response.statusCode, response.body, request.itemIndex);
@@ -307,7 +341,8 @@ export function isAmbiguousCreateFailure(error: unknown): boolean {
 	if (error instanceof NodeApiError) {
 		const code = Number(error.httpCode);
 		if (Number.isFinite(code) && code > 0) return code >= 500;
-		return true;
+		// A connection that was never made carried no request: nothing can have been created.
+		return !NOT_SENT_CODES.has(String(error.context?.networkErrorCode ?? ''));
 	}
 	return false;
 }
@@ -342,7 +377,7 @@ export async function downloadOutput<R>(
 			encoding: 'stream',
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
-			timeout: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+			timeout: attemptTimeout(request.timeoutMs ?? DEFAULT_TIMEOUT_MS, policy.deadline),
 			abortSignal: policy.signal,
 		})) as DownloadedResponse;
 		if (answer.statusCode >= 400) {

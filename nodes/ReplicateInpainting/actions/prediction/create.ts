@@ -9,7 +9,9 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import type { BinaryImage, ImageField, UploadedFile } from '../../helpers/binary';
 import { binaryImageToUri, readBinaryImage } from '../../helpers/binary';
 import type { Prediction } from '../../helpers/prediction';
-import { asPrediction } from '../../helpers/prediction';
+import { keepMessage } from '../../helpers/errors';
+import { asPrediction, PREDICTION_ID } from '../../helpers/prediction';
+import { cancelUnfollowed } from '../../helpers/wait';
 import type { ExecutionRun } from '../../helpers/run';
 import {
 	checkModelInput,
@@ -198,8 +200,15 @@ export async function createPrediction(
 		},
 		policy,
 	).then(
-		(answer) => {
-			const prediction = asPrediction(context.getNode(), { method: 'POST', path: '/predictions' }, answer, itemIndex);
+		async (answer) => {
+			let prediction: Prediction | undefined;
+			let unusable: unknown;
+			try {
+				prediction = asPrediction(context.getNode(), { method: 'POST', path: '/predictions' }, answer, itemIndex);
+			} catch (error) {
+				unusable = error;
+			}
+			if (!prediction) throw await unusableCreateAnswer(context, itemIndex, answer, unusable as NodeApiError, policy);
 			// Also after a Stop: the run then cancels it at once.
 			run.started(prediction.id);
 			return prediction;
@@ -225,15 +234,34 @@ function checkWebhookUrl(url: string): InputProblem | undefined {
 	return { field: 'webhook', label: 'Webhook URL', value: url, rule: 'must be an http(s) URL' };
 }
 
+/**
+ * A create answered with something that is no prediction the node can follow. Without a usable
+ * ID one may exist all the same (say how to find it); with one, it is cancelled: the node cannot
+ * wait for it, and it would run on at the user's cost.
+ */
+async function unusableCreateAnswer(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	answer: unknown,
+	problem: NodeApiError,
+	policy: RetryPolicy,
+): Promise<NodeApiError> {
+	const id = (answer as IDataObject | undefined)?.id;
+	if (typeof id !== 'string' || !PREDICTION_ID.test(id)) return mayExistError(context, itemIndex, problem);
+	await cancelUnfollowed(context, id, policy, itemIndex, problem);
+	return problem;
+}
+
 /** After a 5xx, a reset or a timeout, the create may have gone through: never send it twice. */
 function mayExistError(context: IExecuteFunctions, itemIndex: number, cause: NodeApiError) {
 	const message = `Creating the prediction failed, and a prediction may have been created anyway: ${cause.message}`;
 	const description =
 		'The node did not retry, so that you are not charged twice. Look for it among your recent predictions (GET /predictions, or replicate.com/predictions) before running the item again.';
-	return new NodeApiError(context.getNode(), { message, description }, {
+	const error = new NodeApiError(context.getNode(), { message, description }, {
 		message,
 		description,
 		itemIndex,
 		httpCode: cause.httpCode ?? undefined,
 	});
+	return keepMessage(error, message);
 }

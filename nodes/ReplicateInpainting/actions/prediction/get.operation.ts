@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { ExecutionRun } from '../../helpers/run';
-import { getPrediction, waitForPrediction } from '../../helpers/wait';
+import { getPrediction, waitForPrediction, withinWait } from '../../helpers/wait';
 import { optionsCollection, readOptions } from './options';
 import { predictionIdProperty, readPredictionId } from './predictionId';
 import { resultItems } from './results';
@@ -37,7 +37,8 @@ export async function execute(
 	const id = readPredictionId(this, itemIndex);
 	const policy = { maxRetries: options.maxRetries, signal: run.signal };
 	const deadline = Date.now() + options.timeout * 1000;
-	let prediction = await getPrediction(this, id, policy, itemIndex);
+	// When waiting, the first look is part of the wait and ends with it too.
+	let prediction = await getPrediction(this, id, options.waitForCompletion ? withinWait(policy, deadline) : policy, itemIndex);
 	if (options.waitForCompletion) {
 		prediction = await waitForPrediction(this, prediction, {
 			deadline,
