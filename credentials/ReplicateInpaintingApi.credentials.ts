@@ -38,6 +38,16 @@ export class ReplicateInpaintingApi implements ICredentialType {
 			description:
 				'Where the Replicate API is served. Change it only for a gateway that serves the same API under its own prefix, e.g. https://gateway.example.com/replicate/v1.',
 		},
+		{
+			displayName: 'Webhook Signing Secret',
+			name: 'webhookSigningSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			placeholder: 'whsec_…',
+			description:
+				'Only used by the Replicate Inpainting Trigger to verify webhook deliveries. Leave empty to have the trigger fetch it once from the API (GET /webhooks/default/secret). Set it when your gateway does not serve that endpoint.',
+		},
 	];
 
 	authenticate: IAuthenticateGeneric = {

@@ -110,7 +110,7 @@ const MODE: WorkflowExecuteMode = 'manual';
 
 let harnessReady = false;
 
-function ensureHarnessReady(): void {
+export function ensureHarnessReady(): void {
 	if (harnessReady) return;
 	harnessReady = true;
 	installHarnessLogger();
@@ -120,7 +120,7 @@ function ensureHarnessReady(): void {
 	Container.get(SSHClientsManager).onShutdown();
 }
 
-function findPackageName(): string | undefined {
+export function findPackageName(): string | undefined {
 	let dir = process.cwd();
 	for (;;) {
 		const file = path.join(dir, 'package.json');
@@ -131,7 +131,7 @@ function findPackageName(): string | undefined {
 	}
 }
 
-function buildNodeTypes(
+export function buildNodeTypes(
 	classes: NodeTypeClass[],
 	packageName: string | undefined,
 ): HarnessNodeTypes {
@@ -163,7 +163,7 @@ function instanceUrls() {
 }
 
 /** additionalData as packages/cli's `getBase` builds it, minus the database and task runners. */
-function buildAdditionalData(
+export function buildAdditionalData(
 	credentialsHelper: HarnessCredentialsHelper,
 	extra: Partial<IWorkflowExecuteAdditionalData> = {},
 ): IWorkflowExecuteAdditionalData {
@@ -195,7 +195,7 @@ function buildAdditionalData(
 }
 
 /** A fresh BinaryDataService in the given mode, registered where n8n-core's helpers look. */
-async function initBinaryDataService(mode: 'default' | 'filesystem'): Promise<BinaryDataService> {
+export async function initBinaryDataService(mode: 'default' | 'filesystem'): Promise<BinaryDataService> {
 	const config = Container.get(BinaryDataConfig);
 	config.mode = mode;
 	config.localStoragePath = makeHarnessTempDir('binary-data');
@@ -435,11 +435,16 @@ async function executeWorkflow(options: RunWorkflowOptions): Promise<WorkflowRun
 // Runs share n8n's DI container (binary data service, config), so they go one at a time.
 let runQueue: Promise<unknown> = Promise.resolve();
 
-/** Runs a workflow through n8n-core's WorkflowExecute, as a manual execution in the editor. */
-export async function runWorkflow(options: RunWorkflowOptions): Promise<WorkflowRunResult> {
-	const result = runQueue.then(async () => await executeWorkflow(options));
+/** Runs `work` once every earlier harness run (workflow or webhook) has finished. */
+export async function inRunQueue<T>(work: () => Promise<T>): Promise<T> {
+	const result = runQueue.then(work);
 	runQueue = result.catch(() => undefined);
 	return await result;
+}
+
+/** Runs a workflow through n8n-core's WorkflowExecute, as a manual execution in the editor. */
+export async function runWorkflow(options: RunWorkflowOptions): Promise<WorkflowRunResult> {
+	return await inRunQueue(async () => await executeWorkflow(options));
 }
 
 /**

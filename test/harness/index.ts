@@ -9,9 +9,13 @@ export type { HarnessCredential } from './credentials-helper';
 export { harnessLogger } from './logging';
 export {
 	EditFields,
+	Form,
+	FormTrigger,
 	ManualTrigger,
 	NoOp,
 	ReadWriteFile,
 	StickyNote,
 	standInNodeTypes,
 } from './standin-nodes';
+export type { ActivationResult, RunWebhookOptions, WebhookListener, WebhookRequest, WebhookRunResult } from './webhook';
+export { activateWebhook, runWebhook, startWebhookListener } from './webhook';

@@ -16,6 +16,8 @@ import type {
 	INodeTypeDescription,
 	ITriggerFunctions,
 	ITriggerResponse,
+	IWebhookFunctions,
+	IWebhookResponseData,
 	JsonObject,
 	ResolvedFilePath,
 } from 'n8n-workflow';
@@ -538,6 +540,96 @@ function buildSetItem(
 	return newItem;
 }
 
+/**
+ * n8n-nodes-base.formTrigger v2–2.3, for runs that start from a submission: the harness pins the
+ * submission (`inputItems`) on it, as n8n's webhook would emit it. A submission as n8n 2.x/1.x
+ * builds it: `json` holds each field by its label (file fields as { filename, mimetype, size }),
+ * `submittedAt` and `formMode`; each uploaded file is binary data under its field's label
+ * (non-word characters as `_`). Rendering and receiving the form are not supported.
+ */
+export class FormTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'n8n Form Trigger',
+		name: 'formTrigger',
+		icon: 'file:form.svg',
+		group: ['trigger'],
+		version: [2, 2.1, 2.2, 2.3],
+		description: 'Generate webforms in n8n and pass their responses to the workflow',
+		defaults: { name: 'On form submission' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: '' }],
+		properties: [
+			{ displayName: 'Form Title', name: 'formTitle', type: 'string', default: '', required: true },
+			{ displayName: 'Form Description', name: 'formDescription', type: 'string', default: '' },
+			{ displayName: 'Form Elements', name: 'formFields', type: 'json', default: {} },
+			{ displayName: 'Options', name: 'options', type: 'json', default: {} },
+		],
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		throw new NodeOperationError(this.getNode(), 'The stand-in form trigger only runs with a pinned submission (inputItems)');
+	}
+}
+
+/**
+ * n8n-nodes-base.form v2.3, operation `completion` (the "Form Ending" page) only. With
+ * `respondWith: 'returnBinary'` n8n returns the file in binary `inputDataFieldName` (a
+ * comma-separated list allowed) of the first item of a parent node to the browser, and fails with
+ * "No binary data with field … found." when there is none; the stand-in checks the same on its
+ * input's first item and passes the items through. Other respondWith values just pass through.
+ */
+export class Form implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'n8n Form',
+		name: 'form',
+		icon: 'file:form.svg',
+		group: ['input'],
+		version: [1, 2.3],
+		description: 'Generate webforms in n8n and pass their responses to the workflow',
+		defaults: { name: 'Form' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		properties: [
+			{
+				displayName: 'Page Type',
+				name: 'operation',
+				type: 'options',
+				options: [
+					{ name: 'Next Form Page', value: 'page' },
+					{ name: 'Form Ending', value: 'completion' },
+				],
+				default: 'page',
+			},
+			{ displayName: 'On n8n Form Submission', name: 'respondWith', type: 'string', default: 'text' },
+			{ displayName: 'Input Data Field Name', name: 'inputDataFieldName', type: 'string', default: 'data' },
+			{ displayName: 'Completion Title', name: 'completionTitle', type: 'string', default: '' },
+			{ displayName: 'Completion Message', name: 'completionMessage', type: 'string', default: '' },
+			{ displayName: 'Options', name: 'options', type: 'json', default: {} },
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const operation = this.getNodeParameter('operation', 0) as string;
+		if (operation !== 'completion') {
+			throw new NodeOperationError(this.getNode(), 'The stand-in form node only supports the Form Ending page');
+		}
+		const items = this.getInputData();
+		if (this.getNodeParameter('respondWith', 0) === 'returnBinary') {
+			const names = String(this.getNodeParameter('inputDataFieldName', 0))
+				.split(',')
+				.map((name) => name.trim())
+				.filter(Boolean);
+			for (const name of names) {
+				if (!items[0]?.binary?.[name]) {
+					throw new NodeOperationError(this.getNode(), `No binary data with field ${name} found.`);
+				}
+			}
+		}
+		return [items.map((item, index) => ({ ...item, pairedItem: { item: index } }))];
+	}
+}
+
 /** The stand-ins by the type name n8n's workflow JSON uses for them. */
 export const standInNodeTypes: Record<string, new () => INodeType> = {
 	'n8n-nodes-base.manualTrigger': ManualTrigger,
@@ -546,4 +638,6 @@ export const standInNodeTypes: Record<string, new () => INodeType> = {
 	'n8n-nodes-base.readWriteFile': ReadWriteFile,
 	'n8n-nodes-base.merge': Merge,
 	'n8n-nodes-base.set': EditFields,
+	'n8n-nodes-base.formTrigger': FormTrigger,
+	'n8n-nodes-base.form': Form,
 };

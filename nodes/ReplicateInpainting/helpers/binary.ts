@@ -7,7 +7,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { withPredictionId } from './errors';
 import type { Prediction } from './prediction';
-import type { RetryPolicy } from '../transport';
+import type { RetryPolicy, TransportContext } from '../transport';
 import { apiRequest, downloadOutput } from '../transport';
 
 /** Replicate recommends data URIs only for small files. */
@@ -197,6 +197,11 @@ export async function deleteUploads(
 
 /* ----------------------------------------------------------------------------------------- */
 
+/** What downloading outputs needs of n8n: the node's execute context and the trigger's webhook context. */
+export interface DownloadContext extends TransportContext {
+	helpers: TransportContext['helpers'] & Pick<IExecuteFunctions['helpers'], 'prepareBinaryData'>;
+}
+
 const EXTENSION_BY_MIME: Record<string, string> = {
 	'image/png': 'png',
 	'image/jpeg': 'jpg',
@@ -211,7 +216,7 @@ function outputUrls(prediction: Prediction): string[] {
 	return [];
 }
 
-function expiredError(context: IExecuteFunctions, prediction: Prediction, itemIndex: number, detail: string) {
+function expiredError(context: DownloadContext, prediction: Prediction, itemIndex: number, detail: string) {
 	const error = new NodeOperationError(
 		context.getNode(),
 		`The outputs of prediction ${prediction.id} are no longer available (${detail})`,
@@ -236,7 +241,7 @@ function mimeFromHeaders(headers: Record<string, unknown>): string | undefined {
 	return value.split(';')[0].trim() || undefined;
 }
 
-function tooLarge(context: IExecuteFunctions, prediction: Prediction, index: number, bytes: string, max: number, itemIndex: number) {
+function tooLarge(context: DownloadContext, prediction: Prediction, index: number, bytes: string, max: number, itemIndex: number) {
 	const error = new NodeOperationError(
 		context.getNode(),
 		`Output ${index} of prediction ${prediction.id} is larger than the Max Output Size (${bytes} > ${max} bytes)`,
@@ -253,7 +258,7 @@ export interface DownloadOptions {
 
 /** Downloads every output of a succeeded prediction into n8n binary data, in output order. */
 export async function downloadPredictionOutputs(
-	context: IExecuteFunctions,
+	context: DownloadContext,
 	prediction: Prediction,
 	options: DownloadOptions,
 ): Promise<IBinaryData[]> {
@@ -271,8 +276,14 @@ export async function downloadPredictionOutputs(
 	return binaries;
 }
 
+/** The response message itself, rather than a decompressing stream piped from it. */
+function isUndecodedResponse(body: unknown): boolean {
+	const message = body as { statusCode?: unknown; headers?: unknown } | null;
+	return typeof message?.statusCode === 'number' && typeof message.headers === 'object';
+}
+
 async function downloadOne(
-	context: IExecuteFunctions,
+	context: DownloadContext,
 	prediction: Prediction,
 	index: number,
 	url: string,
@@ -305,8 +316,25 @@ async function downloadOne(
 			throw tooLarge(context, prediction, index, String(declared), maxBytes, itemIndex);
 		}
 		const mimeType = mimeFromHeaders(response.headers) ?? 'application/octet-stream';
-		// Read with a running count, for servers that send no (or a false) Content-Length. n8n's
-		// community rules allow no stream import, so the file is gathered here and stored once.
+		if (Number.isFinite(declared) && isUndecodedResponse(response.body)) {
+			// The HTTP response itself (nothing decompressed it): Node's parser ends its body at the
+			// declared length, which is within the limit, so it streams straight into n8n's binary
+			// store. In filesystem mode the file then never sits in memory as a whole.
+			const stored = await context.helpers.prepareBinaryData(
+				response.body as Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0],
+				outputFileName(prediction, index, url, mimeType),
+				mimeType,
+			);
+			if (stored.bytes !== undefined && stored.bytes !== declared) {
+				// Repeated by the download's retries, as a connection lost mid-body is.
+				throw Object.assign(new Error(`Output ${index} ended after ${stored.bytes} of ${declared} bytes`), {
+					code: 'ERR_STREAM_PREMATURE_CLOSE',
+				});
+			}
+			return stored;
+		}
+		// Read with a running count, for servers that send no Content-Length or a compressed body.
+		// n8n's community rules allow no stream import, so the file is gathered here and stored once.
 		const body = response.body as NodeJS.ReadableStream & { destroy(error?: Error): void };
 		const chunks: Buffer[] = [];
 		let received = 0;

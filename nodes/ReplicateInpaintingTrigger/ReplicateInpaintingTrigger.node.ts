@@ -1,0 +1,291 @@
+import type {
+	IDataObject,
+	IHookFunctions,
+	INodeExecutionData,
+	INodeProperties,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+
+import { optionsCollection } from '../ReplicateInpainting/actions/prediction/options';
+import { downloadPredictionOutputs } from '../ReplicateInpainting/helpers/binary';
+import type { OutputLayout } from '../ReplicateInpainting/helpers/output';
+import { predictionItems } from '../ReplicateInpainting/helpers/output';
+import type { Prediction } from '../ReplicateInpainting/helpers/prediction';
+import { isTerminal, KNOWN_STATUSES, PREDICTION_ID } from '../ReplicateInpainting/helpers/prediction';
+import { webhookSigningKey } from './signingKey';
+import type { Rejection } from './verify';
+import { checkTimestamp, readSignedHeaders, ReplayGuard, signatureMatches } from './verify';
+
+const MEGABYTE = 1024 * 1024;
+
+/** Webhook ids already accepted, across every trigger of this n8n process (keys name the node). */
+const replayGuard = new ReplayGuard();
+
+type DeliveryEvent = 'start' | 'output' | 'logs' | 'completed';
+
+const optionsProperty = optionsCollection([
+	'downloadOutputs',
+	'outputLayout',
+	'binaryPropertyName',
+	'maxOutputSizeMb',
+	'maxRetries',
+]);
+
+interface TriggerOptions {
+	downloadOutputs: boolean;
+	outputLayout: OutputLayout;
+	binaryPropertyName: string;
+	maxOutputSizeMb: number;
+	maxRetries: number;
+}
+
+const properties: INodeProperties[] = [
+	{
+		displayName:
+			'Paste this node\'s URL (Webhook URLs above: the Production URL once the workflow is active, the Test URL while you listen for a test event) into the Webhook URL of a Replicate Inpainting node set to Create Only',
+		name: 'setupNotice',
+		type: 'notice',
+		default: '',
+	},
+	{
+		displayName: 'Events',
+		name: 'events',
+		type: 'multiOptions',
+		default: ['completed'],
+		options: [
+			{ name: 'Completed', value: 'completed', description: 'The prediction has finished (any final status)' },
+			{ name: 'Logs', value: 'logs', description: 'A running prediction has new logs' },
+			{ name: 'Output', value: 'output', description: 'A running prediction has new output' },
+			{ name: 'Start', value: 'start', description: 'The prediction has started' },
+		],
+		description:
+			'Which deliveries start the workflow; the others are acknowledged and dropped. Replicate does not name the event in a delivery, so the trigger goes by the prediction\'s status: starting is Start, processing is Output or Logs, a final status is Completed.',
+	},
+	{
+		displayName: 'Final Statuses',
+		name: 'statuses',
+		type: 'options',
+		default: 'succeeded',
+		options: [
+			{ name: 'Succeeded Only', value: 'succeeded', description: 'Only predictions that produced images' },
+			{
+				name: 'All',
+				value: 'all',
+				description: 'Succeeded, failed, canceled and aborted predictions (for example to report failures)',
+			},
+		],
+		description: 'Which finished predictions start the workflow (applies to Completed deliveries)',
+	},
+	optionsProperty,
+];
+
+const OPTION_DEFAULTS = Object.fromEntries(
+	(optionsProperty.options as INodeProperties[]).map((field) => [field.name, field.default]),
+) as unknown as TriggerOptions;
+
+function readOptions(context: IWebhookFunctions): TriggerOptions {
+	const given = context.getNodeParameter('options', {}) as IDataObject;
+	const options = { ...OPTION_DEFAULTS, ...given } as TriggerOptions;
+	const fields = optionsProperty.options as INodeProperties[];
+	for (const field of fields) {
+		const value = options[field.name as keyof TriggerOptions];
+		const { minValue, maxValue } = field.typeOptions ?? {};
+		const allowed = field.type === 'options' ? field.options?.map((option) => String((option as { value: unknown }).value)) : undefined;
+		const bad =
+			(field.type === 'number' &&
+				(typeof value !== 'number' ||
+					(minValue !== undefined && value < minValue) ||
+					(maxValue !== undefined && value > maxValue))) ||
+			(field.type === 'boolean' && typeof value !== 'boolean') ||
+			(field.type === 'string' && (typeof value !== 'string' || value.trim() === '')) ||
+			(allowed !== undefined && !allowed.includes(String(value)));
+		if (bad) {
+			throw new NodeOperationError(context.getNode(), `Invalid option ${field.displayName}: ${JSON.stringify(value)}`);
+		}
+	}
+	return options;
+}
+
+/** Answers a refused delivery itself, so that n8n starts no execution. */
+function refuse(context: IWebhookFunctions, rejection: Rejection): IWebhookResponseData {
+	context.logger.warn(`Replicate Inpainting Trigger refused a delivery (${rejection.status}): ${rejection.reason}`);
+	const response = context.getResponseObject();
+	response.writeHead(rejection.status, { 'Content-Type': 'application/json; charset=utf-8' });
+	response.end(JSON.stringify({ message: rejection.reason }));
+	return { noWebhookResponse: true };
+}
+
+/** The exact bytes Replicate signed: n8n keeps them as `rawBody`; a re-serialised body is a fallback. */
+function rawBodyOf(context: IWebhookFunctions): Buffer {
+	const { rawBody } = context.getRequestObject() as { rawBody?: unknown };
+	if (Buffer.isBuffer(rawBody)) return rawBody;
+	const body: unknown = context.getBodyData();
+	if (typeof body === 'string') return Buffer.from(body, 'utf8');
+	if (body !== null && typeof body === 'object' && Object.keys(body).length > 0) {
+		return Buffer.from(JSON.stringify(body), 'utf8');
+	}
+	return Buffer.alloc(0);
+}
+
+type Parsed = { prediction: Prediction } | { rejection: Rejection };
+
+function parsePrediction(raw: Buffer): Parsed {
+	const malformed = (reason: string): Parsed => ({ rejection: { status: 400, reason } });
+	let body: unknown;
+	try {
+		body = JSON.parse(raw.toString('utf8'));
+	} catch {
+		return malformed('The body is not JSON');
+	}
+	const candidate = body as IDataObject | null;
+	if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate)) {
+		return malformed('The body is not a prediction object');
+	}
+	if (typeof candidate.id !== 'string' || !PREDICTION_ID.test(candidate.id)) {
+		return malformed('The prediction has no valid "id"');
+	}
+	if (typeof candidate.status !== 'string' || !(KNOWN_STATUSES as readonly string[]).includes(candidate.status)) {
+		return malformed(`Prediction ${candidate.id} has no known "status"`);
+	}
+	return { prediction: candidate as Prediction };
+}
+
+/** Which of the node's Events a delivery counts as, from the prediction it carries. */
+function eventsOf(prediction: Prediction): DeliveryEvent[] {
+	if (isTerminal(prediction.status)) return ['completed'];
+	if (prediction.status === 'starting') return ['start'];
+	return ['output', 'logs'];
+}
+
+function filterReason(context: IWebhookFunctions, prediction: Prediction): string | undefined {
+	const wanted = context.getNodeParameter('events', ['completed']) as string[];
+	const events = eventsOf(prediction);
+	if (!events.some((event) => wanted.includes(event))) {
+		return `status "${prediction.status}" counts as ${events.join('/')}, not among the node's Events (${wanted.join(', ') || 'none'})`;
+	}
+	const statuses = context.getNodeParameter('statuses', 'succeeded') as string;
+	if (isTerminal(prediction.status) && statuses === 'succeeded' && prediction.status !== 'succeeded') {
+		return `status "${prediction.status}": the node only starts on succeeded predictions`;
+	}
+	return undefined;
+}
+
+async function predictionToItems(
+	context: IWebhookFunctions,
+	prediction: Prediction,
+	options: TriggerOptions,
+): Promise<INodeExecutionData[]> {
+	const binaries =
+		options.downloadOutputs && prediction.status === 'succeeded'
+			? await downloadPredictionOutputs(context, prediction, {
+					policy: { maxRetries: options.maxRetries },
+					maxBytes: options.maxOutputSizeMb * MEGABYTE,
+					itemIndex: 0,
+				})
+			: undefined;
+	return predictionItems(prediction, binaries, options.outputLayout, options.binaryPropertyName);
+}
+
+export class ReplicateInpaintingTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Replicate Inpainting Trigger',
+		name: 'replicateInpaintingTrigger',
+		icon: { light: 'file:../../icons/replicate.svg', dark: 'file:../../icons/replicate.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{$parameter["events"].join(", ")}}',
+		description: 'Starts the workflow when Replicate reports on a prediction made with Create Only and a webhook',
+		documentationUrl:
+			'https://github.com/n8n-nodes-replicate-inpainting/n8n-nodes-replicate-inpainting#replicate-inpainting-trigger',
+		defaults: { name: 'Replicate Inpainting Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		// A trigger is no tool: an agent cannot wait for a webhook.
+		usableAsTool: undefined,
+		credentials: [{ name: 'replicateInpaintingApi', required: true }],
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				path: 'replicate-inpainting',
+			},
+		],
+		properties,
+	};
+
+	/**
+	 * Replicate has no webhook registry: each prediction names its webhook URL when it is created.
+	 * What activation can do is make sure deliveries will be verifiable, so `create` gets the signing
+	 * key (from the credential, or fetched and cached) and a broken credential fails the activation
+	 * instead of every delivery. `checkExists` is false so that this check runs on each activation.
+	 */
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				return false;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				const options = this.getNodeParameter('options', {}) as IDataObject;
+				const maxRetries = typeof options.maxRetries === 'number' ? options.maxRetries : OPTION_DEFAULTS.maxRetries;
+				await webhookSigningKey(this, maxRetries);
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+		},
+	};
+
+	/**
+	 * Verifies a delivery before anything else: signature headers, timestamp within 5 minutes, HMAC
+	 * over the raw body, then a webhook-id not seen before. What fails is answered 401 (400 for a
+	 * verified body that is no prediction) and starts nothing. Deliveries outside the node's filters
+	 * are answered 200 and start nothing, so Replicate does not retry them.
+	 */
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const signed = readSignedHeaders(this.getHeaderData());
+		if ('status' in signed) return refuse(this, signed);
+		const stale = checkTimestamp(signed.timestampSeconds, Date.now());
+		if (stale) return refuse(this, stale);
+
+		const options = readOptions(this);
+		const raw = rawBodyOf(this);
+		const key = await webhookSigningKey(this, options.maxRetries);
+		if (!signatureMatches(key, signed, raw)) {
+			return refuse(this, { status: 401, reason: 'The webhook-signature does not match the body' });
+		}
+
+		const parsed = parsePrediction(raw);
+		if ('rejection' in parsed) return refuse(this, parsed.rejection);
+		const { prediction } = parsed;
+
+		const replayKey = `${this.getWorkflow().id ?? ''}/${this.getNode().id}/${signed.id}`;
+		if (!replayGuard.claim(replayKey, signed.timestampSeconds, Date.now())) {
+			return refuse(this, { status: 401, reason: `The webhook-id ${signed.id} was already received` });
+		}
+
+		const filtered = filterReason(this, prediction);
+		if (filtered) {
+			return { webhookResponse: { received: true, started: false, reason: filtered } };
+		}
+
+		let items: INodeExecutionData[] | undefined;
+		let failure: unknown;
+		try {
+			items = await predictionToItems(this, prediction, options);
+		} catch (error) {
+			failure = error;
+		}
+		if (!items) {
+			// n8n answers 500 and Replicate retries the delivery: the retry must not count as a replay.
+			replayGuard.release(replayKey);
+			throw failure;
+		}
+		return { workflowData: [items] };
+	}
+}
