@@ -1,0 +1,517 @@
+#!/usr/bin/env node
+'use strict';
+/*
+ * Fixtures and checks for test/e2e/run-e2e.sh, one n8n version per folder <dir>:
+ *
+ *   node check-run.js prepare <dir>            fixtures: credentials, workflows, input images, ctx.json
+ *   node check-run.js snapshot <dir> <name>    saves the test server's records to server-<name>.json, resets them
+ *   node check-run.js <check> <dir> [base URL] one check; prints what failed; exit 0 = passed, 1 = failed
+ *
+ * Checks: installed, loader <url>, credential-test <url>, example-run, example-files,
+ * example-requests, resolution, wrong-token (see run-e2e.sh for what each one proves).
+ *
+ * Plain JavaScript (runs on the system Node without a build); it reads PNGs with the test
+ * server's decoder from .build (npm run build:tools).
+ */
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '../..');
+const EXAMPLE = path.join(ROOT, 'examples/inpaint.workflow.json');
+const NODE_NAME = 'Replicate Inpainting';
+const NODE_TYPE_NAME = 'replicateInpainting';
+const CREDENTIAL_TYPE = 'replicateInpaintingApi';
+const CREDENTIAL_ID = 'replicate-inpainting-demo';
+const WRONG_CREDENTIAL_ID = 'replicate-inpainting-wrong';
+const EXAMPLE_WORKFLOW_ID = 'e2eInpaintExample';
+const WRONG_WORKFLOW_ID = 'e2eInpaintWrongToken';
+const INPUT_SIZE = 256; // inputs differ in size from the requested output, so echoes show
+const WRONG_TOKEN_MESSAGE = 'Replicate API error 401 on POST /predictions: Unauthenticated';
+// REFERENCE.md §1: the model version and the model's defaults for the fields the node sends.
+const MODEL_VERSION =
+	'stability-ai/stable-diffusion-inpainting:95b7223104132402a9ae91cc677285bc5eb997834bd2349fa486f53910fd68b3';
+const MODEL_DEFAULTS = {
+	width: 512,
+	height: 512,
+	num_outputs: 1,
+	num_inference_steps: 50,
+	guidance_scale: 7.5,
+	scheduler: 'DPMSolverMultistep',
+	disable_safety_checker: false,
+};
+
+const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
+const writeJson = (file, value) => fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+const png = () => require(path.join(ROOT, '.build/test/server/png.js'));
+
+function context(dir) {
+	return readJson(path.join(dir, 'ctx.json'));
+}
+
+/** One failed expectation: the message says what was expected and what was found. */
+class CheckFailure extends Error {}
+function expect(condition, message) {
+	if (!condition) throw new CheckFailure(message);
+}
+function expectEqual(actual, expected, what) {
+	try {
+		assert.deepStrictEqual(actual, expected);
+	} catch {
+		throw new CheckFailure(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+	}
+}
+
+/** Info lines printed under a passed check (what was seen), so a log shows more than "ok". */
+const notes = [];
+const note = (line) => notes.push(line);
+
+// ---- fixtures -------------------------------------------------------------------------------
+
+function prepare(dir) {
+	const env = (name) => {
+		const value = process.env[name];
+		if (!value) throw new Error(`${name} is not set`);
+		return value;
+	};
+	const server = readJson(path.join(dir, 'server.json'));
+	const ctx = {
+		n8nVersion: env('E2E_N8N_VERSION'),
+		nodeVersion: env('E2E_NODE_VERSION'),
+		n8nDir: env('E2E_N8N_DIR'),
+		userFolder: env('E2E_USER_FOLDER'),
+		tarball: env('E2E_TARBALL'),
+		packageName: readJson(path.join(ROOT, 'package.json')).name,
+		server,
+		token: server.token,
+		wrongToken: `r8_e2e_wrong_${crypto.randomBytes(8).toString('hex')}`,
+		runs: { example: path.join(dir, 'run-example'), wrong: path.join(dir, 'run-wrong') },
+	};
+	writeJson(path.join(dir, 'ctx.json'), ctx);
+
+	writeJson(path.join(dir, 'credentials.json'), [
+		{
+			id: CREDENTIAL_ID,
+			name: 'Replicate Inpainting account',
+			type: CREDENTIAL_TYPE,
+			data: { apiToken: ctx.token, baseUrl: server.apiUrl },
+		},
+		{
+			id: WRONG_CREDENTIAL_ID,
+			name: 'Replicate Inpainting (wrong token)',
+			type: CREDENTIAL_TYPE,
+			data: { apiToken: ctx.wrongToken, baseUrl: server.apiUrl },
+		},
+	]);
+
+	// The example exactly as shipped, plus an id to execute it by; and a copy on the wrong token.
+	const example = readJson(EXAMPLE);
+	const node = example.nodes.find((n) => n.name === NODE_NAME);
+	if (!node) throw new Error(`${EXAMPLE} has no node named "${NODE_NAME}"`);
+	const exampleCredential = node.credentials?.[CREDENTIAL_TYPE];
+	if (exampleCredential?.id !== CREDENTIAL_ID) {
+		throw new Error(`${EXAMPLE}: the node's credential id is ${JSON.stringify(exampleCredential?.id)}, the e2e imports ${CREDENTIAL_ID}`);
+	}
+	const wrong = structuredClone(example);
+	wrong.nodes.find((n) => n.name === NODE_NAME).credentials[CREDENTIAL_TYPE] = {
+		id: WRONG_CREDENTIAL_ID,
+		name: 'Replicate Inpainting (wrong token)',
+	};
+	writeJson(path.join(dir, 'workflows.json'), [
+		{ ...example, id: EXAMPLE_WORKFLOW_ID, active: false },
+		{ ...wrong, id: WRONG_WORKFLOW_ID, name: `${wrong.name} (wrong token)`, active: false },
+	]);
+
+	// The files the example reads, relative to the cwd of `n8n execute`.
+	const { makeSamplePng } = png();
+	for (const run of Object.values(ctx.runs)) {
+		const input = path.join(run, 'out/input');
+		fs.mkdirSync(input, { recursive: true });
+		fs.writeFileSync(path.join(input, 'image.png'), makeSamplePng(INPUT_SIZE, INPUT_SIZE, 'image'));
+		fs.writeFileSync(path.join(input, 'mask.png'), makeSamplePng(INPUT_SIZE, INPUT_SIZE, 'mask'));
+	}
+}
+
+async function admin(ctx, route, init) {
+	const response = await fetch(`${ctx.server.adminUrl}/${route}`, init);
+	if (!response.ok) throw new Error(`test server ${route}: HTTP ${response.status}`);
+	return response.status === 204 ? undefined : response.json();
+}
+
+async function snapshot(dir, name) {
+	const ctx = context(dir);
+	const records = {
+		requests: await admin(ctx, 'requests?full=1'),
+		stats: await admin(ctx, 'stats'),
+		predictions: await admin(ctx, 'predictions'),
+	};
+	writeJson(path.join(dir, `server-${name}.json`), records);
+	await admin(ctx, 'reset', { method: 'POST' });
+}
+
+// ---- helpers over n8n's output ----------------------------------------------------------------
+
+function execution(dir, name) {
+	const file = path.join(dir, `${name}.json`);
+	const rcFile = path.join(dir, `${name}.rc`);
+	const rc = fs.existsSync(rcFile) ? Number(fs.readFileSync(rcFile, 'utf8').trim()) : undefined;
+	if (!fs.existsSync(file)) {
+		const log = path.join(dir, `${name}.json.log`);
+		throw new CheckFailure(`n8n execute left no execution result (exit code ${rc}${rc === 124 ? ': timed out' : ''}): ${logErrors(log).slice(0, 2).join(' / ') || '(no error logged)'} (log: ${log})`);
+	}
+	return { run: readJson(file), rc };
+}
+
+/** The messages of n8n's error-level log entries (first line of each, shortened). */
+function logErrors(file, mentioning) {
+	if (!fs.existsSync(file)) return [`${file} missing`];
+	const messages = [];
+	for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+		let entry;
+		try {
+			entry = JSON.parse(line);
+		} catch {
+			continue;
+		}
+		if (entry.level !== 'error' && entry.level !== 'warn') continue;
+		if (mentioning && !line.includes(mentioning)) continue;
+		const cause = entry.metadata?.error?.message;
+		const message = `${String(entry.message).trim().split('\n')[0]}${cause ? `: ${cause.split('\n')[0]}` : ''}`;
+		if (message && !messages.includes(message)) messages.push(message.length > 400 ? `${message.slice(0, 400)}…` : message);
+	}
+	return messages;
+}
+
+function mainItems(run, nodeName) {
+	const runs = run.data.resultData.runData[nodeName];
+	return runs?.[0]?.data?.main?.[0] ?? [];
+}
+
+function expectedInput(ctx) {
+	const example = readJson(EXAMPLE);
+	const p = example.nodes.find((n) => n.name === NODE_NAME).parameters;
+	const extra = p.additionalFields ?? {};
+	const pick = (value, fallback) => (value === undefined ? fallback : value);
+	const input = {
+		prompt: p.prompt,
+		width: pick(p.width, MODEL_DEFAULTS.width),
+		height: pick(p.height, MODEL_DEFAULTS.height),
+		num_outputs: pick(p.numOutputs, MODEL_DEFAULTS.num_outputs),
+		num_inference_steps: pick(p.numInferenceSteps, MODEL_DEFAULTS.num_inference_steps),
+		guidance_scale: pick(p.guidanceScale, MODEL_DEFAULTS.guidance_scale),
+		scheduler: pick(p.scheduler, MODEL_DEFAULTS.scheduler),
+		disable_safety_checker: pick(extra.disableSafetyChecker, MODEL_DEFAULTS.disable_safety_checker),
+	};
+	if (extra.negativePrompt) input.negative_prompt = extra.negativePrompt;
+	if (extra.seed !== undefined) input.seed = extra.seed;
+	const dataUri = (file) => `data:image/png;base64,${fs.readFileSync(path.join(ctx.runs.example, 'out/input', file)).toString('base64')}`;
+	input.image = dataUri('image.png');
+	input.mask = dataUri('mask.png');
+	return { version: p.modelVersion ?? MODEL_VERSION, input };
+}
+
+function isUnder(file, dir) {
+	const relative = path.relative(dir, file);
+	return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+}
+
+/**
+ * The instance's owner, set up once per `n8n start` (a fresh instance has none); the auth cookie
+ * is bound to the browser-id header sent with it, so every request sends the same one.
+ */
+const BROWSER_ID = 'n8n-e2e-browser';
+async function session(dir, baseUrl) {
+	const file = path.join(dir, 'rest-session.json');
+	if (fs.existsSync(file)) {
+		const saved = readJson(file);
+		if (saved.baseUrl === baseUrl) return saved;
+	}
+	const setup = await fetch(`${baseUrl}/rest/owner/setup`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID },
+		body: JSON.stringify({ email: 'e2e@example.com', firstName: 'E2E', lastName: 'Test', password: 'E2e-test-passw0rd' }),
+	});
+	expect(setup.ok, `POST /rest/owner/setup: HTTP ${setup.status} ${(await setup.text()).slice(0, 300)}`);
+	const cookie = (setup.headers.getSetCookie?.() ?? [setup.headers.get('set-cookie') ?? ''])
+		.map((c) => c.split(';')[0])
+		.find((c) => c.startsWith('n8n-auth='));
+	expect(cookie, 'owner setup set no n8n-auth cookie');
+	const saved = { baseUrl, cookie };
+	writeJson(file, saved);
+	return saved;
+}
+
+// ---- checks -----------------------------------------------------------------------------------
+
+const checks = {
+	/** The package sits in .n8n/nodes as n8n's installer leaves it, with nothing else beside it. */
+	installed(dir) {
+		const ctx = context(dir);
+		const nodes = path.join(ctx.userFolder, '.n8n/nodes');
+		const pkgDir = path.join(nodes, 'node_modules', ctx.packageName);
+		const pkg = readJson(path.join(pkgDir, 'package.json'));
+		expect(!pkg.peerDependencies && !pkg.devDependencies, 'peer/dev dependencies were not dropped from package.json');
+		expectEqual(pkg.dependencies ?? {}, {}, 'runtime dependencies of the package');
+		for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials]) {
+			expect(fs.existsSync(path.join(pkgDir, file)), `${file} (listed in package.json "n8n") is not in the tarball`);
+		}
+		expect(!fs.existsSync(path.join(pkgDir, 'node_modules')), `the package brought its own node_modules: ${path.join(pkgDir, 'node_modules')}`);
+		const beside = fs.readdirSync(path.join(nodes, 'node_modules')).filter((name) => !name.startsWith('.'));
+		expectEqual(beside, [ctx.packageName], 'folders in .n8n/nodes/node_modules (npm must not have added n8n-workflow, zod, …)');
+		expectEqual(readJson(path.join(nodes, 'package.json')).dependencies, { [ctx.packageName]: pkg.version }, '.n8n/nodes/package.json dependencies');
+		const packed = readJson(path.join(dir, 'pack.json'))[0];
+		const stray = packed.files.map((f) => f.path).filter((p) => !/^(dist\/|package\.json$|README|LICENSE|index\.js$)/i.test(p));
+		expectEqual(stray, [], 'files in the tarball outside dist/, package.json, README, LICENSE, index.js');
+		note(`${packed.filename}: ${packed.entryCount} files, ${packed.size} bytes; no dependencies, nothing installed beside it`);
+	},
+
+	/** `n8n start` loaded node and credential: they are in the types the editor UI downloads. */
+	async loader(dir, baseUrl) {
+		const ctx = context(dir);
+		const { cookie } = await session(dir, baseUrl);
+		const get = async (route) => {
+			const response = await fetch(`${baseUrl}${route}`, { headers: { cookie, 'browser-id': BROWSER_ID } });
+			expect(response.ok, `GET ${route}: HTTP ${response.status}`);
+			return response.json();
+		};
+		const nodeTypes = await get('/types/nodes.json');
+		const credentialTypes = await get('/types/credentials.json');
+		// Warnings and errors n8n logged about the package (its loader logs and skips a broken package).
+		const problems = logErrors(path.join(dir, 'start.log'), ctx.packageName);
+		expect(problems.length === 0, `n8n start logged about the package:\n      ${problems.join('\n      ')}`);
+		const fullName = `${ctx.packageName}.${NODE_TYPE_NAME}`;
+		const node = nodeTypes.find((n) => n.name === fullName);
+		const ours = nodeTypes.filter((n) => n.name.startsWith(`${ctx.packageName}.`)).map((n) => n.name);
+		expect(node, `${fullName} is not among the ${nodeTypes.length} node types n8n serves (from the package: ${JSON.stringify(ours)})`);
+		expect(node.properties.some((p) => p.name === 'operation'), `${fullName} has no "operation" property`);
+		expect((node.credentials ?? []).some((c) => c.name === CREDENTIAL_TYPE), `${fullName} does not declare the credential ${CREDENTIAL_TYPE}`);
+		const credential = credentialTypes.find((c) => c.name === CREDENTIAL_TYPE);
+		expect(credential, `${CREDENTIAL_TYPE} is not among the ${credentialTypes.length} credential types n8n serves`);
+		// n8n adds its own fields (allowedDomains, … on 1.123/2.40) to credentials that authenticate requests.
+		const fields = credential.properties.map((p) => p.name);
+		expect(['apiToken', 'baseUrl'].every((f) => fields.includes(f)), `${CREDENTIAL_TYPE} fields: ${JSON.stringify(fields)}`);
+		note(`node types from the package: ${ours.join(', ')}; credential ${CREDENTIAL_TYPE}`);
+	},
+
+	/** The credential's test, run by n8n's own credentials service (POST /rest/credentials/test). */
+	async 'credential-test'(dir, baseUrl) {
+		const ctx = context(dir);
+		const { cookie } = await session(dir, baseUrl);
+		const headers = { 'content-type': 'application/json', 'browser-id': BROWSER_ID };
+		const test = async (id, name, apiToken) => {
+			const response = await fetch(`${baseUrl}/rest/credentials/test`, {
+				method: 'POST',
+				headers: { ...headers, cookie },
+				body: JSON.stringify({ credentials: { id, name, type: CREDENTIAL_TYPE, data: { apiToken, baseUrl: ctx.server.apiUrl } } }),
+			});
+			const text = await response.text();
+			expect(response.ok, `POST /rest/credentials/test (${name}): HTTP ${response.status} ${text}`);
+			return JSON.parse(text).data;
+		};
+		const right = await test(CREDENTIAL_ID, 'Replicate Inpainting account', ctx.token);
+		const wrong = await test(WRONG_CREDENTIAL_ID, 'Replicate Inpainting (wrong token)', ctx.wrongToken);
+		expectEqual(right?.status, 'OK', `test of the right token (answer ${JSON.stringify(right)})`);
+		expectEqual(wrong?.status, 'Error', `test of a wrong token (answer ${JSON.stringify(wrong)})`);
+		const requests = await admin(ctx, 'requests?full=1');
+		const prefix = new URL(ctx.server.apiUrl).pathname;
+		const seen = requests.map((r) => `${r.origin} ${r.method} ${r.path} ${r.headers.authorization ?? '(no authorization)'}`);
+		expect(
+			requests.length > 0 && requests.every((r) => r.origin === 'api' && r.method === 'GET' && r.path === `${prefix}/account`),
+			`the test should only call GET ${prefix}/account on the API; the server saw:\n      ${seen.join('\n      ')}`,
+		);
+		expect(seen[0].endsWith(`Bearer ${ctx.token}`), `the first test request did not carry "Bearer <token>": ${seen[0]}`);
+		expect(seen.slice(1).every((s) => s.endsWith(`Bearer ${ctx.wrongToken}`)), `the wrong-token test requests: ${seen.slice(1).join('; ')}`);
+		note(`right token: ${right.status} "${right.message}"; wrong token: ${wrong.status} "${wrong.message}"; server saw ${requests.length} × GET ${prefix}/account`);
+	},
+
+	/** The example ran to success, every node once, with the items expected. */
+	'example-run'(dir) {
+		const ctx = context(dir);
+		const { run, rc } = execution(dir, 'example');
+		const result = run.data.resultData;
+		expect(!result.error, `the execution failed: ${result.error?.message} (node ${result.error?.node?.name ?? '?'})`);
+		expectEqual(rc, 0, 'exit code of n8n execute');
+		expectEqual(run.status, 'success', 'execution status');
+		expectEqual(run.finished, true, 'execution finished');
+		expectEqual(result.lastNodeExecuted, 'Write Result', 'last node executed');
+		const workflow = readJson(EXAMPLE);
+		for (const node of workflow.nodes.filter((n) => n.type !== 'n8n-nodes-base.stickyNote')) {
+			const runs = result.runData[node.name];
+			expect(runs?.length === 1, `${node.name} ran ${runs?.length ?? 0} times`);
+			expect(!runs[0].error, `${node.name} failed: ${runs[0].error?.message}`);
+			if (runs[0].executionStatus !== undefined) expectEqual(runs[0].executionStatus, 'success', `${node.name} status`);
+		}
+		const { input } = expectedInput(ctx);
+		const items = mainItems(run, NODE_NAME);
+		expectEqual(items.length, input.num_outputs, `items out of ${NODE_NAME} (one per output image)`);
+		const ids = new Set();
+		items.forEach((item, index) => {
+			expectEqual(item.json.status, 'succeeded', `item ${index} prediction status`);
+			ids.add(item.json.id);
+			expectEqual(item.json.output_index, index, `item ${index} output_index`);
+			const binary = item.binary?.data;
+			expect(binary, `item ${index} has no binary "data"`);
+			expectEqual([binary.mimeType, binary.fileExtension], ['image/png', 'png'], `item ${index} binary type`);
+			expect(/\.png$/.test(binary.fileName ?? ''), `item ${index} binary fileName ${binary.fileName}`);
+		});
+		expectEqual(ids.size, 1, 'distinct prediction ids on the items');
+		expectEqual(mainItems(run, 'Write Result').length, items.length, 'items out of Write Result');
+		const first = items[0].binary.data;
+		const storage = first.id ? `stored in n8n's binary data storage (${first.id.split(':')[0]})` : 'held in memory (default mode)';
+		note(`status success, ${items.length} output item(s), binary ${storage}, prediction ${[...ids][0]}`);
+	},
+
+	/** The files Write Result wrote under out/ are real PNGs of the requested size, one per output, the server's bytes. */
+	async 'example-files'(dir) {
+		const ctx = context(dir);
+		const { run } = execution(dir, 'example');
+		const { input } = expectedInput(ctx);
+		const out = path.join(ctx.runs.example, 'out');
+		const written = fs.readdirSync(out).filter((name) => name !== 'input').sort();
+		const items = mainItems(run, NODE_NAME);
+		const expected = items.map((item) => item.binary?.data?.fileName).sort();
+		expectEqual(written, expected, `files written to ${out} (one per output item)`);
+		expectEqual(written.length, input.num_outputs, `number of files written (num_outputs)`);
+		const { decodePng, isPng } = png();
+		for (const item of items) {
+			const name = item.binary.data.fileName;
+			const bytes = fs.readFileSync(path.join(out, name));
+			expect(isPng(bytes), `${name} does not start with the PNG signature`);
+			let image;
+			try {
+				image = decodePng(bytes);
+			} catch (error) {
+				throw new CheckFailure(`${name} does not decode as a PNG: ${error.message}`);
+			}
+			expectEqual([image.width, image.height], [input.width, input.height], `${name} size`);
+			const url = item.json.output_url;
+			expect(typeof url === 'string' && url.startsWith(ctx.server.outputOrigin), `${name}: output_url ${url} is not on the output origin`);
+			const served = Buffer.from(await (await fetch(url)).arrayBuffer());
+			expect(served.equals(bytes), `${name} (${bytes.length} bytes) differs from the file the server serves at ${url} (${served.length} bytes)`);
+		}
+		note(`${written.join(', ')}: PNG ${input.width}×${input.height}, same bytes as the model's output`);
+	},
+
+	/** The server got exactly one create with the expected body; the token went to the API origin only. */
+	'example-requests'(dir) {
+		const ctx = context(dir);
+		const { requests, stats, predictions } = readJson(path.join(dir, 'server-example.json'));
+		const prefix = new URL(ctx.server.apiUrl).pathname;
+		const creates = requests.filter((r) => r.origin === 'api' && r.method === 'POST' && r.path === `${prefix}/predictions`);
+		expectEqual(creates.length, 1, 'POST /predictions requests');
+		expectEqual(stats.creates, 1, 'predictions the server created');
+		const expected = expectedInput(ctx);
+		const body = creates[0].json;
+		expectEqual(Object.keys(body ?? {}).sort(), ['input', 'version'], 'create body fields');
+		expectEqual(body.version, expected.version, 'create body version');
+		expectEqual(Object.keys(body.input).sort(), Object.keys(expected.input).sort(), 'create input fields');
+		for (const field of Object.keys(expected.input)) {
+			const shown = (v) => (typeof v === 'string' && v.length > 80 ? `${v.slice(0, 40)}…(${v.length} chars)` : v);
+			expect(
+				JSON.stringify(body.input[field]) === JSON.stringify(expected.input[field]),
+				`create input.${field}: expected ${JSON.stringify(shown(expected.input[field]))}, got ${JSON.stringify(shown(body.input[field]))}`,
+			);
+		}
+		const bearer = `Bearer ${ctx.token}`;
+		const api = requests.filter((r) => r.origin === 'api');
+		const output = requests.filter((r) => r.origin === 'output');
+		for (const r of api) expectEqual(r.headers.authorization, bearer, `Authorization of ${r.method} ${r.path}`);
+		expect(output.length >= expected.input.num_outputs, `only ${output.length} request(s) to the output origin`);
+		for (const r of output) {
+			expect(r.headers.authorization === undefined, `${r.method} ${r.path} on the output origin carried Authorization: ${r.headers.authorization}`);
+			expect(!JSON.stringify(r.headers).includes(ctx.token), `${r.method} ${r.path} on the output origin carried the token in a header`);
+		}
+		expectEqual(stats.tokenToNonApiOrigin, 0, "server's count of requests with the token on the output origin");
+		expect(!JSON.stringify(requests.map((r) => r.json ?? null)).includes(ctx.token), 'the token appears in a request body');
+		const prediction = predictions.find((p) => p.id === mainItems(execution(dir, 'example').run, NODE_NAME)[0]?.json.id);
+		expect(prediction, 'the prediction on the items is not one the server made');
+		const routes = Object.entries(stats.byRoute).map(([route, n]) => `${n}× ${route}`).join(', ');
+		note(`one create (${creates[0].bodyBytes}-byte body, image and mask as data URIs); ${routes}; Authorization only on the ${api.length} API request(s)`);
+	},
+
+	/** Inside n8n's process, the package's bare imports resolve to n8n's own copies (zod is no runtime dependency). */
+	resolution(dir) {
+		const ctx = context(dir);
+		const logFile = path.join(dir, 'resolve.jsonl');
+		expect(fs.existsSync(logFile), `no resolutions were traced (${logFile} missing): the node never loaded?`);
+		const entries = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+		const failed = entries.filter((e) => e.error);
+		expect(
+			failed.length === 0,
+			`modules the package could not resolve inside n8n:\n      ${failed.map((e) => `require('${e.request}') from ${e.from}: ${e.error}`).join('\n      ')}`,
+		);
+		const n8nModules = path.join(ctx.n8nDir, 'node_modules');
+		const n8nPackage = path.join(n8nModules, 'n8n');
+		const requested = [...new Set(entries.map((e) => e.request))].sort();
+		for (const name of ['n8n-workflow', 'zod']) {
+			expect(requested.includes(name), `the package never required '${name}' (required: ${requested.join(', ')})`);
+		}
+		const seen = [];
+		for (const request of requested) {
+			const targets = [...new Set(entries.filter((e) => e.request === request).map((e) => e.resolved))];
+			for (const target of targets) {
+				expect(isUnder(target, n8nModules), `'${request}' resolved to ${target}, outside n8n's own node_modules ${n8nModules}`);
+			}
+			// The very copy n8n itself uses (its own require from the n8n package), not merely one under it.
+			const own = require.resolve(request, { paths: [n8nPackage] });
+			expectEqual(targets, [own], `'${request}' as the package resolves it vs. as n8n itself resolves it`);
+			const marker = `${path.sep}node_modules${path.sep}${request}${path.sep}`;
+			const pkgRoot = own.slice(0, own.lastIndexOf(marker) + marker.length - 1);
+			const version = readJson(path.join(pkgRoot, 'package.json')).version;
+			const declared = readJson(path.join(n8nPackage, 'package.json')).dependencies?.[request];
+			seen.push(`${request} ${version} from ${path.relative(ctx.n8nDir, pkgRoot)}${declared ? ` (n8n depends on ${request} ${declared})` : ' (not a direct dependency of n8n!)'}`);
+		}
+		note(seen.join('; '));
+	},
+
+	/** A wrong token ends the run in error with the node's message, before anything is created or written. */
+	'wrong-token'(dir) {
+		const ctx = context(dir);
+		const { run, rc } = execution(dir, 'wrong');
+		const result = run.data.resultData;
+		expectEqual(rc, 1, 'exit code of n8n execute');
+		expectEqual(run.status, 'error', 'execution status');
+		expectEqual(result.error?.message, WRONG_TOKEN_MESSAGE, 'execution error message');
+		expectEqual(result.lastNodeExecuted, NODE_NAME, 'last node executed');
+		const nodeRun = result.runData[NODE_NAME]?.[0];
+		expectEqual(nodeRun?.error?.message, WRONG_TOKEN_MESSAGE, `${NODE_NAME} error message`);
+		expect(!result.runData['Write Result'], 'Write Result ran after the failure');
+		const written = fs.readdirSync(path.join(ctx.runs.wrong, 'out')).filter((name) => name !== 'input');
+		expectEqual(written, [], 'files written by the failed run');
+		const { requests, stats } = readJson(path.join(dir, 'server-wrong.json'));
+		const seen = requests.map((r) => `${r.origin} ${r.method} ${r.path} ${r.headers.authorization ?? '(no authorization)'}`);
+		const prefix = new URL(ctx.server.apiUrl).pathname;
+		expectEqual(seen, [`api POST ${prefix}/predictions Bearer ${ctx.wrongToken}`], 'requests the server saw (one create, not retried)');
+		expectEqual(stats.creates, 0, 'predictions created');
+		note(`status error: "${result.error.message}"; ${requests.length} request, nothing created or written`);
+	},
+};
+
+async function main() {
+	const [command, dir, ...rest] = process.argv.slice(2);
+	if (!command || !dir) {
+		console.error('usage: check-run.js prepare|snapshot|<check> <dir> [arg]');
+		process.exit(2);
+	}
+	if (command === 'prepare') return prepare(dir);
+	if (command === 'snapshot') return snapshot(dir, rest[0]);
+	const check = checks[command];
+	if (!check) {
+		console.error(`unknown check ${command}; known: ${Object.keys(checks).join(', ')}`);
+		process.exit(2);
+	}
+	try {
+		await check(dir, ...rest);
+		for (const line of notes) console.log(`    ${line}`);
+	} catch (error) {
+		const message = error instanceof CheckFailure ? error.message : error.stack;
+		console.log(`    ${message.split('\n').join('\n    ')}`);
+		process.exitCode = 1;
+	}
+}
+
+main().catch((error) => {
+	console.error(error.stack);
+	process.exit(2);
+});
