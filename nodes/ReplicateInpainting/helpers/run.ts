@@ -4,7 +4,7 @@
  */
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import type { TransportContext } from '../transport';
+import type { RetryPolicy, TransportContext } from '../transport';
 import { cancelPrediction } from './wait';
 
 export class ExecutionRun {
@@ -32,6 +32,11 @@ export class ExecutionRun {
 
 	static for(context: IExecuteFunctions, maxRetries: number): ExecutionRun {
 		return new ExecutionRun(context, context.getExecutionCancelSignal?.(), maxRetries);
+	}
+
+	/** The retry policy of an item's requests: its Max Retries, ended early by this run's stop. */
+	policy(maxRetries: number): RetryPolicy {
+		return { maxRetries, signal: this.signal };
 	}
 
 	get stopped(): boolean {

@@ -4,16 +4,13 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { ExecutionRun } from '../../helpers/run';
 import { cancelPrediction } from '../../helpers/wait';
 import { optionsCollection, readOptions } from './options';
-import { predictionIdProperty, readPredictionId } from './predictionId';
+import { predictionIdProperty, readPredictionId, validatePredictionItem } from './predictionId';
 
 const properties: INodeProperties[] = [predictionIdProperty, optionsCollection(['maxRetries'])];
 
 export const description = updateDisplayOptions({ show: { operation: ['cancel'] } }, properties);
 
-export async function validate(this: IExecuteFunctions, itemIndex: number): Promise<void> {
-	readOptions(this, itemIndex);
-	readPredictionId(this, itemIndex);
-}
+export const validate = validatePredictionItem;
 
 export async function execute(
 	this: IExecuteFunctions,
@@ -25,7 +22,7 @@ export async function execute(
 	const prediction = await cancelPrediction(
 		this,
 		id,
-		{ maxRetries: options.maxRetries, signal: run.signal },
+		run.policy(options.maxRetries),
 		itemIndex,
 		'repeatable',
 	);

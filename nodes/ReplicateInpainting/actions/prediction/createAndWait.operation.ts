@@ -38,7 +38,7 @@ export async function execute(
 	run: ExecutionRun,
 ): Promise<INodeExecutionData[]> {
 	const options = readOptions(this, itemIndex);
-	const policy = { maxRetries: options.maxRetries, signal: run.signal };
+	const policy = run.policy(options.maxRetries);
 	const deadline = Date.now() + options.timeout * 1000;
 	const { prediction: created, uploads } = await createPrediction(
 		this,

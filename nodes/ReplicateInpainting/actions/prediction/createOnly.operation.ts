@@ -50,7 +50,7 @@ export async function execute(
 	run: ExecutionRun,
 ): Promise<INodeExecutionData[]> {
 	const options = readOptions(this, itemIndex);
-	const policy = { maxRetries: options.maxRetries, signal: run.signal };
+	const policy = run.policy(options.maxRetries);
 	const { prediction } = await createPrediction(
 		this,
 		itemIndex,

@@ -4,7 +4,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { ExecutionRun } from '../../helpers/run';
 import { getPrediction, waitForPrediction, withinWait } from '../../helpers/wait';
 import { optionsCollection, readOptions } from './options';
-import { predictionIdProperty, readPredictionId } from './predictionId';
+import { predictionIdProperty, readPredictionId, validatePredictionItem } from './predictionId';
 import { resultItems } from './results';
 
 const properties: INodeProperties[] = [
@@ -22,10 +22,7 @@ const properties: INodeProperties[] = [
 
 export const description = updateDisplayOptions({ show: { operation: ['get'] } }, properties);
 
-export async function validate(this: IExecuteFunctions, itemIndex: number): Promise<void> {
-	readOptions(this, itemIndex);
-	readPredictionId(this, itemIndex);
-}
+export const validate = validatePredictionItem;
 
 /** A lookup: a failed prediction is returned as data, not as an error. */
 export async function execute(
@@ -35,7 +32,7 @@ export async function execute(
 ): Promise<INodeExecutionData[]> {
 	const options = readOptions(this, itemIndex);
 	const id = readPredictionId(this, itemIndex);
-	const policy = { maxRetries: options.maxRetries, signal: run.signal };
+	const policy = run.policy(options.maxRetries);
 	const deadline = Date.now() + options.timeout * 1000;
 	// When waiting, the first look is part of the wait and ends with it too.
 	let prediction = await getPrediction(this, id, options.waitForCompletion ? withinWait(policy, deadline) : policy, itemIndex);

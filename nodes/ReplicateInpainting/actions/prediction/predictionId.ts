@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { PREDICTION_ID } from '../../helpers/prediction';
+import { readOptions } from './options';
 
 export const predictionIdProperty: INodeProperties = {
 	displayName: 'Prediction ID',
@@ -23,4 +24,10 @@ export function readPredictionId(context: IExecuteFunctions, itemIndex: number):
 		);
 	}
 	return id;
+}
+
+/** What Get and Cancel check of an item before any request: its options and the ID. */
+export async function validatePredictionItem(this: IExecuteFunctions, itemIndex: number): Promise<void> {
+	readOptions(this, itemIndex);
+	readPredictionId(this, itemIndex);
 }
