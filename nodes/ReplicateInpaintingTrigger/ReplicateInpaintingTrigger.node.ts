@@ -8,11 +8,11 @@ import type {
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
-import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { optionsCollection } from '../ReplicateInpainting/actions/prediction/options';
+import type { NodeOptions } from '../ReplicateInpainting/actions/prediction/options';
+import { optionsCollection, resolveOptions } from '../ReplicateInpainting/actions/prediction/options';
 import { downloadPredictionOutputs } from '../ReplicateInpainting/helpers/binary';
-import type { OutputLayout } from '../ReplicateInpainting/helpers/output';
 import { predictionItems } from '../ReplicateInpainting/helpers/output';
 import type { Prediction } from '../ReplicateInpainting/helpers/prediction';
 import { isTerminal, KNOWN_STATUSES, PREDICTION_ID } from '../ReplicateInpainting/helpers/prediction';
@@ -34,14 +34,6 @@ const optionsProperty = optionsCollection([
 	'maxOutputSizeMb',
 	'maxRetries',
 ]);
-
-interface TriggerOptions {
-	downloadOutputs: boolean;
-	outputLayout: OutputLayout;
-	binaryPropertyName: string;
-	maxOutputSizeMb: number;
-	maxRetries: number;
-}
 
 const properties: INodeProperties[] = [
 	{
@@ -82,33 +74,6 @@ const properties: INodeProperties[] = [
 	},
 	optionsProperty,
 ];
-
-const OPTION_DEFAULTS = Object.fromEntries(
-	(optionsProperty.options as INodeProperties[]).map((field) => [field.name, field.default]),
-) as unknown as TriggerOptions;
-
-function readOptions(context: IWebhookFunctions): TriggerOptions {
-	const given = context.getNodeParameter('options', {}) as IDataObject;
-	const options = { ...OPTION_DEFAULTS, ...given } as TriggerOptions;
-	const fields = optionsProperty.options as INodeProperties[];
-	for (const field of fields) {
-		const value = options[field.name as keyof TriggerOptions];
-		const { minValue, maxValue } = field.typeOptions ?? {};
-		const allowed = field.type === 'options' ? field.options?.map((option) => String((option as { value: unknown }).value)) : undefined;
-		const bad =
-			(field.type === 'number' &&
-				(typeof value !== 'number' ||
-					(minValue !== undefined && value < minValue) ||
-					(maxValue !== undefined && value > maxValue))) ||
-			(field.type === 'boolean' && typeof value !== 'boolean') ||
-			(field.type === 'string' && (typeof value !== 'string' || value.trim() === '')) ||
-			(allowed !== undefined && !allowed.includes(String(value)));
-		if (bad) {
-			throw new NodeOperationError(context.getNode(), `Invalid option ${field.displayName}: ${JSON.stringify(value)}`);
-		}
-	}
-	return options;
-}
 
 /** Answers a refused delivery itself, so that n8n starts no execution. */
 function refuse(context: IWebhookFunctions, rejection: Rejection): IWebhookResponseData {
@@ -177,7 +142,7 @@ function filterReason(context: IWebhookFunctions, prediction: Prediction): strin
 async function predictionToItems(
 	context: IWebhookFunctions,
 	prediction: Prediction,
-	options: TriggerOptions,
+	options: NodeOptions,
 ): Promise<INodeExecutionData[]> {
 	const binaries =
 		options.downloadOutputs && prediction.status === 'succeeded'
@@ -230,8 +195,7 @@ export class ReplicateInpaintingTrigger implements INodeType {
 				return false;
 			},
 			async create(this: IHookFunctions): Promise<boolean> {
-				const options = this.getNodeParameter('options', {}) as IDataObject;
-				const maxRetries = typeof options.maxRetries === 'number' ? options.maxRetries : OPTION_DEFAULTS.maxRetries;
+				const { maxRetries } = resolveOptions(this.getNode(), this.getNodeParameter('options', {}) as IDataObject);
 				await webhookSigningKey(this, maxRetries);
 				return true;
 			},
@@ -253,7 +217,7 @@ export class ReplicateInpaintingTrigger implements INodeType {
 		const stale = checkTimestamp(signed.timestampSeconds, Date.now());
 		if (stale) return refuse(this, stale);
 
-		const options = readOptions(this);
+		const options = resolveOptions(this.getNode(), this.getNodeParameter('options', {}) as IDataObject);
 		const raw = rawBodyOf(this);
 		const key = await webhookSigningKey(this, options.maxRetries);
 		if (!signatureMatches(key, signed, raw)) {

@@ -2,7 +2,7 @@
  * The node's own options (how it waits, downloads, retries), declared once: each operation picks
  * the ones it offers, and `readOptions` checks resolved values against the same declarations.
  */
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INode, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { OutputLayout } from '../../helpers/output';
@@ -140,23 +140,26 @@ function allowedValues(field: INodeProperties): string[] | undefined {
 	return field.options?.map((option) => String((option as { value: unknown }).value));
 }
 
-/** Resolved options with defaults filled in; a value outside its declared range fails the item. */
-export function readOptions(context: IExecuteFunctions, itemIndex: number): NodeOptions {
-	const given = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const options = { ...DEFAULTS, ...given } as NodeOptions;
+/**
+ * Options with defaults filled in; a value outside its declared range fails (before any request).
+ * Shared by the node (per item) and the trigger (per delivery).
+ */
+export function resolveOptions(node: INode, given: IDataObject, itemIndex?: number): NodeOptions {
 	for (const [name, value] of Object.entries(given)) {
 		const field = OPTION_FIELDS[name as OptionName];
-		if (!field) continue;
-		const problem = checkOption(field, value);
-		if (problem) {
-			throw new NodeOperationError(
-				context.getNode(),
-				`Invalid option ${field.displayName} (item ${itemIndex}): ${JSON.stringify(value)} ${problem}`,
-				{ itemIndex },
-			);
+		const problem = field ? checkOption(field, value) : undefined;
+		if (field && problem) {
+			const where = itemIndex === undefined ? '' : ` (item ${itemIndex})`;
+			throw new NodeOperationError(node, `Invalid option ${field.displayName}${where}: ${JSON.stringify(value)} ${problem}`, {
+				itemIndex,
+			});
 		}
 	}
-	return options;
+	return { ...DEFAULTS, ...given } as NodeOptions;
+}
+
+export function readOptions(context: IExecuteFunctions, itemIndex: number): NodeOptions {
+	return resolveOptions(context.getNode(), context.getNodeParameter('options', itemIndex, {}) as IDataObject, itemIndex);
 }
 
 function checkOption(field: INodeProperties, value: unknown): string | undefined {
