@@ -10,17 +10,13 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import type { NodeOptions } from '../ReplicateInpainting/actions/prediction/options';
 import { optionsCollection, resolveOptions } from '../ReplicateInpainting/actions/prediction/options';
-import { downloadPredictionOutputs } from '../ReplicateInpainting/helpers/binary';
-import { predictionItems } from '../ReplicateInpainting/helpers/output';
+import { itemsWithOutputs } from '../ReplicateInpainting/actions/prediction/results';
 import type { Prediction } from '../ReplicateInpainting/helpers/prediction';
 import { isTerminal, KNOWN_STATUSES, PREDICTION_ID } from '../ReplicateInpainting/helpers/prediction';
 import { webhookSigningKey } from './signingKey';
 import type { Rejection } from './verify';
 import { checkTimestamp, readSignedHeaders, ReplayGuard, signatureMatches } from './verify';
-
-const MEGABYTE = 1024 * 1024;
 
 /** Webhook ids already accepted, across every trigger of this n8n process (keys name the node). */
 const replayGuard = new ReplayGuard();
@@ -139,22 +135,6 @@ function filterReason(context: IWebhookFunctions, prediction: Prediction): strin
 	return undefined;
 }
 
-async function predictionToItems(
-	context: IWebhookFunctions,
-	prediction: Prediction,
-	options: NodeOptions,
-): Promise<INodeExecutionData[]> {
-	const binaries =
-		options.downloadOutputs && prediction.status === 'succeeded'
-			? await downloadPredictionOutputs(context, prediction, {
-					policy: { maxRetries: options.maxRetries },
-					maxBytes: options.maxOutputSizeMb * MEGABYTE,
-					itemIndex: 0,
-				})
-			: undefined;
-	return predictionItems(prediction, binaries, options.outputLayout, options.binaryPropertyName);
-}
-
 export class ReplicateInpaintingTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Replicate Inpainting Trigger',
@@ -241,7 +221,7 @@ export class ReplicateInpaintingTrigger implements INodeType {
 		let items: INodeExecutionData[] | undefined;
 		let failure: unknown;
 		try {
-			items = await predictionToItems(this, prediction, options);
+			items = await itemsWithOutputs(this, prediction, options, { maxRetries: options.maxRetries }, 0);
 		} catch (error) {
 			failure = error;
 		}

@@ -1,5 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
+import type { DownloadContext } from '../../helpers/binary';
 import { downloadPredictionOutputs } from '../../helpers/binary';
 import { predictionItems } from '../../helpers/output';
 import type { Prediction } from '../../helpers/prediction';
@@ -19,7 +20,30 @@ export function runsAsTool(context: IExecuteFunctions): boolean {
 	return context.getNode().type.endsWith('Tool');
 }
 
-/** The items of a prediction as it stands, with its images downloaded when it succeeded and asked to. */
+/**
+ * The items of a prediction as it stands, with its images downloaded when it succeeded and
+ * `download` says so. Serves the node's operations and the trigger.
+ */
+export async function itemsWithOutputs(
+	context: DownloadContext,
+	prediction: Prediction,
+	options: NodeOptions,
+	policy: RetryPolicy,
+	itemIndex: number,
+	download = options.downloadOutputs,
+): Promise<INodeExecutionData[]> {
+	const binaries =
+		download && prediction.status === 'succeeded'
+			? await downloadPredictionOutputs(context, prediction, {
+					policy,
+					maxBytes: options.maxOutputSizeMb * MEGABYTE,
+					itemIndex,
+				})
+			: undefined;
+	return predictionItems(prediction, binaries, options.outputLayout, options.binaryPropertyName);
+}
+
+/** The node's result items; as an AI tool without downloads (the model gets the URLs). */
 export async function resultItems(
 	context: IExecuteFunctions,
 	prediction: Prediction,
@@ -27,13 +51,5 @@ export async function resultItems(
 	policy: RetryPolicy,
 	itemIndex: number,
 ): Promise<INodeExecutionData[]> {
-	const download = options.downloadOutputs && prediction.status === 'succeeded' && !runsAsTool(context);
-	const binaries = download
-		? await downloadPredictionOutputs(context, prediction, {
-				policy,
-				maxBytes: options.maxOutputSizeMb * MEGABYTE,
-				itemIndex,
-			})
-		: undefined;
-	return predictionItems(prediction, binaries, options.outputLayout, options.binaryPropertyName);
+	return await itemsWithOutputs(context, prediction, options, policy, itemIndex, options.downloadOutputs && !runsAsTool(context));
 }
