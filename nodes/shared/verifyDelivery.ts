@@ -11,7 +11,7 @@ import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-w
 
 import type { Prediction } from '../ReplicateInpainting/helpers/prediction';
 import { KNOWN_STATUSES, PREDICTION_ID } from '../ReplicateInpainting/helpers/prediction';
-import { SigningKeyUnavailableError, webhookSigningKey } from './signingKey';
+import { webhookSigningKey } from './signingKey';
 import type { Rejection } from './webhookSignature';
 import { checkTimestamp, readSignedHeaders, ReplayGuard, signatureMatches } from './webhookSignature';
 
@@ -87,8 +87,8 @@ export async function verifyDelivery(
 	try {
 		key = await webhookSigningKey(context, maxRetries);
 	} catch (error) {
-		if (error instanceof SigningKeyUnavailableError) return { status: 503, reason: error.message };
-		throw error;
+		// No key, no verification: Replicate retries a 503 later; nothing is started meanwhile.
+		return { status: 503, reason: (error as Error).message };
 	}
 	const raw = rawBodyOf(context);
 	if (!signatureMatches(key, signed, raw)) {
