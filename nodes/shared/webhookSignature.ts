@@ -14,11 +14,12 @@ export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
 
 /**
  * What a refused delivery is answered with: 401 forged, stale or replayed; 400 signed but not a
- * prediction; 503 the key to check it with cannot be had now (Replicate retries later). The
+ * prediction; 503 the key to check it with cannot be had now, 500 it could not be processed
+ * (Replicate retries both later). The
  * reason is safe to show: it reveals no secret.
  */
 export interface Rejection {
-	status: 400 | 401 | 503;
+	status: 400 | 401 | 500 | 503;
 	reason: string;
 }
 

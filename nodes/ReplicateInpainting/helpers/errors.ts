@@ -1,4 +1,4 @@
-import type { IDataObject, INode, JsonObject } from 'n8n-workflow';
+import type { IDataObject, INode, INodeExecutionData, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 /** Replicate answers errors as RFC 7807 problem JSON; 422s add `invalid_fields`. */
@@ -124,4 +124,20 @@ export function predictionIdOf(error: unknown): string | undefined {
 
 export function operationError(node: INode, message: string, itemIndex: number, description?: string) {
 	return new NodeOperationError(node, message, { itemIndex, description });
+}
+
+/** An error as n8n shows it for an item: API and operation errors stay as they are. */
+export function asNodeError(context: { getNode(): INode }, error: unknown, itemIndex: number) {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+	return new NodeOperationError(context.getNode(), error as Error, { itemIndex });
+}
+
+/** An item's error as an output item (Continue On Fail): message, description, prediction ID. */
+export function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
+	const json: IDataObject = { error: (error as Error).message };
+	const description = (error as NodeOperationError).description;
+	if (description) json.description = description;
+	const predictionId = predictionIdOf(error);
+	if (predictionId) json.predictionId = predictionId;
+	return { json, pairedItem: { item: itemIndex } };
 }
