@@ -157,8 +157,9 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 	};
 
 	/** Runs the stored execution's data on (WorkflowRunner.run → WorkflowExecute.processRunExecutionData). */
-	const runOn = async (stored: StoredExecution, data: IRunExecutionData): Promise<WorkflowRunResult> => {
+	const runOn = async (stored: StoredExecution, data: IRunExecutionData, callLogs: string[] = []): Promise<WorkflowRunResult> => {
 		const capture = harnessLogger.startCapture();
+		capture.lines.push(...callLogs);
 		try {
 			Container.set(BinaryDataService, stored.ended.binaryDataService);
 			const { executionId, workflowBase, credentialsHelper } = stored.ended;
@@ -180,6 +181,7 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 		suffix: string | undefined,
 		request: { method: string; url: string; headers: Record<string, string>; rawBody: Buffer; query: Record<string, string> },
 		response: RecordingResponse,
+		logs: string[],
 	): Promise<{ resumed: boolean; continueWith?: () => Promise<unknown> }> => {
 		const stored = executions.get(executionId);
 		if (!stored) {
@@ -267,7 +269,7 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 		stackEntry.data.main = result.workflowData as INodeExecutionData[][];
 		stackEntry.metadata = { ...stackEntry.metadata, forwardAllOutputs: true } as typeof stackEntry.metadata;
 		stored.status = 'running';
-		return { resumed: !error, continueWith: async () => await runOn(stored, data) };
+		return { resumed: !error, continueWith: async () => await runOn(stored, data, logs) };
 	};
 
 	const server: Server = createServer((req, res) => {
@@ -288,12 +290,14 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 					);
 					outcome = await inRunQueue(async () => {
 						ensureHarnessReady();
+						const capture = harnessLogger.startCapture();
 						const handled = await handleCall(
 							executionId,
 							match[2],
 							{ method: req.method ?? 'POST', url: req.url ?? '', headers, rawBody: Buffer.concat(chunks), query: Object.fromEntries(url.searchParams) },
 							response,
-						);
+							capture.lines,
+						).finally(() => capture.stop());
 						return handled;
 					});
 				}

@@ -165,7 +165,10 @@ async function itemOutputs(
 	}
 }
 
-/** Builds the resumed output in input order; error items go to the error output when the node has one. */
+/**
+ * Builds the resumed output in input order. n8n's engine then treats it as the node's output (and
+ * splits error items off to an error output as it does after execute()).
+ */
 async function resumedOutput(context: IWebhookFunctions, knowledge: Knowledge): Promise<INodeExecutionData[][]> {
 	const options = resolveOptions(context.getNode(), context.getNodeParameter('options', {}) as IDataObject);
 	const perItem: INodeExecutionData[][] = [];
@@ -180,9 +183,6 @@ async function resumedOutput(context: IWebhookFunctions, knowledge: Knowledge): 
 		// n8n cannot fail an execution from a resume call (it would run the next nodes on an empty
 		// item): the failures are error items, as with Continue On Fail, and are logged.
 		context.logger.warn(`${RESUME}: ${failed.length} item(s) failed: ${failed.map((item) => item.json.error).join('; ')}`);
-	}
-	if (context.getNode().onError === 'continueErrorOutput') {
-		return [items.filter((item) => item.json.error === undefined), failed];
 	}
 	return [items];
 }
