@@ -147,9 +147,9 @@ export class ReplicateInpaintingTrigger implements INodeType {
 	 * are answered 200 and start nothing, so Replicate does not retry them.
 	 */
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		const options = resolveOptions(this.getNode(), this.getNodeParameter('options', {}) as IDataObject);
-		const verified = await verifyDelivery(this, `trigger/${this.getWorkflow().id ?? ''}/${this.getNode().id}`, options.maxRetries);
+		const verified = await verifyDelivery(this, `trigger/${this.getWorkflow().id ?? ''}/${this.getNode().id}`);
 		if (isRejection(verified)) return refuse(this, verified, TRIGGER);
+		const options = resolveOptions(this.getNode(), this.getNodeParameter('options', {}) as IDataObject);
 		const { prediction } = verified;
 
 		const filtered = filterReason(this, prediction);

@@ -76,7 +76,6 @@ function parsePrediction(raw: Buffer): { prediction: Prediction } | { rejection:
 export async function verifyDelivery(
 	context: IWebhookFunctions,
 	replayScope: string,
-	maxRetries: number,
 ): Promise<VerifiedDelivery | Rejection> {
 	const signed = readSignedHeaders(context.getHeaderData());
 	if ('status' in signed) return signed;
@@ -85,7 +84,8 @@ export async function verifyDelivery(
 
 	let key: Buffer;
 	try {
-		key = await webhookSigningKey(context, maxRetries);
+		// One attempt: a call waiting on retries would hold Replicate's request; a 503 makes it retry.
+		key = await webhookSigningKey(context, 0);
 	} catch (error) {
 		// No key, no verification: Replicate retries a 503 later; nothing is started meanwhile.
 		return { status: 503, reason: (error as Error).message };

@@ -386,7 +386,8 @@ check('w4 timeout: Replicate ends the prediction at Cancel-After, the item repor
 });
 
 check('w5 restart: n8n stopped while executions wait, Replicate\'s retried calls resume them', async () => {
-	await script({ modelTimeMs: 6000, times: 4 });
+	// Long enough that both executions park (each `n8n execute` takes seconds to start) before any finishes.
+	await script({ modelTimeMs: 30_000, times: 4 });
 	const a = await startExecution('whRestart');
 	const b = await startExecution('whRestart');
 	await stopN8n();
@@ -395,7 +396,7 @@ check('w5 restart: n8n stopped while executions wait, Replicate\'s retried calls
 	await until('all 4 calls to have failed while n8n is down', async () => {
 		const deliveries = (await admin('webhooks')).filter(ours);
 		return deliveries.length === 4 && deliveries.every((d) => d.attempts >= 1 && d.status !== 200);
-	}, 60_000, 500);
+	}, 90_000, 500);
 	const failedWhileDown = (await admin('webhooks')).filter(ours).length;
 	await startN8n('start-after-restart.log');
 	await login();
@@ -450,6 +451,7 @@ async function main() {
 	}
 	await stopN8n();
 	server.child.kill('SIGTERM');
+	// 1: a check failed (reported above); 2: the script itself broke.
 	process.exitCode = failed === 0 ? 0 : 1;
 }
 

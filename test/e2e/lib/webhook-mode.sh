@@ -9,5 +9,10 @@ webhook_mode_checks() { # launcher user-folder work-dir
 		"ok - "*) passed=$((passed + 1)) ;;
 		"not ok - "*) failed=$((failed + 1)) ;;
 		esac
-	done < <(node "$SCRIPT_DIR/webhook-mode.js" "$1" "$2" "$3" 2>"$3.err" || echo "not ok - webhook mode: webhook-mode.js exited with an error: $(tail -n 3 "$3.err" | tr '\n' ' ')")
+	done < <(
+		rc=0
+		node "$SCRIPT_DIR/webhook-mode.js" "$1" "$2" "$3" 2>"$3.err" || rc=$?
+		# 1 = a check failed (already reported); anything else: the script broke.
+		[ "$rc" -le 1 ] || echo "not ok - webhook mode: webhook-mode.js exited with $rc: $(tail -n 3 "$3.err" | tr '\n' ' ')"
+	)
 }

@@ -192,8 +192,8 @@ async function handleCall(
 	context: IWebhookFunctions,
 	knowledge: Knowledge,
 	prediction: Prediction,
-	maxRetries: number,
 ): Promise<IWebhookResponseData> {
+	const { maxRetries } = resolveOptions(context.getNode(), context.getNodeParameter('options', {}) as IDataObject);
 	if (knowledge.resumed) return { webhookResponse: { received: true, resumed: false, reason: 'already resumed' } };
 	if (isTerminal(prediction.status)) knowledge.finished.set(prediction.id, prediction);
 	const afterDeadline = Date.now() >= knowledge.deadline;
@@ -225,13 +225,7 @@ async function handleCall(
  */
 export async function resumeFromWebhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const executionId = executionIdOf(this);
-	let maxRetries = 4;
-	try {
-		maxRetries = resolveOptions(this.getNode(), this.getNodeParameter('options', {}) as IDataObject).maxRetries;
-	} catch {
-		// Checked when the node ran; the default serves the verification.
-	}
-	const verified = await verifyDelivery(this, `resume/${executionId}`, maxRetries);
+	const verified = await verifyDelivery(this, `resume/${executionId}`);
 	if (isRejection(verified)) return refuse(this, verified, RESUME);
 	const state = readState(this.getQueryData());
 	if (!state) {
@@ -246,7 +240,7 @@ export async function resumeFromWebhook(this: IWebhookFunctions): Promise<IWebho
 	}
 	if (!own) knowledge.entries[state.i] = { p: prediction.id };
 	try {
-		return await waiting.serially(knowledge, async () => await handleCall(this, knowledge, prediction, maxRetries));
+		return await waiting.serially(knowledge, async () => await handleCall(this, knowledge, prediction));
 	} catch (error) {
 		// Never throw to n8n here: it would resume the execution with an empty item. Replicate retries a 500.
 		verified.release();
