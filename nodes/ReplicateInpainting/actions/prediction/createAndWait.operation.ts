@@ -58,7 +58,8 @@ export async function execute(
 		});
 		run.finished(finished.id);
 		if (finished.status !== 'succeeded') throw unsuccessfulPredictionError(this.getNode(), finished, itemIndex, options.timeout);
-		return await resultItems(this, finished, options, policy, itemIndex);
+		// Downloads end with the item's Timeout too.
+		return await resultItems(this, finished, options, { ...policy, deadline }, itemIndex);
 	} finally {
 		// Every path through here leaves the prediction terminal or being canceled.
 		run.finished(created.id);
