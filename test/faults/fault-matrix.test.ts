@@ -828,7 +828,7 @@ function parametersFor(row: Row, server: FakeReplicate, sink: Sink, seedId: stri
 				options: { timeout: 20, ...options },
 			};
 		case 'get':
-			return { operation: 'get', predictionId: seedId, options: { waitForCompletion: true, timeout: 20, ...options } };
+			return { operation: 'get', predictionId: seedId, waitForCompletion: true, options: { timeout: 20, ...options } };
 		case 'cancel':
 			return { operation: 'cancel', predictionId: seedId, options };
 	}

@@ -4,7 +4,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import type { ExecutionRun } from '../../helpers/run';
 import type { CreateSettings } from './create';
 import { checkCreateItem, createPrediction } from './create';
-import { modelInputProperties } from './modelInput.description';
+import { modelInputOptions, modelInputProperties } from './modelInput.description';
 import { optionsCollection, readOptions } from './options';
 
 export const WEBHOOK_EVENTS = ['start', 'output', 'logs', 'completed'] as const;
@@ -16,7 +16,8 @@ const properties: INodeProperties[] = [
 		name: 'webhookUrl',
 		type: 'string',
 		default: '',
-		placeholder: 'https://your-n8n.example.com/webhook/…',
+		placeholder: 'e.g. https://your-n8n.example.com/webhook/…/replicate-inpainting',
+		hint: 'Paste the Production URL of a Replicate Inpainting Trigger (in a published workflow). Empty: no webhook.',
 		description:
 			'Replicate calls this URL when the prediction changes (for example the Replicate Inpainting Trigger node\'s URL), so no execution has to wait',
 	},
@@ -29,7 +30,7 @@ const properties: INodeProperties[] = [
 		displayOptions: { hide: { webhookUrl: [''] } },
 		description: 'Which events are sent to the webhook. Completed fires once, when the prediction has finished.',
 	},
-	optionsCollection(['timeout', 'extraInput', 'uploadRoute', 'maxRetries', 'maxConcurrent']),
+	optionsCollection(['timeout', 'extraInput', 'uploadRoute', 'maxRetries', 'maxConcurrent'], modelInputOptions),
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['createOnly'] } }, properties);
