@@ -31,7 +31,11 @@ async function fetchSigningKey(context: TransportContext, maxRetries: number): P
 	const description =
 		'The trigger needs the signing secret to verify deliveries. Check the credential, or paste the secret (whsec_…) into its Webhook Signing Secret field when your gateway does not serve this endpoint.';
 	if (failure) {
-		throw new NodeOperationError(node, `Could not fetch the webhook signing secret: ${failure.message}`, { description });
+		throw new NodeOperationError(
+			node,
+			`Could not fetch the webhook signing secret: ${failure.message}. Fill in Webhook Signing Secret (whsec_…) in the Replicate Inpainting API credential, or check its API Token and Base URL.`,
+			{ description },
+		);
 	}
 	const key = typeof answer?.key === 'string' ? signingKeyFromSecret(answer.key) : undefined;
 	if (!key) {

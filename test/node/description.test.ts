@@ -103,3 +103,13 @@ it('binary inputs say "Binary Field Name", and the mask field says how to get tw
 	expect(fields.find((p) => p.name === 'maskBinaryProperty')?.hint).toMatch(/Merge node/);
 	expect(fields.find((p) => p.name === 'maskUrl')?.placeholder).toContain('mask.png');
 });
+
+it('the canvas subtitle names the operation as the form does', () => {
+	const { subtitle } = new ReplicateInpainting().description;
+	const operation = properties.find((p) => p.name === 'operation')!;
+	const names = (operation.options as Array<{ name: string; value: string }>).map(({ name, value }) => [value, name]);
+	// The expression body is a JSON object indexed by the operation: evaluate that object.
+	const table = JSON.parse(/^=\{\{ (\{.*\})\[\$parameter\["operation"\]\] \}\}$/.exec(subtitle ?? '')![1]) as Record<string, string>;
+	expect(Object.entries(table)).toEqual(names);
+	expect(table.createAndWait).toBe('Create and Wait');
+});

@@ -321,6 +321,10 @@ describe('credential', () => {
 		const everything = JSON.stringify(result.run) + result.logs.join('\n') + String(errorDescription);
 		expect(everything).not.toContain('r8_secret_wrong_token');
 		expect(everything).toContain('Check the API Token');
+		// n8n shows the description as one paragraph: each part ends as a sentence.
+		expect(errorDescription).toBe(
+			'You did not pass a valid authentication token.\nCheck the API Token of the Replicate Inpainting API credential.',
+		);
 	});
 });
 

@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
+import { inTableOrder } from '../../helpers/output';
 import type { ExecutionRun } from '../../helpers/run';
 import type { CreateSettings } from './create';
 import { checkCreateItem, createPrediction } from './create';
@@ -62,5 +63,5 @@ export async function execute(
 	);
 	// Not waited for: Replicate stops it at the Cancel-After deadline (the Timeout option) at the latest.
 	run.finished(prediction.id);
-	return [{ json: prediction }];
+	return [{ json: inTableOrder(prediction) }];
 }
