@@ -1153,7 +1153,7 @@ function parametersFor(row: Row, server: FakeReplicate, sink: Sink, seedId: stri
 				options,
 			};
 		case 'get':
-			return { operation: 'get', predictionId: seedId, options: { waitForCompletion: true, ...options } };
+			return { operation: 'get', predictionId: seedId, waitForCompletion: true, options };
 		case 'cancel':
 			return { operation: 'cancel', predictionId: seedId, options };
 	}

@@ -27,7 +27,8 @@ export interface BinaryImage {
 	content: Buffer;
 }
 
-const FIELD_LABEL: Record<ImageField, string> = { image: 'Image', mask: 'Mask' };
+/** The form field a binary input is named in, as the user sees it. */
+const FIELD_LABEL: Record<ImageField, string> = { image: 'Image Binary Field Name', mask: 'Mask Binary Field Name' };
 
 /** Reads and checks a binary input; fails (before any request) when it is missing or no image. */
 export async function readBinaryImage(
@@ -36,17 +37,17 @@ export async function readBinaryImage(
 	field: ImageField,
 	property: string,
 ): Promise<BinaryImage> {
-	const label = `${FIELD_LABEL[field]} (${field})`;
+	const label = `${FIELD_LABEL[field]} (${field}): "${property}"`;
 	const binaries = context.getInputData()[itemIndex]?.binary ?? {};
 	if (!property || !binaries[property]) {
 		const available = Object.keys(binaries);
 		throw new NodeOperationError(
 			context.getNode(),
-			`${label}: the input item has no binary property "${property}"`,
+			`${label}: the input item has no binary field of that name`,
 			{
 				itemIndex,
 				description: available.length
-					? `Binary properties on this item: ${available.join(', ')}. Set the ${FIELD_LABEL[field]} Binary Property to one of them.`
+					? `Binary fields on this item: ${available.join(', ')}. Set ${FIELD_LABEL[field]} to one of them. To bring an image and a mask from two nodes onto one item, use a Merge node (Combine, By Position).`
 					: 'This item carries no binary data. Connect a node that outputs a file (Read/Write Files from Disk, HTTP Request, a form or trigger), or use a URL.',
 			},
 		);
@@ -57,7 +58,7 @@ export async function readBinaryImage(
 	if (!mimeType) {
 		throw new NodeOperationError(
 			context.getNode(),
-			`${label}: binary property "${property}" is not an image (${metadata.fileName ?? 'unnamed file'}, ${metadata.mimeType ?? 'unknown type'}, ${content.length} bytes)`,
+			`${label}: the file is not an image (${metadata.fileName ?? 'unnamed file'}, ${metadata.mimeType ?? 'unknown type'}, ${content.length} bytes)`,
 			{ itemIndex, description: `Allowed: ${IMAGE_FORMATS} files.` },
 		);
 	}

@@ -49,8 +49,10 @@ export function apiErrorFromResponse(
 	const message = `Replicate API error ${statusCode} on ${request.method} ${request.path}: ${headline}${
 		fields.length > 0 ? ` (${fields.join('; ')})` : detail && !title ? ` (${detail})` : ''
 	}`;
+	// Each part a sentence: n8n shows the description as one paragraph, where line breaks vanish.
 	const description = [detail, ...fields.map((field) => `Invalid field ${field}`), hintFor(statusCode)]
 		.filter((part): part is string => Boolean(part))
+		.map(asSentence)
 		.join('\n');
 	const safeResponse: JsonObject = {
 		message,
@@ -67,6 +69,10 @@ export function apiErrorFromResponse(
 		itemIndex,
 	});
 	return keepMessage(error, message);
+}
+
+function asSentence(part: string): string {
+	return /[.!?…:)]$/.test(part.trim()) ? part : `${part.trimEnd()}.`;
 }
 
 function hintFor(statusCode: number): string | undefined {

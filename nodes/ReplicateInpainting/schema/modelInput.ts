@@ -22,14 +22,29 @@ export const SCHEDULERS = [
 	'KLMS',
 ] as const;
 
+export type Scheduler = (typeof SCHEDULERS)[number];
+
+/** The schedulers in words, as the form shows them. */
+export const SCHEDULER_NAMES: Record<Scheduler, string> = {
+	DDIM: 'DDIM (Denoising Diffusion Implicit Models)',
+	K_EULER: 'Euler',
+	DPMSolverMultistep: 'DPM-Solver Multistep',
+	K_EULER_ANCESTRAL: 'Euler Ancestral',
+	PNDM: 'PNDM (Pseudo Numerical Methods)',
+	KLMS: 'LMS (Linear Multistep)',
+};
+
 export const RANGES = {
 	num_outputs: { min: 1, max: 4 },
 	num_inference_steps: { min: 1, max: 500 },
 	guidance_scale: { min: 1, max: 20 },
 } as const;
 
+/**
+ * The model's defaults, except the prompt: the model's ("a vision of paradise. unreal engine")
+ * would be painted for anyone who forgot to write one, so the node requires a prompt instead.
+ */
 export const DEFAULTS = {
-	prompt: 'a vision of paradise. unreal engine',
 	width: 512,
 	height: 512,
 	num_outputs: 1,
@@ -44,8 +59,8 @@ export const FIELD_LABELS: Record<string, string> = {
 	version: 'Model Version',
 	prompt: 'Prompt',
 	negative_prompt: 'Negative Prompt',
-	image: 'Image',
-	mask: 'Mask',
+	image: 'Image URL',
+	mask: 'Mask URL',
 	width: 'Width',
 	height: 'Height',
 	num_outputs: 'Number of Outputs',
@@ -114,7 +129,9 @@ function boundedInteger(range: { min: number; max: number }) {
 
 export const modelInputSchema = z
 	.object({
-		prompt: z.string({ invalid_type_error: 'must be text' }),
+		prompt: z
+			.string({ invalid_type_error: 'must be text' })
+			.refine((value) => value.trim() !== '', 'is required: describe what to paint into the masked area'),
 		negative_prompt: z.string({ invalid_type_error: 'must be text' }).optional(),
 		image: imageUri,
 		mask: imageUri,

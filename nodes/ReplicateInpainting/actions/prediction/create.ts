@@ -18,6 +18,8 @@ import type { ExecutionRun } from '../../helpers/run';
 import {
 	checkModelInput,
 	checkModelVersion,
+	DEFAULT_MODEL_VERSION,
+	DEFAULTS,
 	formatProblem,
 	MODEL_INPUT_FIELDS,
 	type InputProblem,
@@ -100,20 +102,22 @@ function readExtraInput(context: IExecuteFunctions, itemIndex: number, raw: unkn
 	return value as IDataObject;
 }
 
-function readFormInput(context: IExecuteFunctions, itemIndex: number): IDataObject {
-	const extra = context.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject;
+/** The form's model inputs: the required fields, then the Options collection over the schema's defaults. */
+function readFormInput(context: IExecuteFunctions, itemIndex: number, options: IDataObject): IDataObject {
 	const input: IDataObject = {
 		prompt: context.getNodeParameter('prompt', itemIndex),
-		width: context.getNodeParameter('width', itemIndex),
-		height: context.getNodeParameter('height', itemIndex),
-		num_outputs: context.getNodeParameter('numOutputs', itemIndex),
-		num_inference_steps: context.getNodeParameter('numInferenceSteps', itemIndex),
-		guidance_scale: context.getNodeParameter('guidanceScale', itemIndex),
-		scheduler: context.getNodeParameter('scheduler', itemIndex),
-		disable_safety_checker: extra.disableSafetyChecker ?? false,
+		width: options.width ?? DEFAULTS.width,
+		height: options.height ?? DEFAULTS.height,
+		num_outputs: options.numOutputs ?? DEFAULTS.num_outputs,
+		num_inference_steps: options.numInferenceSteps ?? DEFAULTS.num_inference_steps,
+		guidance_scale: options.guidanceScale ?? DEFAULTS.guidance_scale,
+		scheduler: options.scheduler ?? DEFAULTS.scheduler,
+		disable_safety_checker: options.disableSafetyChecker ?? DEFAULTS.disable_safety_checker,
 	};
-	if (typeof extra.negativePrompt === 'string' && extra.negativePrompt !== '') input.negative_prompt = extra.negativePrompt;
-	if (extra.seed !== undefined && extra.seed !== '') input.seed = extra.seed;
+	if (typeof options.negativePrompt === 'string' && options.negativePrompt !== '') input.negative_prompt = options.negativePrompt;
+	const seed = typeof options.seed === 'string' ? options.seed.trim() : options.seed;
+	// The Seed field is text (empty means random); a number typed into it is sent as a number.
+	if (seed !== undefined && seed !== '' && seed !== null) input.seed = typeof seed === 'string' && /^-?\d+$/.test(seed) ? Number(seed) : seed;
 	return input;
 }
 
@@ -138,14 +142,15 @@ export async function checkCreateItem(
 	options: NodeOptions,
 	settings: CreateSettings,
 ): Promise<CheckedItem> {
-	const version = String(context.getNodeParameter('modelVersion', itemIndex, '')).trim();
+	const given = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const version = String(given.modelVersion ?? DEFAULT_MODEL_VERSION).trim();
 	const problems: InputProblem[] = [];
 	const versionProblem = checkModelVersion(version);
 	if (versionProblem) problems.push(versionProblem);
 	const extraInput = readExtraInput(context, itemIndex, options.extraInput);
 	const image = await readImageSource(context, itemIndex, 'image');
 	const mask = await readImageSource(context, itemIndex, 'mask');
-	const formInput = readFormInput(context, itemIndex);
+	const formInput = readFormInput(context, itemIndex, given);
 	const checked = checkModelInput({
 		...formInput,
 		image: image.from === 'url' ? image.url : CHECKED_BINARY,

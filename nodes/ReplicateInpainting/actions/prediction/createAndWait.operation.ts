@@ -6,24 +6,27 @@ import { unsuccessfulPredictionError } from '../../helpers/prediction';
 import type { ExecutionRun } from '../../helpers/run';
 import { waitForPrediction } from '../../helpers/wait';
 import { checkCreateItem, createPrediction } from './create';
-import { modelInputProperties } from './modelInput.description';
+import { modelInputOptions, modelInputProperties } from './modelInput.description';
 import { optionsCollection, readOptions } from './options';
 import { resultItems } from './results';
 
 const properties: INodeProperties[] = [
 	...modelInputProperties,
-	optionsCollection([
-		'timeout',
-		'downloadOutputs',
-		'outputLayout',
-		'binaryPropertyName',
-		'extraInput',
-		'uploadRoute',
-		'maxRetries',
-		'maxOutputSizeMb',
-		'keepUploadedFiles',
-		'maxConcurrent',
-	]),
+	optionsCollection(
+		[
+			'timeout',
+			'downloadOutputs',
+			'outputLayout',
+			'binaryPropertyName',
+			'extraInput',
+			'uploadRoute',
+			'maxRetries',
+			'maxOutputSizeMb',
+			'keepUploadedFiles',
+			'maxConcurrent',
+		],
+		modelInputOptions,
+	),
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['createAndWait'] } }, properties);
