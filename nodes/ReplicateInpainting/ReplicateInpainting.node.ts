@@ -9,7 +9,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { description as predictionOperations } from './actions/prediction';
+import { description as predictionOperations, subtitle } from './actions/prediction';
 import { resumeFromWebhook } from './actions/prediction/webhookWait';
 import { router } from './actions/router';
 
@@ -20,7 +20,7 @@ export class ReplicateInpainting implements INodeType {
 		icon: { light: 'file:../../icons/replicate.svg', dark: 'file:../../icons/replicate.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["operation"]}}',
+		subtitle,
 		description: 'Repaint the masked part of an image with Stable Diffusion Inpainting on Replicate',
 		documentationUrl:
 			'https://github.com/n8n-nodes-replicate-inpainting/n8n-nodes-replicate-inpainting#operations',

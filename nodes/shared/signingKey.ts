@@ -44,9 +44,11 @@ async function fetchSigningKey(context: TransportContext, maxRetries: number): P
 		failure = error as Error;
 	}
 	if (failure) {
-		throw new SigningKeyUnavailableError(node, `Could not fetch the webhook signing secret: ${failure.message}`, {
-			description: FETCH_HELP,
-		});
+		throw new SigningKeyUnavailableError(
+			node,
+			`Could not fetch the webhook signing secret: ${failure.message}. Fill in Webhook Signing Secret (whsec_…) in the Replicate Inpainting API credential, or check its API Token and Base URL.`,
+			{ description: FETCH_HELP },
+		);
 	}
 	const key = typeof answer?.key === 'string' ? signingKeyFromSecret(answer.key) : undefined;
 	if (!key) {

@@ -138,7 +138,7 @@ describe('Wait Mode: Webhook', () => {
 		const { executionId } = await park(
 			waiting,
 			server,
-			{ ...urlInputs(server), ...perItemPrompt, width: '={{ $json.prompt === "bad" ? 500 : 512 }}' },
+			{ ...urlInputs(server), ...perItemPrompt, options: { width: '={{ $json.prompt === "bad" ? 500 : 512 }}' } },
 			{ inputItems: items('a', 'b', 'bad'), continueOnFail: true },
 		);
 		expect(createRequests(server)).toHaveLength(2);
@@ -186,7 +186,7 @@ describe('Wait Mode: Webhook', () => {
 		['itemPerImage', 2, ['data']],
 		['allOnOneItem', 1, ['data', 'data_1']],
 	])('output layout %s: as poll mode', async (layout, count, properties) => {
-		const { executionId } = await park(waiting, server, { ...urlInputs(server), numOutputs: 2, options: { outputLayout: layout } });
+		const { executionId } = await park(waiting, server, { ...urlInputs(server), options: { numOutputs: 2, outputLayout: layout } });
 		const output = (await waiting.finished(executionId)).items(NODE_NAME);
 		expect(output).toHaveLength(count);
 		expect(Object.keys(output[0].binary ?? {})).toEqual(properties);

@@ -35,7 +35,7 @@ export async function router(
 			valid.push(itemIndex);
 		} catch (error) {
 			if (!continueOnFail()) throw asNodeError(this, error, itemIndex);
-			outputs[itemIndex] = [errorItem(error, itemIndex)];
+			outputs[itemIndex] = [errorItem(this, error, itemIndex)];
 		}
 	}
 	if (valid.length === 0) return [outputs.flat()];
@@ -58,7 +58,7 @@ export async function router(
 			} catch (error) {
 				if (error instanceof ExecutionStoppedError && failure !== undefined) return;
 				if (continueOnFail() && !(error instanceof ExecutionStoppedError)) {
-					outputs[itemIndex] = [errorItem(error, itemIndex)];
+					outputs[itemIndex] = [errorItem(this, error, itemIndex)];
 					return;
 				}
 				failure ??= error instanceof ExecutionStoppedError ? error : asNodeError(this, error, itemIndex);

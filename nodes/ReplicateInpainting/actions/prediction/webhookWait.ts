@@ -100,7 +100,7 @@ export async function parkForWebhooks(
 			entries[itemIndex] = { p: prediction.id, ...(uploads.length > 0 && !itemOptions.keepUploadedFiles ? { u: uploads.map((upload) => upload.id) } : {}) };
 		} catch (error) {
 			if (continueOnFail() && !(error instanceof ExecutionStoppedError)) {
-				outputs[itemIndex] = [errorItem(error, itemIndex)];
+				outputs[itemIndex] = [errorItem(context, error, itemIndex)];
 				entries[itemIndex] = { e: (error as Error).message };
 				continue;
 			}
@@ -161,7 +161,7 @@ async function itemOutputs(
 		return (await itemsWithOutputs(context, prediction, options, policy, itemIndex)).map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
 	} catch (error) {
 		if (entry?.p && error instanceof NodeOperationError) withPredictionId(error, entry.p);
-		return [errorItem(asNodeError(context, error, itemIndex), itemIndex)];
+		return [errorItem(context, error, itemIndex)];
 	}
 }
 
