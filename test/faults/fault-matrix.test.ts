@@ -1014,7 +1014,7 @@ const rows: Row[] = [
 		expect: {
 			outcome: 'error',
 			message: () =>
-				'Invalid input (item 0): Image (image): "data:text/plain;base64,aGVsbG8gd29ybGQ=" is a data URI of type text/plain whose bytes are no PNG, JPEG, WebP, GIF, BMP or TIFF image',
+				'Invalid input (item 0): Image URL (image): "data:text/plain;base64,aGVsbG8gd29ybGQ=" is a data URI of type text/plain whose bytes are no PNG, JPEG, WebP, GIF, BMP or TIFF image',
 		},
 		check: (ctx) => expect(ctx.requests).toHaveLength(0),
 	},
@@ -1022,7 +1022,7 @@ const rows: Row[] = [
 		fault: 'Mask URL is an empty PNG data URI',
 		operation: 'createOnly',
 		parameters: { maskUrl: 'data:image/png;base64,' },
-		expect: { outcome: 'error', message: () => 'Invalid input (item 0): Mask (mask): "data:image/png;base64," is an empty data URI: it carries no image' },
+		expect: { outcome: 'error', message: () => 'Invalid input (item 0): Mask URL (mask): "data:image/png;base64," is an empty data URI: it carries no image' },
 		check: (ctx) => expect(ctx.requests).toHaveLength(0),
 	},
 	{
