@@ -10,6 +10,7 @@ root=$(git rev-parse --show-toplevel)
 only=${1:-}
 
 # figure | file | sed expression (the defect) | jest -t pattern (the rows that meet it)
+# [| a pattern the run's output must show, for checks that are per row rather than a total]
 plants=(
 	"creates-per-item-max|nodes/ReplicateInpainting/transport/index.ts|s/if (kind !== 'create' \&\& AFTER_SEND_CODES.has(code))/if (AFTER_SEND_CODES.has(code))/|reset after the create was sent\$"
 	"left-running|nodes/ReplicateInpainting/helpers/run.ts|s/...pending.map(async (entry) => await this.sweep(entry))/...[]/|execution stopped 1 s into a held create \\(model"
@@ -17,11 +18,15 @@ plants=(
 	"token-to-non-api-origin|credentials/ReplicateInpaintingApi.credentials.ts|/disableFollowRedirect: true,/d|Base URL answers 302"
 	"token-in-output-or-error|nodes/ReplicateInpainting/transport/index.ts|s/: \${describeNetworkFailure(failure)}\`;/: \${describeNetworkFailure(failure)} (token \${String((await context.getCredentials(CREDENTIAL_TYPE)).apiToken)})\`;/|connection refused on every attempt"
 	"forged-executions|nodes/ReplicateInpaintingTrigger/verify.ts|s/if (given.length === expected.length \&\& timingSafeEqual(given, expected)) matched = true;/matched = true;/|signed with another key"
+	# Checked on every row rather than totalled: no timer of the node pending 100 ms after a Stop,
+	# and no MaxListenersExceededWarning.
+	"timer-after-stop|nodes/ReplicateInpainting/helpers/pause.ts|s/await sleepWithAbort(ms, childSignal(signal)).catch(() => undefined);/await untilStopped(sleep(ms), signal).catch(() => undefined);/|Create and Wait × execution stopped mid-wait|expect\\(timersLeft"
+	"listener-warning|nodes/ReplicateInpainting/transport/index.ts|s/...(signal ? { abortSignal: childSignal(signal) } : {}),/...(signal ? { abortSignal: signal } : {}),/|12 items at Max Concurrent 12|MaxListenersExceededWarning"
 )
 
 status=0
 for plant in "${plants[@]}"; do
-	IFS='|' read -r figure file expression pattern <<<"$plant"
+	IFS='|' read -r figure file expression pattern shows <<<"$plant"
 	[ -n "$only" ] && [ "$only" != "$figure" ] && continue
 	copy=$(mktemp -d /tmp/plant-defect.XXXXXX)
 	git -C "$root" archive HEAD | tar -x -C "$copy"
@@ -31,10 +36,15 @@ for plant in "${plants[@]}"; do
 	if [ "$before" = "$(md5sum "$copy/$file")" ]; then
 		echo "$figure: the plant did not apply to $file"; status=1; rm -rf "$copy"; continue
 	fi
-	totals=$(cd "$copy" && npx jest test/faults/fault-matrix.test.ts -t "$pattern" 2>&1 | grep '^fault matrix:')
-	value=$(sed -n "s/.* $figure=\([0-9]*\).*/\1/p" <<<"$totals")
-	threshold=0; [ "$figure" = creates-per-item-max ] && threshold=1
-	if [ -n "$value" ] && [ "$value" -gt "$threshold" ]; then verdict=CAUGHT; else verdict=MISSED; status=1; fi
+	output=$(cd "$copy" && npx jest test/faults/fault-matrix.test.ts -t "$pattern" 2>&1)
+	totals=$(grep '^fault matrix:' <<<"$output")
+	if [ -n "$shows" ]; then
+		if grep -Eq "$shows" <<<"$output" && grep -q 'passed=0' <<<"$totals"; then verdict=CAUGHT; else verdict=MISSED; status=1; fi
+	else
+		value=$(sed -n "s/.* $figure=\([0-9]*\).*/\1/p" <<<"$totals")
+		threshold=0; [ "$figure" = creates-per-item-max ] && threshold=1
+		if [ -n "$value" ] && [ "$value" -gt "$threshold" ]; then verdict=CAUGHT; else verdict=MISSED; status=1; fi
+	fi
 	echo "$verdict $figure (planted in $file, rows /$pattern/): $totals"
 	rm -rf "$copy"
 done
