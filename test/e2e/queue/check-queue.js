@@ -31,6 +31,7 @@ const WORKFLOWS = {
 const TRIGGER_WORKFLOW_ID = 'queueReplicateTrigger';
 const TRIGGER_WEBHOOK_ID = '6f0c8f62-3c1e-4d55-9d7a-0e2a4b1f9a10';
 const HELD = { executions: 8, modelSeconds: 20 };
+const KILL = { timeout: 45, longTimeout: 40 };
 const TERMINAL_EXECUTION = ['success', 'error', 'crashed', 'canceled'];
 const TERMINAL_PREDICTION = ['succeeded', 'failed', 'canceled', 'aborted'];
 
@@ -221,6 +222,14 @@ async function waitForExecutions(ctx, workflowId, after, count, timeoutMs) {
 			for (const r of rows) by[r.status] = (by[r.status] ?? 0) + 1;
 			throw new CheckFailure(`after ${seconds(timeoutMs)} s: ${rows.length} of ${count} executions, statuses ${JSON.stringify(by)}`);
 		}
+		await sleep(500);
+	}
+}
+
+async function waitUntil(timeoutMs, condition, what) {
+	const deadline = Date.now() + timeoutMs;
+	while (!(await condition())) {
+		expect(Date.now() < deadline, `${what} within ${seconds(timeoutMs)} s`);
 		await sleep(500);
 	}
 }
@@ -454,76 +463,119 @@ const checks = {
 	},
 
 	/**
-	 * A worker is killed while it polls. Starts 6 poll-mode executions (2 items, predictions of
-	 * 30 s, Timeout 45 s), waits until every item's prediction exists and names the worker to kill
-	 * (the one running most of them) in kill.json. run-queue.sh kills it, then runs kill-finish.
+	 * A worker is killed while it polls. Two groups of poll-mode executions (2 items each):
+	 * "long", 4 executions whose predictions are scripted to take 90 s, longer than their Timeout
+	 * of 40 s; then "normal", 6 executions with 30 s predictions and a Timeout of 45 s. Once every
+	 * item's prediction exists and every execution runs on a worker, kill.json names the worker to
+	 * kill: the one running most long executions. run-queue.sh kills it, then runs kill-finish.
 	 */
 	async 'kill-start'(dir) {
 		const ctx = context(dir);
-		await setServer(ctx, { modelTimeMs: 30_000 });
 		const after = await maxExecutionId(ctx);
-		const bodies = batch('kill', 6, 2, 45);
-		await Promise.all(bodies.map((body) => start(ctx, 'poll', body)));
-		const deadline = Date.now() + 120_000;
+		const long = batch('kill-long', 4, 2, KILL.longTimeout);
+		await admin(ctx, 'script', {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ modelTimeMs: 90_000, times: 8 }),
+		});
+		await Promise.all(long.map((body) => start(ctx, 'poll', body)));
+		await waitUntil(120_000, async () => (await createsByPrompt(ctx, 'kill-long-')).size === 8, 'the 8 long predictions were not created');
+		const afterLong = await maxExecutionId(ctx);
+		await setServer(ctx, { modelTimeMs: 30_000 });
+		const normal = batch('kill-normal', 6, 2, KILL.timeout);
+		await Promise.all(normal.map((body) => start(ctx, 'poll', body)));
 		let rows = [];
 		let owners = new Map();
-		for (;;) {
+		await waitUntil(120_000, async () => {
 			rows = await executionsSince(ctx, WORKFLOWS.poll.id, after);
 			owners = workerOf(dir);
-			const creates = await createsByPrompt(ctx, 'kill-');
-			if (rows.length === 6 && rows.every((r) => owners.has(r.id)) && creates.size === 12) break;
-			expect(Date.now() < deadline, `the 6 executions did not all start polling within 120 s (${rows.length} executions, ${creates.size} creates)`);
-			await sleep(250);
-		}
+			return rows.length === 10 && rows.every((r) => owners.has(r.id)) && (await createsByPrompt(ctx, 'kill-')).size === 20;
+		}, 'the 10 executions did not all start polling');
 		const perWorker = {};
-		for (const r of rows) for (const w of owners.get(r.id)) (perWorker[w] ??= []).push(r.id);
-		const victim = Object.keys(perWorker).sort((a, b) => perWorker[b].length - perWorker[a].length)[0];
-		writeJson(path.join(dir, 'kill.json'), { after, victim, perWorker, prompts: bodies.flatMap((b) => b.items.map((i) => i.prompt)) });
-		note(`executions per worker while polling: ${Object.entries(perWorker).map(([w, ids]) => `${w} ${ids.length}`).join(', ')}; killing ${victim}`);
+		for (const r of rows) {
+			for (const w of owners.get(r.id)) {
+				perWorker[w] ??= { long: [], normal: [] };
+				perWorker[w][Number(r.id) <= afterLong ? 'long' : 'normal'].push(r.id);
+			}
+		}
+		const score = (w) => perWorker[w].long.length * 100 + perWorker[w].normal.length;
+		const victim = Object.keys(perWorker).sort((a, b) => score(b) - score(a))[0];
+		writeJson(path.join(dir, 'kill.json'), {
+			after,
+			victim,
+			perWorker,
+			long: long.flatMap((b) => b.items.map((i) => i.prompt)),
+			normal: normal.flatMap((b) => b.items.map((i) => i.prompt)),
+		});
+		note(`executions per worker while polling: ${Object.entries(perWorker).map(([w, g]) => `${w} ${g.long.length} long + ${g.normal.length} normal`).join(', ')}; killing ${victim}`);
 	},
 
 	/**
-	 * After the SIGKILL: 4 more executions start (the surviving worker must run them). Every
-	 * prediction carries a deadline = its Timeout (Cancel-After) and ends by it; the survivor's
-	 * executions and the new ones succeed; the killed worker's executions end (n8n's stalled-job
-	 * handling, with the shortened lock) instead of staying "running"; creates per item are
-	 * counted and reported (n8n 2.x does not re-run a stalled job: 1 expected).
+	 * After the SIGKILL: 4 more executions start (5 s predictions), which the surviving worker
+	 * must run. Then: the new ones and the survivor's normal executions succeed; the survivor's long
+	 * ones end at their Timeout (the node cancels); the killed worker's executions end (n8n's
+	 * stalled-job handling, with the shortened lock) instead of staying "running"; every prediction
+	 * has a deadline = its Timeout and ended by it: the killed worker's long predictions, which
+	 * nobody polls or cancels any more, are canceled by Replicate's Cancel-After. Creates per item
+	 * are counted and reported (n8n 2.x does not re-run a stalled job: 1 expected).
 	 */
 	async 'kill-finish'(dir) {
 		const ctx = context(dir);
-		const { after, victim, perWorker, prompts } = readJson(path.join(dir, 'kill.json'));
+		const { after, victim, perWorker, long, normal } = readJson(path.join(dir, 'kill.json'));
 		const killedAt = Date.now();
-		const later = batch('kill-after', 4, 2, 45);
+		await setServer(ctx, { modelTimeMs: 5000 });
+		const later = batch('kill-after', 4, 2, KILL.timeout);
 		await Promise.all(later.map((body) => start(ctx, 'poll', body)));
-		const rows = await waitForExecutions(ctx, WORKFLOWS.poll.id, after, 10, 240_000);
-		const victimIds = new Set(perWorker[victim]);
-		const survivors = rows.filter((r) => !victimIds.has(r.id));
-		const victims = rows.filter((r) => victimIds.has(r.id));
-		expectAllSucceeded(survivors, 'executions not on the killed worker');
+		const rows = await waitForExecutions(ctx, WORKFLOWS.poll.id, after, 14, 240_000);
+		await setServer(ctx, { modelTimeMs: 100 });
+		const group = new Map();
+		for (const [worker, ids] of Object.entries(perWorker)) {
+			for (const id of ids.long) group.set(id, { worker, kind: 'long' });
+			for (const id of ids.normal) group.set(id, { worker, kind: 'normal' });
+		}
+		const onVictim = rows.filter((r) => group.get(r.id)?.worker === victim);
+		const survivorLong = rows.filter((r) => group.get(r.id)?.worker !== victim && group.get(r.id)?.kind === 'long');
+		const mustSucceed = rows.filter((r) => !onVictim.includes(r) && !survivorLong.includes(r));
+		expectAllSucceeded(mustSucceed, 'executions not on the killed worker');
 		const owners = workerOf(dir);
-		const wrongOwner = survivors.filter((r) => (owners.get(r.id) ?? []).includes(victim));
+		const wrongOwner = mustSucceed.filter((r) => (owners.get(r.id) ?? []).includes(victim));
 		expect(wrongOwner.length === 0, `executions ${wrongOwner.map((r) => r.id)} ran on the killed worker`);
+		const timedOut = survivorLong.filter((r) => r.status !== 'error');
+		expect(timedOut.length === 0, `the survivor's long executions must end in error at their Timeout: ${timedOut.map((r) => `${r.id} ${r.status}`)}`);
 		const statuses = {};
-		for (const r of victims) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-		const ended = Math.max(...victims.map((r) => new Date(r.stoppedAt ?? Date.now()).getTime()));
-		note(`${victims.length} executions on the killed ${victim}: ${JSON.stringify(statuses)}, last one ended ${seconds(ended - killedAt)} s after the kill; ${survivors.length} others succeeded`);
+		for (const r of onVictim) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+		const ended = Math.max(...onVictim.map((r) => new Date(r.stoppedAt ?? Date.now()).getTime()));
+		note(`${onVictim.length} executions on the killed ${victim}: ${JSON.stringify(statuses)}, the last ended ${seconds(ended - killedAt)} s after the kill; ${mustSucceed.length} others succeeded (${later.length} started after the kill), ${survivorLong.length} long ones on the survivor ended at their Timeout`);
 
 		// Every prediction ends by its deadline; wait for the orphans too.
-		const all = [...prompts, ...later.flatMap((b) => b.items.map((i) => i.prompt))];
-		const until = Date.now() + 90_000;
 		let predictions = [];
-		for (;;) {
+		await waitUntil(120_000, async () => {
 			predictions = await predictionsByPrompt(ctx, 'kill-');
-			if (predictions.every((p) => TERMINAL_PREDICTION.includes(p.status)) || Date.now() > until) break;
-			await sleep(1000);
-		}
+			return predictions.every((p) => TERMINAL_PREDICTION.includes(p.status));
+		}, 'predictions still running');
+		const cancelCalls = new Set(
+			(await admin(ctx, 'requests?origin=api'))
+				.filter((r) => r.method === 'POST' && /\/cancel$/.test(r.path))
+				.map((r) => r.path.split('/').slice(-2)[0]),
+		);
 		for (const p of predictions) {
-			expect(TERMINAL_PREDICTION.includes(p.status), `prediction ${p.id} (${p.input.prompt}) still ${p.status}`);
+			const timeout = p.input.prompt.startsWith('kill-long-') ? KILL.longTimeout : KILL.timeout;
 			expect(p.deadline, `prediction ${p.id} has no deadline (Cancel-After was not sent)`);
-			const allowed = Date.parse(p.created_at) + 45_000;
-			expect(Math.abs(Date.parse(p.deadline) - allowed) <= 2000, `prediction ${p.id}: deadline ${p.deadline}, expected created_at + 45 s`);
+			const allowed = Date.parse(p.created_at) + timeout * 1000;
+			expect(Math.abs(Date.parse(p.deadline) - allowed) <= 2000, `prediction ${p.id}: deadline ${p.deadline}, expected created_at + ${timeout} s`);
 			expect(Date.parse(p.completed_at) <= Date.parse(p.deadline) + 1000, `prediction ${p.id} ran past its Timeout (completed ${p.completed_at}, deadline ${p.deadline})`);
 		}
+		const longPredictions = predictions.filter((p) => p.input.prompt.startsWith('kill-long-'));
+		const byCancelAfter = longPredictions.filter((p) => p.status === 'canceled' && !cancelCalls.has(p.id)).length;
+		const byNode = longPredictions.filter((p) => p.status === 'canceled' && cancelCalls.has(p.id)).length;
+		const victimLongItems = perWorker[victim].long.length * 2;
+		const notCanceled = longPredictions.filter((p) => p.status !== 'canceled');
+		expect(notCanceled.length === 0, `long predictions not canceled at their Timeout: ${notCanceled.map((p) => `${p.id} ${p.status}`)}`);
+		// The killed worker cannot have cancelled its own; the survivor's node and Cancel-After
+		// race at the same deadline, so either may stop the survivor's.
+		expect(byCancelAfter >= victimLongItems, `only ${byCancelAfter} long predictions were stopped without a cancel call, the killed worker had ${victimLongItems}`);
+		note(`every prediction has a deadline = its Timeout and ended by it; of the 8 long ones (90 s, Timeout 40 s) ${byNode} were cancelled by a node's cancel call, ${byCancelAfter} by Cancel-After alone (the killed worker's ${victimLongItems} among them)`);
+
 		// Creates per item: the items that were being polled when the worker died may have been
 		// created again if n8n re-ran their job elsewhere (reported); the later ones exactly once.
 		const creates = await createsByPrompt(ctx, 'kill-');
@@ -532,13 +584,14 @@ const checks = {
 			for (const prompt of list) counts[creates.get(prompt) ?? 0] = (counts[creates.get(prompt) ?? 0] ?? 0) + 1;
 			return Object.entries(counts).map(([n, items]) => `${items} × ${n}`).join(', ');
 		};
+		const running = [...long, ...normal];
 		const laterPrompts = later.flatMap((b) => b.items.map((i) => i.prompt));
-		note(`creates per item, the ${prompts.length} items running at the kill: ${histogram(prompts)}; the ${laterPrompts.length} started after it: ${histogram(laterPrompts)}; every prediction has a deadline and ended by it`);
-		const missing = all.filter((p) => !creates.get(p));
+		note(`creates per item: the ${running.length} items running at the kill ${histogram(running)}; the ${laterPrompts.length} started after it ${histogram(laterPrompts)}`);
+		const missing = [...running, ...laterPrompts].filter((p) => !creates.get(p));
 		expect(missing.length === 0, `items without a prediction: ${missing.join(', ')}`);
 		const twice = laterPrompts.filter((p) => creates.get(p) !== 1);
 		expect(twice.length === 0, `items started after the kill not created exactly once: ${twice.join(', ')}`);
-		writeJson(path.join(dir, 'kill-result.json'), { statuses, creates: Object.fromEntries(creates), killedAt });
+		writeJson(path.join(dir, 'kill-result.json'), { statuses, creates: Object.fromEntries(creates), killedAt, byCancelAfter, byNode });
 	},
 };
 
