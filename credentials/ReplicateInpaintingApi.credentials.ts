@@ -8,6 +8,27 @@ import type {
 
 export const DEFAULT_BASE_URL = 'https://api.replicate.com/v1';
 
+/** What the credential's Test says for the answers a wrong token or Base URL gets, instead of n8n's bare status text. */
+const TEST_FAILURES: Array<{ status: number; message: string }> = [
+	{
+		status: 401,
+		message:
+			'The API Token was refused (HTTP 401). Paste a token from replicate.com/account/api-tokens (it starts with r8_), or the key your gateway issued.',
+	},
+	{
+		status: 403,
+		message: 'The API Token may not read this account (HTTP 403). Use a token with API access, or check the Base URL.',
+	},
+	{
+		status: 404,
+		message:
+			'The Base URL does not serve the Replicate API (HTTP 404 on GET /account). Replicate\'s is https://api.replicate.com/v1: check that it ends in /v1, or in your gateway\'s prefix (e.g. …/replicate/v1).',
+	},
+];
+
+/** A redirect fails the test: n8n re-adds Authorization on every hop, wherever it leads. */
+const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
+
 export class ReplicateInpaintingApi implements ICredentialType {
 	name = 'replicateInpaintingApi';
 
@@ -45,8 +66,9 @@ export class ReplicateInpaintingApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			placeholder: 'whsec_…',
+			hint: 'Optional, only for the Replicate Inpainting Trigger: leave empty unless the trigger asks for it',
 			description:
-				'Only used by the Replicate Inpainting Trigger to verify webhook deliveries. Leave empty to have the trigger fetch it once from the API (GET /webhooks/default/secret). Set it when your gateway does not serve that endpoint.',
+				'Used only by the Replicate Inpainting Trigger to verify webhook deliveries. Empty: the trigger fetches it once from the API (GET /webhooks/default/secret). Set it when your gateway does not serve that endpoint.',
 		},
 	];
 
@@ -60,11 +82,24 @@ export class ReplicateInpaintingApi implements ICredentialType {
 	};
 
 	// GET /account is the cheapest authenticated call: it tells a wrong token from a right one.
+	// Redirects are not followed: n8n re-adds Authorization on every hop, so a Base URL that
+	// redirects elsewhere would hand the token to another origin. A redirect fails the test.
 	test: ICredentialTestRequest = {
 		request: {
 			baseURL: '={{$credentials.baseUrl}}',
 			url: '/account',
 			method: 'GET',
+			disableFollowRedirect: true,
 		},
+		rules: [
+			...TEST_FAILURES,
+			...REDIRECT_STATUSES.map((status) => ({
+				status,
+				message: `The Base URL redirects (HTTP ${status}), and the node sends the API token only to the Base URL itself, never to where it redirects. Set the Base URL to the address the API is really served at.`,
+			})),
+		].map(({ status, message }) => ({
+			type: 'responseCode' as const,
+			properties: { value: status, message },
+		})),
 	};
 }

@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { description as predictionOperations } from './actions/prediction';
+import { description as predictionOperations, subtitle } from './actions/prediction';
 import { router } from './actions/router';
 
 export class ReplicateInpainting implements INodeType {
@@ -11,7 +11,7 @@ export class ReplicateInpainting implements INodeType {
 		icon: { light: 'file:../../icons/replicate.svg', dark: 'file:../../icons/replicate.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["operation"]}}',
+		subtitle,
 		description: 'Repaint the masked part of an image with Stable Diffusion Inpainting on Replicate',
 		documentationUrl:
 			'https://github.com/n8n-nodes-replicate-inpainting/n8n-nodes-replicate-inpainting#operations',

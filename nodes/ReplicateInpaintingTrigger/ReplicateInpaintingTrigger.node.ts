@@ -23,6 +23,13 @@ const replayGuard = new ReplayGuard();
 
 type DeliveryEvent = 'start' | 'output' | 'logs' | 'completed';
 
+const EVENT_NAMES: Record<DeliveryEvent, string> = {
+	completed: 'Completed',
+	logs: 'Logs',
+	output: 'Output',
+	start: 'Start',
+};
+
 const optionsProperty = optionsCollection([
 	'downloadOutputs',
 	'outputLayout',
@@ -34,7 +41,7 @@ const optionsProperty = optionsCollection([
 const properties: INodeProperties[] = [
 	{
 		displayName:
-			'Paste this node\'s URL (Webhook URLs above: the Production URL once the workflow is active, the Test URL while you listen for a test event) into the Webhook URL of a Replicate Inpainting node set to Create Only',
+			'Open Webhook URLs above and paste the Production URL into the Webhook URL of a Replicate Inpainting node set to Create Only. It receives deliveries once this workflow is published (activated, in n8n 1.x).',
 		name: 'setupNotice',
 		type: 'notice',
 		default: '',
@@ -45,10 +52,10 @@ const properties: INodeProperties[] = [
 		type: 'multiOptions',
 		default: ['completed'],
 		options: [
-			{ name: 'Completed', value: 'completed', description: 'The prediction has finished (any final status)' },
-			{ name: 'Logs', value: 'logs', description: 'A running prediction has new logs' },
-			{ name: 'Output', value: 'output', description: 'A running prediction has new output' },
-			{ name: 'Start', value: 'start', description: 'The prediction has started' },
+			{ name: EVENT_NAMES.completed, value: 'completed', description: 'The prediction has finished (any final status)' },
+			{ name: EVENT_NAMES.logs, value: 'logs', description: 'A running prediction has new logs' },
+			{ name: EVENT_NAMES.output, value: 'output', description: 'A running prediction has new output' },
+			{ name: EVENT_NAMES.start, value: 'start', description: 'The prediction has started' },
 		],
 		description:
 			'Which deliveries start the workflow; the others are acknowledged and dropped. Replicate does not name the event in a delivery, so the trigger goes by the prediction\'s status: starting is Start, processing is Output or Logs, a final status is Completed.',
@@ -142,8 +149,11 @@ export class ReplicateInpaintingTrigger implements INodeType {
 		icon: { light: 'file:../../icons/replicate.svg', dark: 'file:../../icons/replicate.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{$parameter["events"].join(", ")}}',
-		description: 'Starts the workflow when Replicate reports on a prediction made with Create Only and a webhook',
+		subtitle: `={{ "On " + $parameter["events"].map(event => (${JSON.stringify(EVENT_NAMES)})[event] ?? event).join(", ") }}`,
+		// n8n's nodes panel merges a node and its trigger into one entry and shows the trigger's
+		// description for it, so this one speaks for both.
+		description:
+			'Inpaint images with Stable Diffusion on Replicate, and start workflows when a prediction has finished',
 		documentationUrl:
 			'https://github.com/n8n-nodes-replicate-inpainting/n8n-nodes-replicate-inpainting#replicate-inpainting-trigger',
 		defaults: { name: 'Replicate Inpainting Trigger' },
@@ -152,6 +162,17 @@ export class ReplicateInpaintingTrigger implements INodeType {
 		// A trigger is no tool: an agent cannot wait for a webhook.
 		usableAsTool: undefined,
 		credentials: [{ name: 'replicateInpaintingApi', required: true }],
+		triggerPanel: {
+			header: 'Replicate calls this node when a prediction made with Create Only has finished',
+			executionsHelp: {
+				inactive:
+					'Test URL: click Listen for test event, then run a Replicate Inpainting node (Create Only) with this node\'s Test URL as its Webhook URL; the execution shows up here.<br /><br />Production URL: publish the workflow and put the Production URL into Create Only\'s Webhook URL; those executions show up in the executions list.',
+				active:
+					'This workflow is published: predictions created with this node\'s Production URL as Webhook URL start it, and show up in the executions list. The Test URL works while you listen for a test event.',
+			},
+			activationHint:
+				'Publish the workflow to receive deliveries on the Production URL, then use that URL as Webhook URL in Create Only.',
+		},
 		webhooks: [
 			{
 				name: 'default',

@@ -191,24 +191,25 @@ function mainItems(run, nodeName) {
 function expectedInput(ctx) {
 	const example = readJson(EXAMPLE);
 	const p = example.nodes.find((n) => n.name === NODE_NAME).parameters;
-	const extra = p.additionalFields ?? {};
+	// The tuning fields live in the Options collection; Seed is text there (empty means random).
+	const o = p.options ?? {};
 	const pick = (value, fallback) => (value === undefined ? fallback : value);
 	const input = {
 		prompt: p.prompt,
-		width: pick(p.width, MODEL_DEFAULTS.width),
-		height: pick(p.height, MODEL_DEFAULTS.height),
-		num_outputs: pick(p.numOutputs, MODEL_DEFAULTS.num_outputs),
-		num_inference_steps: pick(p.numInferenceSteps, MODEL_DEFAULTS.num_inference_steps),
-		guidance_scale: pick(p.guidanceScale, MODEL_DEFAULTS.guidance_scale),
-		scheduler: pick(p.scheduler, MODEL_DEFAULTS.scheduler),
-		disable_safety_checker: pick(extra.disableSafetyChecker, MODEL_DEFAULTS.disable_safety_checker),
+		width: pick(o.width, MODEL_DEFAULTS.width),
+		height: pick(o.height, MODEL_DEFAULTS.height),
+		num_outputs: pick(o.numOutputs, MODEL_DEFAULTS.num_outputs),
+		num_inference_steps: pick(o.numInferenceSteps, MODEL_DEFAULTS.num_inference_steps),
+		guidance_scale: pick(o.guidanceScale, MODEL_DEFAULTS.guidance_scale),
+		scheduler: pick(o.scheduler, MODEL_DEFAULTS.scheduler),
+		disable_safety_checker: pick(o.disableSafetyChecker, MODEL_DEFAULTS.disable_safety_checker),
 	};
-	if (extra.negativePrompt) input.negative_prompt = extra.negativePrompt;
-	if (extra.seed !== undefined) input.seed = extra.seed;
+	if (o.negativePrompt) input.negative_prompt = o.negativePrompt;
+	if (o.seed !== undefined && o.seed !== '') input.seed = Number(o.seed);
 	const dataUri = (file) => `data:image/png;base64,${fs.readFileSync(path.join(ctx.runs.example, 'out/input', file)).toString('base64')}`;
 	input.image = dataUri('image.png');
 	input.mask = dataUri('mask.png');
-	return { version: p.modelVersion ?? MODEL_VERSION, input };
+	return { version: o.modelVersion ?? MODEL_VERSION, input };
 }
 
 function isUnder(file, dir) {

@@ -70,13 +70,17 @@ describe('Create and Wait', () => {
 		const { result } = await runNode(server, {
 			...urlInputs(server),
 			prompt: 'a blue vase',
-			width: 768,
-			height: 256,
-			numOutputs: 2,
-			numInferenceSteps: 30,
-			guidanceScale: 9.5,
-			scheduler: 'K_EULER',
-			additionalFields: { negativePrompt: 'blurry', seed: 1234, disableSafetyChecker: true },
+			options: {
+				width: 768,
+				height: 256,
+				numOutputs: 2,
+				numInferenceSteps: 30,
+				guidanceScale: 9.5,
+				scheduler: 'K_EULER',
+				negativePrompt: 'blurry',
+				seed: '1234',
+				disableSafetyChecker: true,
+			},
 		});
 		expect(result.status).toBe('success');
 		const body = createRequests(server)[0].json as { version: string; input: Record<string, unknown> };
@@ -110,7 +114,7 @@ describe('Create and Wait', () => {
 	});
 
 	it('lays out several images one per item, or all on one item', async () => {
-		const perImage = await runNode(server, { ...urlInputs(server), numOutputs: 3, width: 256, height: 320 });
+		const perImage = await runNode(server, { ...urlInputs(server), options: { numOutputs: 3, width: 256, height: 320 } });
 		expect(perImage.items).toHaveLength(3);
 		perImage.items.forEach((item, index) => {
 			expect(item.json.output_index).toBe(index);
@@ -122,8 +126,7 @@ describe('Create and Wait', () => {
 
 		const together = await runNode(server, {
 			...urlInputs(server),
-			numOutputs: 3,
-			options: { outputLayout: 'allOnOneItem', binaryPropertyName: 'image' },
+			options: { numOutputs: 3, outputLayout: 'allOnOneItem', binaryPropertyName: 'image' },
 		});
 		expect(together.items).toHaveLength(1);
 		expect(Object.keys(together.items[0].binary!).sort()).toEqual(['image', 'image_1', 'image_2']);
@@ -142,7 +145,7 @@ describe('Create and Wait', () => {
 		const mask = makeSamplePng(128, 128, 'mask');
 		const { items, result } = await runNode(
 			server,
-			{ imageSource: 'binary', imageBinaryProperty: 'photo', maskSource: 'binary', maskBinaryProperty: 'mask', width: 128, height: 128 },
+			{ prompt: 'a red armchair', imageSource: 'binary', imageBinaryProperty: 'photo', maskSource: 'binary', maskBinaryProperty: 'mask', options: { width: 128, height: 128 } },
 			{ inputItems: [binaryItem({ photo: { content: image, fileName: 'photo.png', mimeType: 'image/png' }, mask: { content: mask, fileName: 'mask.png', mimeType: 'image/png' } })] },
 		);
 		expect(result.status).toBe('success');
@@ -160,7 +163,7 @@ describe('Create and Wait', () => {
 		const image = makeSamplePng(64, 64, 'image');
 		const mask = makeSamplePng(64, 64, 'mask');
 		const inputItems = [binaryItem({ data: { content: image, fileName: 'a.png', mimeType: 'image/png' }, mask: { content: mask, fileName: 'm.png', mimeType: 'image/png' } })];
-		const parameters = { imageSource: 'binary', maskSource: 'binary', options: { uploadRoute: 'upload' } };
+		const parameters = { prompt: 'a red armchair', imageSource: 'binary', maskSource: 'binary', options: { uploadRoute: 'upload' } };
 
 		const { result } = await runNode(server, parameters, { inputItems });
 		expect(result.status).toBe('success');
@@ -185,7 +188,7 @@ describe('Create and Wait', () => {
 		const mask = makeSamplePng(64, 64, 'mask');
 		const { result } = await runNode(
 			server,
-			{ imageSource: 'binary', maskSource: 'binary', options: { uploadRoute: 'upload' } },
+			{ prompt: 'a red armchair', imageSource: 'binary', maskSource: 'binary', options: { uploadRoute: 'upload' } },
 			{ inputItems: [binaryItem({ data: { content: image, fileName: 'a.png', mimeType: 'image/png' }, mask: { content: mask, fileName: 'm.png', mimeType: 'image/png' } })] },
 		);
 		expect(result.status).toBe('success');
@@ -232,7 +235,7 @@ describe('Create and Wait', () => {
 		server.scriptNextPrediction({ outcome: 'failed', error: 'NSFW content detected (E005)' });
 		const { items, result } = await runNode(
 			server,
-			{ ...urlInputs(server), width: '={{ $json.width }}', options: { maxConcurrent: 1 } },
+			{ ...urlInputs(server), options: { width: '={{ $json.width }}', maxConcurrent: 1 } },
 			{ continueOnFail: true, inputItems: [{ json: { width: 512 } }, { json: { width: 500 } }, { json: { width: 256 } }] },
 		);
 		expect(result.status).toBe('success');
@@ -266,10 +269,10 @@ describe('Create Only, Get and Cancel', () => {
 
 	it('Get waits for a prediction and downloads its outputs; Cancel stops one', async () => {
 		server.set({ modelTimeMs: 1_500 });
-		const created = await runNode(server, { operation: 'createOnly', ...urlInputs(server), numOutputs: 2 });
+		const created = await runNode(server, { operation: 'createOnly', ...urlInputs(server), options: { numOutputs: 2 } });
 		const id = created.items[0].json.id as string;
 
-		const got = await runNode(server, { operation: 'get', predictionId: id, options: { waitForCompletion: true } });
+		const got = await runNode(server, { operation: 'get', predictionId: id, waitForCompletion: true });
 		expect(got.items).toHaveLength(2);
 		expect(got.items[1].json).toMatchObject({ id, status: 'succeeded', output_index: 1 });
 		expect(got.items[1].binary!.data.fileName).toBe(`${id}-1.png`);
@@ -318,6 +321,10 @@ describe('credential', () => {
 		const everything = JSON.stringify(result.run) + result.logs.join('\n') + String(errorDescription);
 		expect(everything).not.toContain('r8_secret_wrong_token');
 		expect(everything).toContain('Check the API Token');
+		// n8n shows the description as one paragraph: each part ends as a sentence.
+		expect(errorDescription).toBe(
+			'You did not pass a valid authentication token.\nCheck the API Token of the Replicate Inpainting API credential.',
+		);
 	});
 });
 

@@ -33,6 +33,7 @@ export interface NodeRun {
 /** URL inputs from the server's sample origin, so a test only states what it changes. */
 export function urlInputs(server: FakeReplicate): INodeParameters {
 	return {
+		prompt: 'a red armchair',
 		imageSource: 'url',
 		imageUrl: server.sampleImageUrl,
 		maskSource: 'url',

@@ -146,7 +146,7 @@ describe('called by an agent', () => {
 	});
 
 	it('answers several outputs as one prediction with all URLs', async () => {
-		const { calls } = await callTool({ ...FROM_AI, numOutputs: 2 }, [
+		const { calls } = await callTool({ ...FROM_AI, options: { numOutputs: 2 } }, [
 			{ arguments: { prompt: 'a vase', imageUrl: server.sampleImageUrl, maskUrl: server.sampleMaskUrl } },
 		]);
 		const answer = JSON.parse(calls[0].answer!) as Array<{ output: string[] }>;

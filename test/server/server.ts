@@ -99,11 +99,14 @@ interface FaultTarget {
 	path?: RegExp;
 	/** how many matching requests it applies to; default 1 */
 	times?: number;
+	/** matching requests let through untouched before it applies; default 0 */
+	skip?: number;
 }
 
 export type Fault = FaultTarget &
 	(
-		| { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+		/** answered with this status instead; with `afterHandling`, only once the work is done (a 5xx after the prediction was created) */
+		| { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string>; afterHandling?: boolean }
 		/** the work is done (e.g. the prediction created), then the socket is destroyed unanswered */
 		| { kind: 'reset-before-response' }
 		/** the socket is destroyed before anything is done */
@@ -151,6 +154,8 @@ export interface FakeReplicateStats {
 	running: number;
 	peakRunning: number;
 	tokenToNonApiOrigin: number;
+	/** uploaded files still stored (not deleted, not expired) */
+	files: number;
 	byRoute: Record<string, number>;
 }
 
@@ -460,7 +465,7 @@ class FakeReplicateServer implements FakeReplicate {
 	private readonly files = new Map<string, StoredFile>();
 	private readonly timers = new Set<NodeJS.Timeout>();
 	private readonly wakeOnClose = new Set<() => void>();
-	private faults: Array<{ fault: Fault; remaining: number }> = [];
+	private faults: Array<{ fault: Fault; remaining: number; skip: number }> = [];
 	private scripts: Array<{ script: PredictionScript; remaining: number }> = [];
 	private readonly renderCache = new Map<string, Buffer>();
 	private renderCacheBytes = 0;
@@ -509,12 +514,13 @@ class FakeReplicateServer implements FakeReplicate {
 			running: this.runningCount(),
 			peakRunning: this.peakRunning,
 			tokenToNonApiOrigin: this.tokenLeaks,
+			files: [...this.files.keys()].filter((id) => this.findFile(id) !== undefined).length,
 			byRoute: { ...this.byRoute },
 		};
 	}
 
 	inject(fault: Fault): void {
-		this.faults.push({ fault, remaining: fault.times ?? 1 });
+		this.faults.push({ fault, remaining: fault.times ?? 1, skip: fault.skip ?? 0 });
 	}
 
 	scriptNextPrediction(script: PredictionScript): void {
@@ -658,7 +664,7 @@ class FakeReplicateServer implements FakeReplicate {
 			req.socket.destroy();
 			return;
 		}
-		if (fault?.kind === 'status') {
+		if (fault?.kind === 'status' && !fault.afterHandling) {
 			const defaultBody =
 				fault.status === 429
 					? { detail: 'Request was throttled. Your rate limit resets in ~30s.', status: 429 }
@@ -684,6 +690,10 @@ class FakeReplicateServer implements FakeReplicate {
 			result = problem(500, 'Internal Server Error', `The fake Replicate failed: ${(error as Error).message}`);
 		}
 		if (result === HANDLED) return;
+		if (fault?.kind === 'status') {
+			this.write(req, res, { status: fault.status, json: fault.body ?? { title: http.STATUS_CODES[fault.status] ?? 'Error', detail: 'Injected fault', status: fault.status }, headers: fault.headers });
+			return;
+		}
 		if (fault?.kind === 'delay') await this.sleep(fault.ms);
 		if (fault?.kind === 'reset-before-response') {
 			req.socket.destroy();
@@ -702,6 +712,10 @@ class FakeReplicateServer implements FakeReplicate {
 		);
 		if (index < 0) return undefined;
 		const entry = this.faults[index];
+		if (entry.skip > 0) {
+			entry.skip--;
+			return undefined;
+		}
 		if (--entry.remaining <= 0) this.faults.splice(index, 1);
 		return entry.fault;
 	}
@@ -1482,11 +1496,12 @@ function faultFromJson(json: unknown): Fault {
 		method: typeof json.method === 'string' ? json.method : undefined,
 		path: typeof json.path === 'string' ? new RegExp(json.path) : undefined,
 		times: typeof json.times === 'number' ? json.times : undefined,
+		skip: typeof json.skip === 'number' ? json.skip : undefined,
 	};
 	switch (json.kind) {
 		case 'status':
 			if (typeof json.status !== 'number') throw new Error('a status fault needs a numeric status');
-			return { ...target, kind: 'status', status: json.status, body: json.body, headers: isRecord(json.headers) ? (json.headers as Record<string, string>) : undefined };
+			return { ...target, kind: 'status', status: json.status, body: json.body, headers: isRecord(json.headers) ? (json.headers as Record<string, string>) : undefined, afterHandling: json.afterHandling === true };
 		case 'delay':
 			if (typeof json.ms !== 'number') throw new Error('a delay fault needs ms');
 			return { ...target, kind: 'delay', ms: json.ms };

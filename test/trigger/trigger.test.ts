@@ -273,8 +273,7 @@ describe('with Create Only (end to end)', () => {
 			const { items } = await runNode(server, {
 				operation: 'createOnly',
 				...urlInputs(server),
-				width: 256,
-				height: 256,
+				options: { width: 256, height: 256 },
 				webhookUrl: listener.url,
 				webhookEvents: ['start', 'completed'],
 			});

@@ -1,20 +1,22 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { predictionIdOf } from '../helpers/errors';
+import { predictionIdOf, withoutCanceled } from '../helpers/errors';
 import { ExecutionStoppedError } from '../helpers/pause';
 import { ExecutionRun, forEachConcurrently } from '../helpers/run';
 import type { Operation } from './prediction';
 import { operations } from './prediction';
 import { readOptions } from './prediction/options';
 
+/** Every error the node raises leaves through here. */
 function asNodeError(context: IExecuteFunctions, error: unknown, itemIndex: number) {
-	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
-	return new NodeOperationError(context.getNode(), error as Error, { itemIndex });
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) return withoutCanceled(error);
+	return withoutCanceled(new NodeOperationError(context.getNode(), error as Error, { itemIndex }));
 }
 
-function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
-	const json: IDataObject = { error: (error as Error).message };
+function errorItem(context: IExecuteFunctions, caught: unknown, itemIndex: number): INodeExecutionData {
+	const error = asNodeError(context, caught, itemIndex);
+	const json: IDataObject = { error: error.message };
 	const description = (error as NodeOperationError).description;
 	if (description) json.description = description;
 	const predictionId = predictionIdOf(error);
@@ -47,7 +49,7 @@ export async function router(
 			valid.push(itemIndex);
 		} catch (error) {
 			if (!continueOnFail()) throw asNodeError(this, error, itemIndex);
-			outputs[itemIndex] = [errorItem(error, itemIndex)];
+			outputs[itemIndex] = [errorItem(this, error, itemIndex)];
 		}
 	}
 	if (valid.length === 0) return [outputs.flat()];
@@ -67,7 +69,7 @@ export async function router(
 			} catch (error) {
 				if (error instanceof ExecutionStoppedError && failure !== undefined) return;
 				if (continueOnFail() && !(error instanceof ExecutionStoppedError)) {
-					outputs[itemIndex] = [errorItem(error, itemIndex)];
+					outputs[itemIndex] = [errorItem(this, error, itemIndex)];
 					return;
 				}
 				failure ??= error instanceof ExecutionStoppedError ? error : asNodeError(this, error, itemIndex);

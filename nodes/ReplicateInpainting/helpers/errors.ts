@@ -49,8 +49,10 @@ export function apiErrorFromResponse(
 	const message = `Replicate API error ${statusCode} on ${request.method} ${request.path}: ${headline}${
 		fields.length > 0 ? ` (${fields.join('; ')})` : detail && !title ? ` (${detail})` : ''
 	}`;
+	// Each part a sentence: n8n shows the description as one paragraph, where line breaks vanish.
 	const description = [detail, ...fields.map((field) => `Invalid field ${field}`), hintFor(statusCode)]
 		.filter((part): part is string => Boolean(part))
+		.map(asSentence)
 		.join('\n');
 	const safeResponse: JsonObject = {
 		message,
@@ -67,6 +69,10 @@ export function apiErrorFromResponse(
 		itemIndex,
 	});
 	return keepMessage(error, message);
+}
+
+function asSentence(part: string): string {
+	return /[.!?…:)]$/.test(part.trim()) ? part : `${part.trimEnd()}.`;
 }
 
 function hintFor(statusCode: number): string | undefined {
@@ -124,4 +130,22 @@ export function predictionIdOf(error: unknown): string | undefined {
 
 export function operationError(node: INode, message: string, itemIndex: number, description?: string) {
 	return new NodeOperationError(node, message, { itemIndex, description });
+}
+
+/** "canceled" in any case; the British spelling does not trip n8n. */
+const CANCELED = /canceled/gi;
+
+/**
+ * n8n marks a whole execution as stopped by the user (no Error Workflow) when its error message
+ * contains "canceled", and Replicate's own texts do ("Worker task was canceled: CUDA error"). Every
+ * error the node raises passes here on its way out: the message says "cancelled", and the words as
+ * they came are kept, unchanged, in the description.
+ */
+export function withoutCanceled<E extends NodeApiError | NodeOperationError>(error: E): E {
+	const original = error.message;
+	if (!CANCELED.test(original)) return error;
+	CANCELED.lastIndex = 0;
+	error.message = original.replace(CANCELED, (word) => `${word.slice(0, -2)}${word.endsWith('ED') ? 'LED' : 'led'}`);
+	error.description = [`As reported: ${original}`, error.description].filter(Boolean).join('\n');
+	return error;
 }

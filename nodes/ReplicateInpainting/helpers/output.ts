@@ -9,6 +9,17 @@ export function binaryPropertyFor(base: string, index: number): string {
 	return index === 0 ? base : `${base}_${index}`;
 }
 
+/** What a user looks for first; n8n's table view shows keys in the item's order. */
+const LEADING_FIELDS = ['status', 'output_url', 'output_index', 'output', 'error', 'id'];
+
+/** The same JSON with status, the image URL(s) and the error first, then the API's fields as they came. */
+export function inTableOrder(json: IDataObject): IDataObject {
+	const ordered: IDataObject = {};
+	for (const key of LEADING_FIELDS) if (key in json) ordered[key] = json[key];
+	for (const [key, value] of Object.entries(json)) if (!(key in ordered)) ordered[key] = value;
+	return ordered;
+}
+
 /**
  * The items a finished prediction becomes. Without downloads: one item with the prediction
  * JSON (its `output` holds the URLs). With downloads: one item per image (n8n's own image nodes
@@ -20,7 +31,7 @@ export function predictionItems(
 	layout: OutputLayout,
 	binaryProperty: string,
 ): INodeExecutionData[] {
-	const json = prediction as IDataObject;
+	const json = inTableOrder(prediction as IDataObject);
 	if (!binaries || binaries.length === 0) return [{ json }];
 	if (layout === 'allOnOneItem') {
 		const binary: Record<string, IBinaryData> = {};
@@ -29,7 +40,7 @@ export function predictionItems(
 	}
 	const urls = Array.isArray(prediction.output) ? prediction.output : [prediction.output];
 	return binaries.map((file, index) => ({
-		json: { ...json, output_index: index, output_url: urls[index] ?? null },
+		json: inTableOrder({ ...json, output_index: index, output_url: urls[index] ?? null }),
 		binary: { [binaryProperty]: file },
 	}));
 }

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 
+import { IMAGE_FORMATS, IMAGE_SNIFF_BYTES, sniffImageType } from '../helpers/imageType';
+
 export const MODEL_VERSION_ID = '95b7223104132402a9ae91cc677285bc5eb997834bd2349fa486f53910fd68b3';
 export const DEFAULT_MODEL_VERSION = `stability-ai/stable-diffusion-inpainting:${MODEL_VERSION_ID}`;
 
@@ -20,14 +22,29 @@ export const SCHEDULERS = [
 	'KLMS',
 ] as const;
 
+export type Scheduler = (typeof SCHEDULERS)[number];
+
+/** The schedulers in words, as the form shows them. */
+export const SCHEDULER_NAMES: Record<Scheduler, string> = {
+	DDIM: 'DDIM (Denoising Diffusion Implicit Models)',
+	K_EULER: 'Euler',
+	DPMSolverMultistep: 'DPM-Solver Multistep',
+	K_EULER_ANCESTRAL: 'Euler Ancestral',
+	PNDM: 'PNDM (Pseudo Numerical Methods)',
+	KLMS: 'LMS (Linear Multistep)',
+};
+
 export const RANGES = {
 	num_outputs: { min: 1, max: 4 },
 	num_inference_steps: { min: 1, max: 500 },
 	guidance_scale: { min: 1, max: 20 },
 } as const;
 
+/**
+ * The model's defaults, except the prompt: the model's ("a vision of paradise. unreal engine")
+ * would be painted for anyone who forgot to write one, so the node requires a prompt instead.
+ */
 export const DEFAULTS = {
-	prompt: 'a vision of paradise. unreal engine',
 	width: 512,
 	height: 512,
 	num_outputs: 1,
@@ -42,8 +59,8 @@ export const FIELD_LABELS: Record<string, string> = {
 	version: 'Model Version',
 	prompt: 'Prompt',
 	negative_prompt: 'Negative Prompt',
-	image: 'Image',
-	mask: 'Mask',
+	image: 'Image URL',
+	mask: 'Mask URL',
 	width: 'Width',
 	height: 'Height',
 	num_outputs: 'Number of Outputs',
@@ -56,7 +73,8 @@ export const FIELD_LABELS: Record<string, string> = {
 
 export const MODEL_INPUT_FIELDS = Object.keys(FIELD_LABELS).filter((field) => field !== 'version');
 
-const DATA_URI = /^data:[\w.+-]+\/[\w.+-]+(;[\w.+-]+=[^;,]*)*(;base64)?,/i;
+/** `data:<type>[;param=value…][;base64],<data>` */
+const DATA_URI = /^data:([\w.+-]+\/[\w.+-]+)((?:;[\w.+-]+=[^;,]*)*)(;base64)?,(.*)$/is;
 
 function isHttpUrl(value: string): boolean {
 	try {
@@ -67,10 +85,35 @@ function isHttpUrl(value: string): boolean {
 	}
 }
 
+/** The first bytes a data URI carries, decoded (only as many as the sniffer needs). */
+function dataUriHead(payload: string, base64: boolean): Buffer {
+	if (base64) return Buffer.from(payload.replace(/\s+/g, '').slice(0, Math.ceil(IMAGE_SNIFF_BYTES / 3) * 4), 'base64');
+	try {
+		return Buffer.from(decodeURIComponent(payload.slice(0, IMAGE_SNIFF_BYTES * 3)), 'latin1');
+	} catch {
+		return Buffer.from(payload.slice(0, IMAGE_SNIFF_BYTES), 'latin1');
+	}
+}
+
+/** Why a URI is not one the model can read as an image, or undefined. A data URI is decoded and sniffed. */
+export function imageUriProblem(value: string): string | undefined {
+	if (isHttpUrl(value)) return undefined;
+	const data = DATA_URI.exec(value);
+	if (!data) return 'must be an http(s) URL or a data URI';
+	const [, type, , base64, payload] = data;
+	if (payload.trim() === '') return 'is an empty data URI: it carries no image';
+	const sniffed = sniffImageType(dataUriHead(payload, base64 !== undefined));
+	if (!sniffed) return `is a data URI of type ${type} whose bytes are no ${IMAGE_FORMATS} image`;
+	return undefined;
+}
+
 const imageUri = z
 	.string({ invalid_type_error: 'must be text: an http(s) URL or a data URI' })
 	.min(1, 'is required: an http(s) URL or a data URI')
-	.refine((value) => isHttpUrl(value) || DATA_URI.test(value), 'must be an http(s) URL or a data URI');
+	.superRefine((value, context) => {
+		const problem = imageUriProblem(value);
+		if (problem) context.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+	});
 
 const dimension = z
 	.number({ invalid_type_error: 'must be a number' })
@@ -86,7 +129,9 @@ function boundedInteger(range: { min: number; max: number }) {
 
 export const modelInputSchema = z
 	.object({
-		prompt: z.string({ invalid_type_error: 'must be text' }),
+		prompt: z
+			.string({ invalid_type_error: 'must be text' })
+			.refine((value) => value.trim() !== '', 'is required: describe what to paint into the masked area'),
 		negative_prompt: z.string({ invalid_type_error: 'must be text' }).optional(),
 		image: imageUri,
 		mask: imageUri,

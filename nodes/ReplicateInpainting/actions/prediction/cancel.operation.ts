@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
+import { inTableOrder } from '../../helpers/output';
 import type { ExecutionRun } from '../../helpers/run';
 import { cancelPrediction } from '../../helpers/wait';
 import { optionsCollection, readOptions } from './options';
@@ -26,5 +27,5 @@ export async function execute(
 		itemIndex,
 		'repeatable',
 	);
-	return [{ json: prediction }];
+	return [{ json: inTableOrder(prediction) }];
 }

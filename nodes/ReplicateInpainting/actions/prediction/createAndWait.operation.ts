@@ -6,24 +6,27 @@ import { unsuccessfulPredictionError } from '../../helpers/prediction';
 import type { ExecutionRun } from '../../helpers/run';
 import { waitForPrediction } from '../../helpers/wait';
 import { checkCreateItem, createPrediction } from './create';
-import { modelInputProperties } from './modelInput.description';
+import { modelInputOptions, modelInputProperties } from './modelInput.description';
 import { optionsCollection, readOptions } from './options';
 import { resultItems } from './results';
 
 const properties: INodeProperties[] = [
 	...modelInputProperties,
-	optionsCollection([
-		'timeout',
-		'downloadOutputs',
-		'outputLayout',
-		'binaryPropertyName',
-		'extraInput',
-		'uploadRoute',
-		'maxRetries',
-		'maxOutputSizeMb',
-		'keepUploadedFiles',
-		'maxConcurrent',
-	]),
+	optionsCollection(
+		[
+			'timeout',
+			'downloadOutputs',
+			'outputLayout',
+			'binaryPropertyName',
+			'extraInput',
+			'uploadRoute',
+			'maxRetries',
+			'maxOutputSizeMb',
+			'keepUploadedFiles',
+			'maxConcurrent',
+		],
+		modelInputOptions,
+	),
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['createAndWait'] } }, properties);
@@ -58,7 +61,8 @@ export async function execute(
 		});
 		run.finished(finished.id);
 		if (finished.status !== 'succeeded') throw unsuccessfulPredictionError(this.getNode(), finished, itemIndex, options.timeout);
-		return await resultItems(this, finished, options, policy, itemIndex);
+		// Downloads end with the item's Timeout too.
+		return await resultItems(this, finished, options, { ...policy, deadline }, itemIndex);
 	} finally {
 		// Every path through here leaves the prediction terminal or being canceled.
 		run.finished(created.id);

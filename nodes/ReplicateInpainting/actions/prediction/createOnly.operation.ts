@@ -1,10 +1,13 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
+import { deleteUploads } from '../../helpers/binary';
+import { inTableOrder } from '../../helpers/output';
+import { isTerminal } from '../../helpers/prediction';
 import type { ExecutionRun } from '../../helpers/run';
 import type { CreateSettings } from './create';
 import { checkCreateItem, createPrediction } from './create';
-import { modelInputProperties } from './modelInput.description';
+import { modelInputOptions, modelInputProperties } from './modelInput.description';
 import { optionsCollection, readOptions } from './options';
 
 export const WEBHOOK_EVENTS = ['start', 'output', 'logs', 'completed'] as const;
@@ -16,7 +19,8 @@ const properties: INodeProperties[] = [
 		name: 'webhookUrl',
 		type: 'string',
 		default: '',
-		placeholder: 'https://your-n8n.example.com/webhook/…',
+		placeholder: 'e.g. https://your-n8n.example.com/webhook/…/replicate-inpainting',
+		hint: 'Paste the Production URL of a Replicate Inpainting Trigger (in a published workflow). Empty: no webhook.',
 		description:
 			'Replicate calls this URL when the prediction changes (for example the Replicate Inpainting Trigger node\'s URL), so no execution has to wait',
 	},
@@ -29,7 +33,7 @@ const properties: INodeProperties[] = [
 		displayOptions: { hide: { webhookUrl: [''] } },
 		description: 'Which events are sent to the webhook. Completed fires once, when the prediction has finished.',
 	},
-	optionsCollection(['timeout', 'extraInput', 'uploadRoute', 'maxRetries', 'maxConcurrent']),
+	optionsCollection(['timeout', 'extraInput', 'uploadRoute', 'maxRetries', 'maxConcurrent'], modelInputOptions),
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['createOnly'] } }, properties);
@@ -51,7 +55,7 @@ export async function execute(
 ): Promise<INodeExecutionData[]> {
 	const options = readOptions(this, itemIndex);
 	const policy = run.policy(options.maxRetries);
-	const { prediction } = await createPrediction(
+	const { prediction, uploads } = await createPrediction(
 		this,
 		itemIndex,
 		run,
@@ -61,5 +65,9 @@ export async function execute(
 	);
 	// Not waited for: Replicate stops it at the Cancel-After deadline (the Timeout option) at the latest.
 	run.finished(prediction.id);
-	return [{ json: prediction }];
+	// Its uploaded inputs can only go once it has finished; Create Only sees that only when the
+	// create answered with a finished prediction. Otherwise Replicate deletes them after 24 h
+	// (README: Binary Upload → Always Data URI uploads nothing).
+	if (isTerminal(prediction.status)) run.warnings.push(...(await deleteUploads(this, uploads, policy)));
+	return [{ json: inTableOrder(prediction) }];
 }

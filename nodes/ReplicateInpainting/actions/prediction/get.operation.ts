@@ -9,15 +9,19 @@ import { resultItems } from './results';
 
 const properties: INodeProperties[] = [
 	predictionIdProperty,
-	optionsCollection([
-		'waitForCompletion',
-		'timeout',
-		'downloadOutputs',
-		'outputLayout',
-		'binaryPropertyName',
-		'maxRetries',
-		'maxOutputSizeMb',
-	]),
+	{
+		displayName: 'Wait for Completion',
+		name: 'waitForCompletion',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to wait until the prediction has finished before returning it',
+	},
+	optionsCollection(
+		['timeout', 'downloadOutputs', 'outputLayout', 'binaryPropertyName', 'maxRetries', 'maxOutputSizeMb'],
+		[],
+		// Without waiting there is nothing to time out.
+		{ timeout: { displayOptions: { show: { '/waitForCompletion': [true] } } } },
+	),
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['get'] } }, properties);
@@ -32,11 +36,12 @@ export async function execute(
 ): Promise<INodeExecutionData[]> {
 	const options = readOptions(this, itemIndex);
 	const id = readPredictionId(this, itemIndex);
+	const waitForCompletion = this.getNodeParameter('waitForCompletion', itemIndex, false) as boolean;
 	const policy = run.policy(options.maxRetries);
 	const deadline = Date.now() + options.timeout * 1000;
 	// When waiting, the first look is part of the wait and ends with it too.
-	let prediction = await getPrediction(this, id, options.waitForCompletion ? withinWait(policy, deadline) : policy, itemIndex);
-	if (options.waitForCompletion) {
+	let prediction = await getPrediction(this, id, waitForCompletion ? withinWait(policy, deadline) : policy, itemIndex);
+	if (waitForCompletion) {
 		prediction = await waitForPrediction(this, prediction, {
 			deadline,
 			onTimeout: 'fail',
@@ -45,5 +50,5 @@ export async function execute(
 			timeoutSeconds: options.timeout,
 		});
 	}
-	return await resultItems(this, prediction, options, policy, itemIndex);
+	return await resultItems(this, prediction, options, { ...policy, deadline }, itemIndex);
 }

@@ -1,4 +1,7 @@
-/** The form fields that map to the model's inputs; limits and defaults come from the schema. */
+/**
+ * The form fields that map to the model's inputs; limits and defaults come from the schema.
+ * What a user must set (prompt, image, mask) is at the top; tuning goes into the Options collection.
+ */
 import type { INodeProperties } from 'n8n-workflow';
 
 import {
@@ -6,10 +9,11 @@ import {
 	DEFAULTS,
 	DIMENSIONS,
 	RANGES,
+	SCHEDULER_NAMES,
 	SCHEDULERS,
 } from '../../schema/modelInput';
 
-function imageSourceFields(field: 'image' | 'mask', label: string, what: string): INodeProperties[] {
+function imageSourceFields(field: 'image' | 'mask', label: string, what: string, example: string): INodeProperties[] {
 	const defaultBinaryProperty = field === 'image' ? 'data' : 'mask';
 	return [
 		{
@@ -18,7 +22,7 @@ function imageSourceFields(field: 'image' | 'mask', label: string, what: string)
 			type: 'options',
 			default: 'url',
 			options: [
-				{ name: 'URL', value: 'url' },
+				{ name: 'URL', value: 'url', description: 'A public http(s) URL or a data URI' },
 				{ name: 'Binary File', value: 'binary', description: 'A file on the incoming item' },
 			],
 			description: `Where the ${what} comes from`,
@@ -29,27 +33,52 @@ function imageSourceFields(field: 'image' | 'mask', label: string, what: string)
 			type: 'string',
 			default: '',
 			required: true,
-			placeholder: 'https://example.com/photo.png',
+			placeholder: `e.g. https://example.com/${example}`,
 			displayOptions: { show: { [`${field}Source`]: ['url'] } },
 			description: `Public http(s) URL (or data URI) of the ${what}`,
 		},
 		{
-			displayName: `${label} Binary Property`,
+			displayName: `${label} Binary Field Name`,
 			name: `${field}BinaryProperty`,
 			type: 'string',
 			default: defaultBinaryProperty,
 			required: true,
+			placeholder: `e.g. ${defaultBinaryProperty}`,
 			displayOptions: { show: { [`${field}Source`]: ['binary'] } },
-			description: `Name of the binary property of the incoming item that holds the ${what}`,
+			hint:
+				field === 'image'
+					? 'The binary field of the incoming item that holds the photo'
+					: 'Image and mask must be on the same item: bring two files together with a Merge node (Combine, By Position)',
+			description: `Name of the binary field of the incoming item that holds the ${what}`,
 		},
 	];
 }
 
-const dimensionOptions = DIMENSIONS.map((value) => ({ name: String(value), value }));
+export const modelInputProperties: INodeProperties[] = [
+	{
+		displayName: 'Prompt',
+		name: 'prompt',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'e.g. a red leather armchair, studio lighting, photorealistic',
+		typeOptions: { rows: 2 },
+		description:
+			'What to paint into the masked area, written as a short visual description (subject, style, lighting), e.g. "a red leather armchair, studio lighting, photorealistic"',
+	},
+	...imageSourceFields('image', 'Image', 'photo to edit (resized to Width × Height)', 'photo.png'),
+	...imageSourceFields(
+		'mask',
+		'Mask',
+		'black-and-white mask: white pixels are repainted, black pixels are kept',
+		'mask.png',
+	),
+];
+
+const dimensionOptions = DIMENSIONS.map((value) => ({ name: `${value} px`, value }));
 
 // Plain names for the schema's defaults: n8n's lint reads `default:` only as a literal or a name.
 const {
-	prompt: defaultPrompt,
 	width: defaultWidth,
 	height: defaultHeight,
 	num_outputs: defaultNumOutputs,
@@ -59,58 +88,15 @@ const {
 } = DEFAULTS;
 const defaultModelVersion = DEFAULT_MODEL_VERSION;
 
-export const modelInputProperties: INodeProperties[] = [
+/** The model's tuning inputs, offered in the Options collection of the create operations. */
+export const modelInputOptions: INodeProperties[] = [
 	{
-		displayName: 'Model Version',
-		name: 'modelVersion',
-		type: 'string',
-		default: defaultModelVersion,
-		required: true,
-		description:
-			'Replicate model version to run, as owner/name:version ID. The default is stability-ai/stable-diffusion-inpainting.',
-	},
-	{
-		displayName: 'Prompt',
-		name: 'prompt',
-		type: 'string',
-		default: defaultPrompt,
-		typeOptions: { rows: 2 },
-		description:
-			'What to paint into the masked area, written as a short visual description (subject, style, lighting), e.g. "a red leather armchair, studio lighting, photorealistic"',
-	},
-	...imageSourceFields('image', 'Image', 'photo to edit (resized to Width × Height)'),
-	...imageSourceFields('mask', 'Mask', 'black-and-white mask: white pixels are repainted, black pixels are kept'),
-	{
-		displayName: 'Width',
-		name: 'width',
-		type: 'options',
-		default: defaultWidth,
-		options: dimensionOptions,
-		description: 'Width of the generated image in pixels (a multiple of 64)',
-	},
-	{
-		displayName: 'Height',
-		name: 'height',
-		type: 'options',
-		default: defaultHeight,
-		options: dimensionOptions,
-		description: 'Height of the generated image in pixels (a multiple of 64)',
-	},
-	{
-		displayName: 'Number of Outputs',
-		name: 'numOutputs',
-		type: 'number',
-		default: defaultNumOutputs,
-		typeOptions: { minValue: RANGES.num_outputs.min, maxValue: RANGES.num_outputs.max },
-		description: 'How many images to generate',
-	},
-	{
-		displayName: 'Inference Steps',
-		name: 'numInferenceSteps',
-		type: 'number',
-		default: defaultInferenceSteps,
-		typeOptions: { minValue: RANGES.num_inference_steps.min, maxValue: RANGES.num_inference_steps.max },
-		description: 'Number of denoising steps: more is slower and usually finer',
+		displayName: 'Disable Safety Checker',
+		name: 'disableSafetyChecker',
+		type: 'boolean',
+		// n8n's lint wants a boolean literal here; a test holds it equal to the schema's default.
+		default: false,
+		description: 'Whether to turn off the safety checker for generated images (only through the API)',
 	},
 	{
 		displayName: 'Guidance Scale',
@@ -122,45 +108,72 @@ export const modelInputProperties: INodeProperties[] = [
 			maxValue: RANGES.guidance_scale.max,
 			numberPrecision: 2,
 		},
-		description: 'How closely the image follows the prompt (classifier-free guidance)',
+		description: 'How closely the image follows the prompt: higher follows it more literally',
+	},
+	{
+		displayName: 'Height',
+		name: 'height',
+		type: 'options',
+		default: defaultHeight,
+		options: dimensionOptions,
+		description: 'Height of the generated image in pixels (a multiple of 64)',
+	},
+	{
+		displayName: 'Inference Steps',
+		name: 'numInferenceSteps',
+		type: 'number',
+		default: defaultInferenceSteps,
+		typeOptions: { minValue: RANGES.num_inference_steps.min, maxValue: RANGES.num_inference_steps.max },
+		description: 'Number of denoising steps: more is slower and usually finer',
+	},
+	{
+		displayName: 'Model Version',
+		name: 'modelVersion',
+		type: 'string',
+		default: defaultModelVersion,
+		placeholder: 'stability-ai/stable-diffusion-inpainting:95b7…68b3',
+		description:
+			'Replicate model version to run, as owner/name:version ID. The default is the stability-ai/stable-diffusion-inpainting version this node was built for.',
+	},
+	{
+		displayName: 'Negative Prompt',
+		name: 'negativePrompt',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. blurry, text, watermark',
+		description: 'What the painted area should not show',
+	},
+	{
+		displayName: 'Number of Outputs',
+		name: 'numOutputs',
+		type: 'number',
+		default: defaultNumOutputs,
+		typeOptions: { minValue: RANGES.num_outputs.min, maxValue: RANGES.num_outputs.max },
+		description: 'How many images to generate',
 	},
 	{
 		displayName: 'Scheduler',
 		name: 'scheduler',
 		type: 'options',
 		default: defaultScheduler,
-		options: SCHEDULERS.map((value) => ({ name: value, value })),
-		description: 'The denoising scheduler',
+		options: SCHEDULERS.map((value) => ({ name: SCHEDULER_NAMES[value], value })),
+		description: 'The method that removes noise step by step; the default suits most images',
 	},
 	{
-		displayName: 'Additional Fields',
-		name: 'additionalFields',
-		type: 'collection',
-		placeholder: 'Add Field',
-		default: {},
-		options: [
-			{
-				displayName: 'Negative Prompt',
-				name: 'negativePrompt',
-				type: 'string',
-				default: '',
-				description: 'What the painted area should not show, e.g. "blurry, text, watermark"',
-			},
-			{
-				displayName: 'Seed',
-				name: 'seed',
-				type: 'number',
-				default: 0,
-				description: 'Fixes the random seed so a run can be repeated. Leave this field out for a random seed.',
-			},
-			{
-				displayName: 'Disable Safety Checker',
-				name: 'disableSafetyChecker',
-				type: 'boolean',
-				// n8n's lint wants a boolean literal here; a test holds it equal to the schema's default.
-				default: false,
-				description: 'Whether to turn off the safety checker for generated images (only through the API)',
-			},
-		],
+		displayName: 'Seed',
+		name: 'seed',
+		// Text, so that an empty field means "random" instead of a number field's 0, a fixed seed.
+		type: 'string',
+		default: '',
+		placeholder: 'Random',
+		description: 'A whole number makes a run repeatable with the same inputs. Empty: a new random seed each run.',
+	},
+	{
+		displayName: 'Width',
+		name: 'width',
+		type: 'options',
+		default: defaultWidth,
+		options: dimensionOptions,
+		description: 'Width of the generated image in pixels (a multiple of 64)',
 	},
 ];

@@ -19,7 +19,6 @@ export interface NodeOptions {
 	maxOutputSizeMb: number;
 	keepUploadedFiles: boolean;
 	maxConcurrent: number;
-	waitForCompletion: boolean;
 }
 
 export type OptionName = keyof NodeOptions;
@@ -33,13 +32,6 @@ const OPTION_FIELDS: Record<OptionName, INodeProperties> = {
 		typeOptions: { minValue: 1, maxValue: 86400 },
 		description:
 			'How long the node waits for the prediction. Also sent as Cancel-After, so Replicate stops a run nobody waits for any more.',
-	},
-	waitForCompletion: {
-		displayName: 'Wait for Completion',
-		name: 'waitForCompletion',
-		type: 'boolean',
-		default: false,
-		description: 'Whether to wait until the prediction has finished before returning it',
 	},
 	downloadOutputs: {
 		displayName: 'Download Outputs',
@@ -61,11 +53,11 @@ const OPTION_FIELDS: Record<OptionName, INodeProperties> = {
 		description: 'How generated images are laid out on the output items',
 	},
 	binaryPropertyName: {
-		displayName: 'Output Binary Property',
+		displayName: 'Output Binary Field Name',
 		name: 'binaryPropertyName',
 		type: 'string',
 		default: 'data',
-		description: 'Name of the binary property the images are written to',
+		description: 'Name of the binary field the images are written to',
 	},
 	extraInput: {
 		displayName: 'Extra Input (JSON)',
@@ -94,7 +86,7 @@ const OPTION_FIELDS: Record<OptionName, INodeProperties> = {
 		default: 4,
 		typeOptions: { minValue: 0, maxValue: 10 },
 		description:
-			'How often a throttled (429) or failed request is retried. A create is only retried when no prediction can have been made.',
+			'How often this node repeats one API request that was throttled (429) or hit a network or server error, with backoff. A create is only repeated when no prediction can have been made. Unlike n8n\'s Retry On Fail (Settings), which runs the whole node again and so starts new paid predictions.',
 	},
 	maxOutputSizeMb: {
 		displayName: 'Max Output Size (MB)',
@@ -121,14 +113,20 @@ const OPTION_FIELDS: Record<OptionName, INodeProperties> = {
 	},
 };
 
-export function optionsCollection(names: OptionName[]): INodeProperties {
+/** One Options collection: the named node options plus `extra` fields, in alphabetical order. */
+export function optionsCollection(
+	names: OptionName[],
+	extra: INodeProperties[] = [],
+	adjust: Partial<Record<OptionName, Partial<INodeProperties>>> = {},
+): INodeProperties {
+	const fields = [...names.map((name) => ({ ...OPTION_FIELDS[name], ...adjust[name] })), ...extra];
 	return {
 		displayName: 'Options',
 		name: 'options',
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
-		options: names.map((name) => OPTION_FIELDS[name]),
+		options: fields.sort((a, b) => a.displayName.localeCompare(b.displayName)),
 	};
 }
 
