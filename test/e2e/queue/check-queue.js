@@ -118,8 +118,8 @@ function prepare(dir) {
 					imageUrl: server.sampleImageUrl,
 					maskSource: 'url',
 					maskUrl: server.sampleMaskUrl,
-					numInferenceSteps: 5,
-					options: { timeout: '={{ $json.timeout }}', ...waitModeOption(mode) },
+					...waitModeParameter(mode),
+					options: { numInferenceSteps: 5, timeout: '={{ $json.timeout }}' },
 				},
 				id: crypto.randomUUID(),
 				name: 'Replicate Inpainting',
@@ -166,8 +166,8 @@ function prepare(dir) {
 	writeJson(path.join(dir, 'workflows.json'), workflows);
 }
 
-/** The node's Wait Mode option for a workflow (poll mode is the default: nothing to set). */
-function waitModeOption(mode) {
+/** The node's Wait Mode parameter for a workflow (poll mode is the default: nothing to set). */
+function waitModeParameter(mode) {
 	return mode === 'webhook' ? { waitMode: 'webhook' } : {};
 }
 
@@ -287,6 +287,13 @@ async function expectOutputs(ctx, prefix, prompts) {
 	const wrongCounts = prompts.filter((p) => creates.get(p) !== 1).map((p) => `${p}: ${creates.get(p) ?? 0}`);
 	expect(wrongCounts.length === 0, `creates per item must be exactly 1, got ${wrongCounts.slice(0, 5).join(', ')}`);
 	expect(creates.size === prompts.length, `${creates.size} distinct prompts created, expected ${prompts.length}`);
+	if (prefix.includes('webhook')) {
+		// Webhook mode really parked: every create named a resume URL of this n8n's webhook process.
+		const requests = await admin(ctx, 'requests?origin=api');
+		const bodies = requests.filter((r) => r.method === 'POST' && /\/predictions$/.test(r.path) && r.json?.input?.prompt?.startsWith(prefix)).map((r) => r.json);
+		const unparked = bodies.filter((b) => !String(b.webhook ?? '').startsWith(`${ctx.webhookBase}webhook-waiting/`) || JSON.stringify(b.webhook_events_filter) !== '["completed"]');
+		expect(unparked.length === 0, `${unparked.length} webhook-mode creates without a resume URL on ${ctx.webhookBase}webhook-waiting/ and events ["completed"] (e.g. ${JSON.stringify(unparked[0]?.webhook)})`);
+	}
 	const predictions = new Map((await predictionsByPrompt(ctx, prefix)).map((p) => [p.input.prompt, p]));
 	let bytes = 0;
 	for (const prompt of prompts) {
