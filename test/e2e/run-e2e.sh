@@ -28,6 +28,8 @@
 #   8 wrong-token        same workflow on a wrong token: exit 1, status error, message
 #                        "Replicate API error 401 on POST /predictions: Unauthenticated", one
 #                        request, nothing created or written
+#   w1-w5                Wait Mode: Webhook in n8n start (test/e2e/webhook-mode.js): single item,
+#                        many items, forged calls, timeout, restart while executions wait
 # and then prints "n8n <version> on node <version>: N passed, N failed" per version.
 # "queue" is n8n 2.x in queue mode (PostgreSQL, Redis, workers, a webhook process):
 # queue/run-queue.sh, whose own header lists its checks; it adds its line and the held-workers
@@ -41,6 +43,8 @@ ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 source "$SCRIPT_DIR/lib/n8n-e2e.sh"
 # shellcheck source=lib/test-server.sh
 source "$SCRIPT_DIR/lib/test-server.sh"
+# shellcheck source=lib/webhook-mode.sh
+source "$SCRIPT_DIR/lib/webhook-mode.sh"
 CHECK=("node" "$SCRIPT_DIR/check-run.js")
 
 LINES=("$@")
@@ -208,6 +212,8 @@ run_version() { # line (2|1)
 	echo "$rc" >"$dir/wrong.rc"
 	"${CHECK[@]}" snapshot "$dir" wrong || echo "    could not read the test server's records"
 	check "8 wrong token ends with the node's 401 error" "${CHECK[@]}" wrong-token "$dir"
+
+	webhook_mode_checks "$launcher" "$user" "$dir/webhook-mode"
 
 	e2e_server_stop
 	log "n8n $version: $((SECONDS - started))s"
