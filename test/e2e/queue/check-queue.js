@@ -466,7 +466,11 @@ const checks = {
 		const extra = await executionsSince(ctx, TRIGGER_WORKFLOW_ID, afterForged);
 		expect(extra.length === 0, `forged deliveries started ${extra.length} executions`);
 		note(`${forged.length} forged deliveries (${forged.map(([w]) => w).join(', ')}): 401, no execution`);
-		note(`signing-secret fetches (GET /webhooks/default/secret) during these deliveries: ${(await secretFetches()) - fetchesBefore} (the webhook process's cache; the main process fetched its own at activation)`);
+		// The secret is cached per n8n process: one fetch by main (the trigger's activation) and one
+		// by the webhook process (the first delivery or resume call it verified), however many calls.
+		const fetches = await secretFetches();
+		note(`signing-secret fetches (GET /webhooks/default/secret): ${fetches - fetchesBefore} during these deliveries, ${fetches} since n8n started`);
+		expect(fetches <= 2, `the signing secret was fetched ${fetches} times: more than once per verifying process (main, webhook)`);
 	},
 
 	/**
@@ -490,13 +494,25 @@ const checks = {
 		const afterLong = await maxExecutionId(ctx);
 		await setServer(ctx, { modelTimeMs: 30_000 });
 		const normal = batch('kill-normal', 6, 2, KILL.timeout);
-		await Promise.all(normal.map((body) => start(ctx, 'poll', body)));
+		// Webhook mode: executions parked in the database, held by no worker, must survive the kill.
+		const parked = webhookModeAvailable() ? batch('kill-webhook', 3, 2, KILL.timeout) : [];
+		const afterParked = await maxExecutionId(ctx);
+		await Promise.all([
+			...normal.map((body) => start(ctx, 'poll', body)),
+			...parked.map((body) => start(ctx, 'webhook', body)),
+		]);
+		if (parked.length) {
+			await waitUntil(120_000, async () => {
+				const rows = await executionsSince(ctx, WORKFLOWS.webhook.id, afterParked);
+				return rows.length === parked.length && rows.every((r) => r.status === 'waiting');
+			}, 'the 3 webhook-mode executions were not all parked (waiting)');
+		}
 		let rows = [];
 		let owners = new Map();
 		await waitUntil(120_000, async () => {
 			rows = await executionsSince(ctx, WORKFLOWS.poll.id, after);
 			owners = workerOf(dir);
-			return rows.length === 10 && rows.every((r) => owners.has(r.id)) && (await createsByPrompt(ctx, 'kill-')).size === 20;
+			return rows.length === 10 && rows.every((r) => owners.has(r.id)) && (await createsByPrompt(ctx, 'kill-')).size === 20 + parked.length * 2;
 		}, 'the 10 executions did not all start polling');
 		const perWorker = {};
 		for (const r of rows) {
@@ -513,6 +529,8 @@ const checks = {
 			perWorker,
 			long: long.flatMap((b) => b.items.map((i) => i.prompt)),
 			normal: normal.flatMap((b) => b.items.map((i) => i.prompt)),
+			afterParked,
+			parked: parked.flatMap((b) => b.items.map((i) => i.prompt)),
 		});
 		note(`executions per worker while polling: ${Object.entries(perWorker).map(([w, g]) => `${w} ${g.long.length} long + ${g.normal.length} normal`).join(', ')}; killing ${victim}`);
 	},
@@ -528,7 +546,7 @@ const checks = {
 	 */
 	async 'kill-finish'(dir) {
 		const ctx = context(dir);
-		const { after, victim, perWorker, long, normal } = readJson(path.join(dir, 'kill.json'));
+		const { after, victim, perWorker, long, normal, afterParked, parked } = readJson(path.join(dir, 'kill.json'));
 		const killedAt = Date.now();
 		await setServer(ctx, { modelTimeMs: 5000 });
 		const later = batch('kill-after', 4, 2, KILL.timeout);
@@ -553,6 +571,14 @@ const checks = {
 		for (const r of onVictim) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
 		const ended = Math.max(...onVictim.map((r) => new Date(r.stoppedAt ?? Date.now()).getTime()));
 		note(`${onVictim.length} executions on the killed ${victim}: ${JSON.stringify(statuses)}, the last ended ${seconds(ended - killedAt)} s after the kill; ${mustSucceed.length} others succeeded (${later.length} started after the kill), ${survivorLong.length} long ones on the survivor ended at their Timeout`);
+
+		if (parked.length) {
+			const parkedRows = await waitForExecutions(ctx, WORKFLOWS.webhook.id, afterParked, parked.length / 2, 120_000);
+			expectAllSucceeded(parkedRows, 'webhook-mode executions parked during the kill');
+			const resumedOn = new Set(parkedRows.flatMap((r) => (workerOf(dir).get(r.id) ?? [])));
+			note(`${parkedRows.length} webhook-mode executions parked during the kill resumed and succeeded (run by ${[...resumedOn].sort().join(' and ')})`);
+			await expectOutputs(ctx, 'kill-webhook', parked);
+		}
 
 		// Every prediction ends by its deadline; wait for the orphans too.
 		let predictions = [];
@@ -591,7 +617,7 @@ const checks = {
 			for (const prompt of list) counts[creates.get(prompt) ?? 0] = (counts[creates.get(prompt) ?? 0] ?? 0) + 1;
 			return Object.entries(counts).map(([n, items]) => `${items} × ${n}`).join(', ');
 		};
-		const running = [...long, ...normal];
+		const running = [...long, ...normal, ...parked];
 		const laterPrompts = later.flatMap((b) => b.items.map((i) => i.prompt));
 		note(`creates per item: the ${running.length} items running at the kill ${histogram(running)}; the ${laterPrompts.length} started after it ${histogram(laterPrompts)}`);
 		const missing = [...running, ...laterPrompts].filter((p) => !creates.get(p));
