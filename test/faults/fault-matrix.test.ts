@@ -55,6 +55,7 @@ const OPERATION_LABEL: Record<Operation, string> = {
 };
 
 const SERVER_DEFAULTS: Partial<FakeReplicateOptions> = {
+	pageSize: 100,
 	modelTimeMs: 100,
 	startDelayMs: 10,
 	honourPreferWait: true,
@@ -449,11 +450,12 @@ const rows: Row[] = [
 		check: all(onePost, searched, adopted),
 	},
 	{
-		fault: 'reset after the create was sent, 3 items with the same input',
+		fault: 'reset after the create was sent, 3 items with the same input, list pages of 1',
 		operation: 'createAndWait',
 		items: 3,
 		sameInput: true,
-		server: { modelTimeMs: 1_500 },
+		// One prediction per page, newest first: the one to adopt is behind a cursor.
+		server: { modelTimeMs: 1_500, pageSize: 1 },
 		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'reset-before-response', skip: 1 }),
 		expect: { outcome: 'success', status: 'succeeded', items: 3 },
 		// Each item has its own prediction: the one that lost its answer took the one no other claimed.
@@ -461,6 +463,7 @@ const rows: Row[] = [
 			expect(createPosts(ctx)).toHaveLength(3);
 			expect(ctx.created).toHaveLength(3);
 			expect(new Set(ctx.run.items.map((item) => item.json.id))).toEqual(new Set(ctx.created.map((prediction) => prediction.id)));
+			expect(listings(ctx).some((request) => request.query.startsWith('?cursor='))).toBe(true);
 		}),
 	},
 	{
