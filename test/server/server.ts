@@ -36,6 +36,10 @@ export interface FakeReplicateOptions {
 	filesEndpoint?: boolean;
 	/** results per page of GET /predictions and GET /files (Replicate uses 100) */
 	pageSize?: number;
+	/** a failed webhook delivery is retried this many times (Replicate retries for longer) */
+	webhookRetries?: number;
+	/** delay before the first retry, doubled for each further one */
+	webhookRetryDelayMs?: number;
 	port?: number;
 	outputPort?: number;
 }
@@ -51,6 +55,8 @@ const DEFAULT_OPTIONS: ResolvedOptions = {
 	retentionMs: 60 * 60 * 1000,
 	filesEndpoint: true,
 	pageSize: 100,
+	webhookRetries: 2,
+	webhookRetryDelayMs: 250,
 	port: 0,
 	outputPort: 0,
 };
@@ -259,7 +265,6 @@ const MAX_INPUT_DOWNLOAD_BYTES = 64 * 1024 * 1024;
 const FILE_LIFETIME_MS = 24 * 60 * 60 * 1000;
 const RENDER_CACHE_BYTES = 256 * 1024 * 1024;
 const PREPARED_CACHE_ENTRIES = 8;
-const WEBHOOK_RETRY_DELAYS_MS = [250, 500];
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 interface ApiRoute {
@@ -1385,8 +1390,9 @@ class FakeReplicateServer implements FakeReplicate {
 			delivery.error = 'not delivered: the fake Replicate posts webhooks only to http://127.0.0.1';
 			return;
 		}
-		for (let attempt = 0; attempt <= WEBHOOK_RETRY_DELAYS_MS.length && !this.closed; attempt++) {
-			if (attempt > 0) await this.sleep(WEBHOOK_RETRY_DELAYS_MS[attempt - 1]);
+		const { webhookRetries, webhookRetryDelayMs } = this.options;
+		for (let attempt = 0; attempt <= webhookRetries && !this.closed; attempt++) {
+			if (attempt > 0) await this.sleep(webhookRetryDelayMs * 2 ** (attempt - 1));
 			if (this.closed) return;
 			const timestamp = Math.floor(Date.now() / 1000).toString();
 			const signature = crypto.createHmac('sha256', this.webhookKey).update(`${webhookId}.${timestamp}.${body}`).digest('base64');

@@ -1,28 +1,14 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
-import { predictionIdOf, withoutCanceled } from '../helpers/errors';
+import { asNodeError, errorItem } from '../helpers/errors';
 import { ExecutionStoppedError } from '../helpers/pause';
 import { ExecutionRun, forEachConcurrently } from '../helpers/run';
 import type { Operation } from './prediction';
 import { operations } from './prediction';
+import { parksExecution } from './prediction/createAndWait.operation';
 import { readOptions } from './prediction/options';
-
-/** Every error the node raises leaves through here. */
-function asNodeError(context: IExecuteFunctions, error: unknown, itemIndex: number) {
-	if (error instanceof NodeApiError || error instanceof NodeOperationError) return withoutCanceled(error);
-	return withoutCanceled(new NodeOperationError(context.getNode(), error as Error, { itemIndex }));
-}
-
-function errorItem(context: IExecuteFunctions, caught: unknown, itemIndex: number): INodeExecutionData {
-	const error = asNodeError(context, caught, itemIndex);
-	const json: IDataObject = { error: error.message };
-	const description = (error as NodeOperationError).description;
-	if (description) json.description = description;
-	const predictionId = predictionIdOf(error);
-	if (predictionId) json.predictionId = predictionId;
-	return { json, pairedItem: { item: itemIndex } };
-}
+import { parkForWebhooks } from './prediction/webhookWait';
 
 /**
  * Checks every item first, so that bad input anywhere fails before the first (paid) request.
@@ -56,6 +42,9 @@ export async function router(
 
 	const firstOptions = readOptions(this, valid[0]);
 	const run = ExecutionRun.for(this, firstOptions.maxRetries);
+	if (operation === 'createAndWait' && parksExecution(this)) {
+		return await parkForWebhooks(this, valid, outputs, run, continueOnFail);
+	}
 	let failure: unknown;
 
 	await forEachConcurrently(

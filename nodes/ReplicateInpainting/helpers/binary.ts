@@ -158,8 +158,8 @@ export async function binaryImageToUri(
 
 /** Deletes uploaded files; a failed delete is only a warning (they expire after 24 h anyway). */
 export async function deleteUploads(
-	context: IExecuteFunctions,
-	uploads: UploadedFile[],
+	context: TransportContext,
+	uploads: Array<Pick<UploadedFile, 'id'>>,
 	policy: RetryPolicy,
 ): Promise<string[]> {
 	const warnings: string[] = [];

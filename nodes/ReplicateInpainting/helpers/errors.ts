@@ -1,4 +1,4 @@
-import type { IDataObject, INode, JsonObject } from 'n8n-workflow';
+import type { IDataObject, INode, INodeExecutionData, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 /** Replicate answers errors as RFC 7807 problem JSON; 422s add `invalid_fields`. */
@@ -148,4 +148,21 @@ export function withoutCanceled<E extends NodeApiError | NodeOperationError>(err
 	error.message = original.replace(CANCELED, (word) => `${word.slice(0, -2)}${word.endsWith('ED') ? 'LED' : 'led'}`);
 	error.description = [`As reported: ${original}`, error.description].filter(Boolean).join('\n');
 	return error;
+}
+
+/** Every error the node raises leaves through here: API and operation errors keep their class. */
+export function asNodeError(context: { getNode(): INode }, error: unknown, itemIndex: number) {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) return withoutCanceled(error);
+	return withoutCanceled(new NodeOperationError(context.getNode(), error as Error, { itemIndex }));
+}
+
+/** An item's error as an output item (Continue On Fail): message, description, prediction ID. */
+export function errorItem(context: { getNode(): INode }, caught: unknown, itemIndex: number): INodeExecutionData {
+	const error = asNodeError(context, caught, itemIndex);
+	const json: IDataObject = { error: error.message };
+	const description = (error as NodeOperationError).description;
+	if (description) json.description = description;
+	const predictionId = predictionIdOf(error);
+	if (predictionId) json.predictionId = predictionId;
+	return { json, pairedItem: { item: itemIndex } };
 }

@@ -1,4 +1,15 @@
-import { sleep, sleepWithAbort } from 'n8n-workflow';
+import * as workflow from 'n8n-workflow';
+
+type AbortableSleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+/**
+ * n8n-workflow's abortable wait: `sleepWithAbort` in 1.x and 2.x up to about 2.33; later 2.x
+ * (2.40 included) dropped that export and `sleep` itself takes the signal (from 2.34). Both clear
+ * their timer on abort and reject with the abort reason.
+ */
+const abortableSleep: AbortableSleep =
+	(workflow as unknown as { sleepWithAbort?: AbortableSleep }).sleepWithAbort ??
+	(workflow.sleep as unknown as AbortableSleep);
 
 /** Thrown when the execution was stopped (or the run is being torn down) while the node waited. */
 export class ExecutionStoppedError extends Error {
@@ -35,14 +46,13 @@ export async function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Pr
 
 /**
  * Waits `ms`, ending early when `signal` aborts. The community rules forbid `setTimeout` and
- * `clearTimeout`; n8n-workflow's `sleepWithAbort` (in 1.x and 2.x alike, unlike `sleep`'s signal
- * argument, which came in 2.34) clears its timer on abort, so no timer of a stopped execution
- * outlives it.
+ * `clearTimeout`; n8n-workflow's abortable wait (above) clears its timer on abort, so no timer of
+ * a stopped execution outlives it.
  */
 export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
 	throwIfStopped(signal);
-	if (!signal) return await sleep(ms);
+	if (!signal) return await workflow.sleep(ms);
 	// It rejects only on abort (with n8n's own error): ours says the same.
-	await sleepWithAbort(ms, childSignal(signal)).catch(() => undefined);
+	await abortableSleep(ms, childSignal(signal)).catch(() => undefined);
 	throwIfStopped(signal);
 }
