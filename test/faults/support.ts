@@ -197,3 +197,37 @@ export function trackNodeTimers(): { live(): LiveTimer[]; stop(): void } {
 	hook.enable();
 	return { live: () => [...live.values()], stop: () => hook.disable() };
 }
+
+/**
+ * The most `abort` listeners one signal had at once while tracking ran: Node warns
+ * (MaxListenersExceededWarning, which n8n prints to its log) above 10. Counted as Node counts
+ * them, by wrapping EventTarget's methods: jest's sandboxed `process` never sees the real
+ * process's warnings.
+ */
+export function trackAbortListeners(): { peak(): number; stop(): void } {
+	const listenersOf = new WeakMap<EventTarget, Set<unknown>>();
+	let peak = 0;
+	const prototype = EventTarget.prototype;
+	const add = prototype.addEventListener;
+	const remove = prototype.removeEventListener;
+	prototype.addEventListener = function (this: EventTarget, type: string, listener: unknown, options?: unknown) {
+		if (type === 'abort' && listener) {
+			const listeners = listenersOf.get(this) ?? new Set<unknown>();
+			listenersOf.set(this, listeners);
+			listeners.add(listener);
+			peak = Math.max(peak, listeners.size);
+		}
+		return add.call(this, type, listener as Parameters<typeof add>[1], options as Parameters<typeof add>[2]);
+	} as typeof prototype.addEventListener;
+	prototype.removeEventListener = function (this: EventTarget, type: string, listener: unknown, options?: unknown) {
+		if (type === 'abort') listenersOf.get(this)?.delete(listener);
+		return remove.call(this, type, listener as Parameters<typeof remove>[1], options as Parameters<typeof remove>[2]);
+	} as typeof prototype.removeEventListener;
+	return {
+		peak: () => peak,
+		stop: () => {
+			prototype.addEventListener = add;
+			prototype.removeEventListener = remove;
+		},
+	};
+}

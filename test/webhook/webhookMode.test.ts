@@ -149,6 +149,13 @@ describe('Wait Mode: Webhook', () => {
 		expect(output[2].json.error).toMatch(/^Invalid input \(item 2\): Width \(width\): 500/);
 	});
 
+	it('Continue On Fail and no prediction could be created: no park, the error items at once', async () => {
+		server.inject({ method: 'POST', path: /^\/predictions$/, kind: 'status', status: 422, body: { title: 'Invalid version or not permitted', detail: 'nope', status: 422 } });
+		const { parked } = await park(waiting, server, urlInputs(server), { continueOnFail: true });
+		expect(parked.status).toBe('success');
+		expect(parked.items(NODE_NAME)).toEqual([{ json: expect.objectContaining({ error: expect.stringMatching(/422/) }), pairedItem: { item: 0 } }]);
+	});
+
 	it('without Continue On Fail a failed item is an error item too (n8n cannot fail a resumed execution), and is logged', async () => {
 		server.scriptNextPrediction({ outcome: 'failed', error: 'CUDA out of memory' });
 		const { executionId } = await park(waiting, server, urlInputs(server));

@@ -110,6 +110,9 @@ export async function parkForWebhooks(
 		}
 	}
 
+	// Every create failed (Continue On Fail): nothing will call back, so there is nothing to wait for.
+	if (!entries.some((entry) => entry?.p)) return [outputs.flat()];
+
 	waiting.merge(executionIdOf(context), { n: itemCount, d: deadline, p: entries }, Date.now());
 	await context.putExecutionToWait(new Date(deadline + WAIT_GRACE_MS));
 	// Shown on the node while the execution waits (n8n replaces it with the resumed output).
