@@ -68,6 +68,24 @@ export function inpaintingWorkflow(parameters: INodeParameters, continueOnFail =
 	};
 }
 
+/** Start → Read/Write Files from Disk (reads `filePath`, an expression, into binary `data`) → the node. */
+export function readFileWorkflow(filePath: string, parameters: INodeParameters): HarnessWorkflow {
+	const workflow = inpaintingWorkflow(parameters);
+	workflow.nodes.splice(1, 0, {
+		id: 'read',
+		name: 'Read',
+		type: 'n8n-nodes-base.readWriteFile',
+		typeVersion: 1,
+		position: [100, 0],
+		parameters: { fileSelector: filePath },
+	});
+	workflow.connections = {
+		Start: { main: [[{ node: 'Read', type: 'main', index: 0 }]] },
+		Read: { main: [[{ node: NODE_NAME, type: 'main', index: 0 }]] },
+	};
+	return workflow;
+}
+
 export async function runNode(
 	server: FakeReplicate,
 	parameters: INodeParameters,

@@ -1,6 +1,7 @@
 export {
 	startFakeReplicate,
 	parseMultipart,
+	paddedPng,
 	type FakeReplicate,
 	type FakeReplicateOptions,
 	type FakeReplicateStats,

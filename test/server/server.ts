@@ -412,7 +412,7 @@ export function parseMultipart(body: Buffer, contentType: string): MultipartPart
 	}
 }
 
-function* paddedPng(png: Buffer, totalBytes: number): Generator<Buffer> {
+export function* paddedPng(png: Buffer, totalBytes: number): Generator<Buffer> {
 	// An ancillary, private chunk ('paDd') before IEND: decoders skip it, so the file stays a valid PNG.
 	const padLength = totalBytes - png.length - 12;
 	yield png.subarray(0, png.length - 12);

@@ -19,12 +19,39 @@ export const DATA_URI_FALLBACK_MAX_BYTES = 10 * 1024 * 1024;
 export type ImageField = 'image' | 'mask';
 export type UploadRoute = 'auto' | 'dataUri' | 'upload';
 
+/** A file in n8n's binary store, as n8n's helpers hand it out. */
+type BinaryStream = Awaited<ReturnType<IExecuteFunctions['helpers']['getBinaryStream']>>;
+
 export interface BinaryImage {
 	field: ImageField;
 	property: string;
 	fileName: string;
 	mimeType: string;
-	content: Buffer;
+	/** bytes */
+	size: number;
+	/** The bytes, when n8n keeps the file in memory or it is small enough for a data URI. */
+	content?: Buffer;
+	/** Opens the file anew (each upload attempt), when it stays in n8n's binary store. */
+	open?: () => Promise<BinaryStream>;
+}
+
+/** Read size of a stored input file streamed into an upload. */
+const UPLOAD_CHUNK_BYTES = 256 * 1024;
+
+/** The first bytes of a stream; the stream is closed afterwards. */
+async function headOf(stream: BinaryStream, bytes: number): Promise<Buffer> {
+	const chunks: Buffer[] = [];
+	let size = 0;
+	try {
+		for await (const chunk of stream) {
+			chunks.push(chunk as Buffer);
+			size += (chunk as Buffer).length;
+			if (size >= bytes) break;
+		}
+	} finally {
+		stream.destroy();
+	}
+	return Buffer.concat(chunks, size).subarray(0, bytes);
 }
 
 /** The form field a binary input is named in, as the user sees it. */
@@ -53,20 +80,46 @@ export async function readBinaryImage(
 		);
 	}
 	const metadata = binaries[property];
-	const content = await context.helpers.getBinaryDataBuffer(itemIndex, property);
-	const mimeType = sniffImageType(content.subarray(0, IMAGE_SNIFF_BYTES));
+	// A file n8n keeps in its binary store (filesystem, S3) is streamed into its upload rather
+	// than read whole: only its first bytes are read here, to check that it is an image.
+	const storedId = metadata.id;
+	const storedSize = storedId ? await storedFileSize(context, storedId, metadata) : undefined;
+	let image: Omit<BinaryImage, 'mimeType' | 'fileName'>;
+	let head: Buffer;
+	if (storedId && storedSize !== undefined && storedSize > DATA_URI_MAX_BYTES) {
+		const open = async () => await context.helpers.getBinaryStream(storedId, UPLOAD_CHUNK_BYTES);
+		image = { field, property, size: storedSize, open };
+		head = await headOf(await open(), IMAGE_SNIFF_BYTES);
+	} else {
+		const content = await context.helpers.getBinaryDataBuffer(itemIndex, property);
+		image = { field, property, size: content.length, content };
+		head = content.subarray(0, IMAGE_SNIFF_BYTES);
+	}
+	const mimeType = sniffImageType(head);
 	if (!mimeType) {
 		throw new NodeOperationError(
 			context.getNode(),
-			`${label}: the file is not an image (${metadata.fileName ?? 'unnamed file'}, ${metadata.mimeType ?? 'unknown type'}, ${content.length} bytes)`,
+			`${label}: the file is not an image (${metadata.fileName ?? 'unnamed file'}, ${metadata.mimeType ?? 'unknown type'}, ${image.size} bytes)`,
 			{ itemIndex, description: `Allowed: ${IMAGE_FORMATS} files.` },
 		);
 	}
-	return { field, property, fileName: metadata.fileName ?? `${field}.${mimeType.split('/')[1]}`, mimeType, content };
+	return { ...image, fileName: metadata.fileName ?? `${field}.${mimeType.split('/')[1]}`, mimeType };
 }
 
-export function toDataUri(image: BinaryImage): string {
-	return `data:${image.mimeType};base64,${image.content.toString('base64')}`;
+/** The size n8n recorded for a stored file (`bytes` on newer n8n, else the store's metadata). */
+async function storedFileSize(context: IExecuteFunctions, id: string, metadata: IBinaryData): Promise<number | undefined> {
+	if (typeof metadata.bytes === 'number') return metadata.bytes;
+	const stored = await context.helpers.getBinaryMetadata(id);
+	return typeof stored?.fileSize === 'number' ? stored.fileSize : undefined;
+}
+
+/** The whole file, for a data URI (read from n8n's store only now, when it was streamed so far). */
+async function contentOf(context: IExecuteFunctions, image: BinaryImage, itemIndex: number): Promise<Buffer> {
+	return image.content ?? (await context.helpers.getBinaryDataBuffer(itemIndex, image.property));
+}
+
+export async function toDataUri(context: IExecuteFunctions, image: BinaryImage, itemIndex: number): Promise<string> {
+	return `data:${image.mimeType};base64,${(await contentOf(context, image, itemIndex)).toString('base64')}`;
 }
 
 /** Files the node uploaded for one prediction, to delete once it is terminal. */
@@ -75,21 +128,37 @@ export interface UploadedFile {
 	url: string;
 }
 
-function multipartBody(image: BinaryImage, boundary: string): Buffer {
+/** The multipart body's bytes around the file, and its length. */
+function multipartFrame(image: BinaryImage, boundary: string) {
 	const part = (name: string, value: string) =>
 		`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
 	const safeName = image.fileName.replace(/["\r\n]/g, '_');
-	return Buffer.concat([
-		Buffer.from(
-			`--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="${safeName}"\r\nContent-Type: ${image.mimeType}\r\n\r\n`,
-		),
-		image.content,
-		Buffer.from('\r\n'),
-		Buffer.from(part('filename', safeName)),
-		Buffer.from(part('type', image.mimeType)),
-		Buffer.from(part('metadata', JSON.stringify({ source: 'n8n-nodes-replicate-inpainting', field: image.field }))),
-		Buffer.from(`--${boundary}--\r\n`),
-	]);
+	const head = Buffer.from(
+		`--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="${safeName}"\r\nContent-Type: ${image.mimeType}\r\n\r\n`,
+	);
+	const tail = Buffer.from(
+		'\r\n' +
+			part('filename', safeName) +
+			part('type', image.mimeType) +
+			part('metadata', JSON.stringify({ source: 'n8n-nodes-replicate-inpainting', field: image.field })) +
+			`--${boundary}--\r\n`,
+	);
+	return { head, tail, length: head.length + image.size + tail.length };
+}
+
+/**
+ * The body of one upload attempt: in memory for a file n8n holds in memory, else written as a
+ * stream from n8n's binary store (`compose` wraps the file in the part headers without the
+ * `stream` module, which the community lint does not allow).
+ */
+async function multipartBody(image: BinaryImage, head: Buffer, tail: Buffer): Promise<Buffer | NodeJS.ReadableStream> {
+	if (image.content) return Buffer.concat([head, image.content, tail]);
+	const file = await image.open!();
+	return file.compose(async function* (source: AsyncIterable<Buffer>) {
+		yield head;
+		for await (const chunk of source) yield chunk;
+		yield tail;
+	});
 }
 
 async function uploadFile(
@@ -99,6 +168,7 @@ async function uploadFile(
 	itemIndex: number,
 ): Promise<UploadedFile> {
 	const boundary = `----n8nReplicateInpainting${Date.now().toString(16)}${Math.random().toString(16).slice(2)}`;
+	const { head, tail, length } = multipartFrame(image, boundary);
 	const answer = await apiRequest<IDataObject>(
 		context,
 		{
@@ -106,8 +176,9 @@ async function uploadFile(
 			path: '/files',
 			// An upload is free and expires by itself: repeating one after a fault costs nothing.
 			kind: 'repeatable',
-			body: multipartBody(image, boundary),
-			headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+			// A fresh body per attempt: a stream is read once.
+			body: async () => await multipartBody(image, head, tail),
+			headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(length) },
 			timeoutMs: 120_000,
 			itemIndex,
 		},
@@ -133,8 +204,8 @@ export async function binaryImageToUri(
 	itemIndex: number,
 	uploads: UploadedFile[],
 ): Promise<string> {
-	const useDataUri = route === 'dataUri' || (route === 'auto' && image.content.length <= DATA_URI_MAX_BYTES);
-	if (useDataUri) return toDataUri(image);
+	const useDataUri = route === 'dataUri' || (route === 'auto' && image.size <= DATA_URI_MAX_BYTES);
+	if (useDataUri) return await toDataUri(context, image, itemIndex);
 	let uploaded: UploadedFile | undefined;
 	let failure: unknown;
 	try {
@@ -148,10 +219,10 @@ export async function binaryImageToUri(
 	}
 	const notServed = failure instanceof NodeApiError && failure.httpCode === '404';
 	if (!notServed) throw failure;
-	if (image.content.length <= DATA_URI_FALLBACK_MAX_BYTES) return toDataUri(image);
+	if (image.size <= DATA_URI_FALLBACK_MAX_BYTES) return await toDataUri(context, image, itemIndex);
 	throw new NodeOperationError(
 		context.getNode(),
-		`${FIELD_LABEL[image.field]} (${image.field}): the API has no files endpoint (404 on POST /files) and the file is too large for a data URI (${image.content.length} bytes, at most ${DATA_URI_FALLBACK_MAX_BYTES})`,
+		`${FIELD_LABEL[image.field]} (${image.field}): the API has no files endpoint (404 on POST /files) and the file is too large for a data URI (${image.size} bytes, at most ${DATA_URI_FALLBACK_MAX_BYTES})`,
 		{ itemIndex, description: 'Pass the image as a public URL instead, or make it smaller.' },
 	);
 }

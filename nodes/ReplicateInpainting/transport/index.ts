@@ -47,7 +47,8 @@ export interface ApiRequest {
 	/** Path below the credential's base URL, e.g. `/predictions`. */
 	path: string;
 	kind: RequestKind;
-	body?: IDataObject | Buffer;
+	/** JSON, bytes, or a function that makes the body of each attempt (a stream is read once). */
+	body?: IDataObject | Buffer | (() => Promise<Buffer | NodeJS.ReadableStream>);
 	headers?: Record<string, string>;
 	qs?: IDataObject;
 	timeoutMs?: number;
@@ -287,8 +288,7 @@ export async function apiRequest<T = IDataObject>(
 		url: `${baseUrl}${request.path}`,
 		headers: { Accept: 'application/json', ...(request.headers ?? {}) },
 		qs: request.qs,
-		body: request.body,
-		json: !Buffer.isBuffer(request.body),
+		json: !Buffer.isBuffer(request.body) && typeof request.body !== 'function',
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 		// n8n would resend credentials on a cross-origin redirect; the API never redirects.
@@ -304,6 +304,7 @@ export async function apiRequest<T = IDataObject>(
 				CREDENTIAL_TYPE,
 				{
 					...options,
+					body: (typeof request.body === 'function' ? await request.body() : request.body) as IHttpRequestOptions['body'],
 					headers: { ...options.headers },
 					timeout: attemptTimeout(request.timeoutMs ?? DEFAULT_TIMEOUT_MS, policy.deadline),
 					...(signal ? { abortSignal: childSignal(signal) } : {}),
