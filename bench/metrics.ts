@@ -16,6 +16,8 @@ export interface RunSpec {
 	binaryDataMode: 'default' | 'filesystem';
 	/** Not a configuration users run (e.g. forced GCs): shown, never held to a target. */
 	diagnostic: boolean;
+	/** Case 4: sha256 of each input file, each of which must reach /files unchanged. */
+	inputSha256?: string[];
 }
 
 export interface RunMetrics extends RunSpec {
@@ -45,6 +47,10 @@ export interface RunMetrics extends RunSpec {
 	outputBytes: number;
 	storedById: number;
 	peakRunning: number;
+	/** CPU time (user + system) of the measured process per prediction, ms */
+	cpuMsPerPrediction: number;
+	/** Case 4: input files that reached /files byte-equal (by sha256), of inputSha256.length */
+	uploadsEqual?: number;
 	tokenLeaks: number;
 	orderOk: boolean;
 	allSucceeded: boolean;
@@ -114,6 +120,12 @@ export function computeMetrics(
 	problems.push(...order);
 	const allSucceeded = predictions.length === spec.items && predictions.every((p) => p.status === 'succeeded');
 	if (!allSucceeded) problems.push(`${predictions.filter((p) => p.status === 'succeeded').length} of ${spec.items} predictions succeeded (${predictions.length} created)`);
+	let uploadsEqual: number | undefined;
+	if (spec.inputSha256) {
+		const received = new Set(stats.uploads.map((upload) => upload.sha256));
+		uploadsEqual = spec.inputSha256.filter((sha) => received.has(sha)).length;
+		if (uploadsEqual !== spec.inputSha256.length) problems.push(`${spec.inputSha256.length - uploadsEqual} of ${spec.inputSha256.length} input files did not reach /files byte-equal`);
+	}
 	if (stats.tokenToNonApiOrigin > 0) problems.push(`the token reached the output origin ${stats.tokenToNonApiOrigin} times`);
 	return {
 		...spec,
@@ -140,6 +152,8 @@ export function computeMetrics(
 		outputBytes: result.outputs.reduce((sum, o) => sum + o.bytes, 0),
 		storedById: result.outputs.reduce((sum, o) => sum + o.storedById, 0),
 		peakRunning: stats.peakRunning,
+		cpuMsPerPrediction: predictions.length ? (result.cpuUserMicros + result.cpuSystemMicros) / 1000 / predictions.length : NaN,
+		uploadsEqual,
 		tokenLeaks: stats.tokenToNonApiOrigin,
 		orderOk: order.length === 0,
 		allSucceeded,
@@ -160,6 +174,7 @@ export function markdownTable(runs: RunMetrics[]): string {
 		'wall s',
 		'ideal ⌈N/C⌉×T s',
 		'wall/ideal',
+		'CPU ms/pred',
 		'API req/pred (creates+polls)',
 		'delay p50 / p95 ms',
 		'tail ms',
@@ -176,6 +191,7 @@ export function markdownTable(runs: RunMetrics[]): string {
 		seconds(r.wallMs),
 		seconds(r.idealMs),
 		r.wallOverIdeal.toFixed(3),
+		r.cpuMsPerPrediction.toFixed(1),
 		`${r.requestsPerPrediction.toFixed(2)} (${r.creates}+${r.polls}${r.apiRequests - r.creates - r.polls ? `+${r.apiRequests - r.creates - r.polls}` : ''})`,
 		`${Math.round(r.delayP50)} / ${Math.round(r.delayP95)}`,
 		String(Math.round(r.tailMs)),

@@ -17,6 +17,10 @@ export interface WorkerConfig {
 	binaryDataMode: 'default' | 'filesystem';
 	/** Diagnostic: a full GC this often during the run, so RSS shows retained memory only. */
 	gcEveryMs?: number;
+	/** Case 4: one image file per item, read by n8n's Read/Write Files node into the node's binary input. */
+	inputFiles?: string[];
+	/** Write a V8 CPU profile of the measured run (not of loading and warm-up) to this file. */
+	cpuProfile?: string;
 }
 
 export type ParentMessage =
@@ -51,6 +55,9 @@ export interface WorkerResult {
 	/** V8 figures at the baseline and their peaks during the run (to tell heap from buffers). */
 	heap: { baselineHeapTotal: number; peakHeapTotal: number; baselineExternal: number; peakExternal: number };
 	outputs: ItemSummary[];
+	/** CPU time (user + system) of this process during the run, µs. */
+	cpuUserMicros: number;
+	cpuSystemMicros: number;
 	error?: string;
 }
 

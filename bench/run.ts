@@ -5,8 +5,9 @@
  * measurement, not a test: it exits 0 whatever the figures (1 only when it could not run).
  * See bench/README.md for what each figure measures.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -14,6 +15,7 @@ import { BASELINE_POLL_MS } from './baselines';
 import { computeMetrics, markdownTable, memoryDetail, type RunMetrics, type RunSpec } from './metrics';
 import type { ParentMessage, RunKind, WorkerConfig, WorkerMessage, WorkerResult } from './protocol';
 import { BenchServer } from './server';
+import { makeSamplePng, paddedPng } from '../test/server';
 
 const MB = 1024 * 1024;
 
@@ -23,6 +25,8 @@ interface RunPlan {
 	binaryDataMode: 'default' | 'filesystem';
 	/** A diagnostic run: full GC this often, to show retained memory apart from GC lag; no target. */
 	gcEveryMs?: number;
+	/** This run's model time T, where it differs from the case's (case 2's sweep). */
+	modelTimeMs?: number;
 }
 
 interface CaseDef {
@@ -36,6 +40,8 @@ interface CaseDef {
 	size: number;
 	/** Outputs padded (a valid PNG with a private chunk) to this many bytes; 0 = as rendered. */
 	outputBytes: number;
+	/** Case 4: each item's image input is a file of this many bytes (read into n8n's binary store). */
+	inputBytes?: number;
 	runs: RunPlan[];
 }
 
@@ -47,6 +53,11 @@ const BASELINES: RunPlan[] = [
 
 /** As large as an uncompressed 1024×1024 RGB image: the upper end of a real 1024² PNG. */
 const CASE3_OUTPUT_BYTES = 3 * MB;
+/** Case 2 runs the node at each of these T (s), so the poll schedule is not tuned to one T. */
+const CASE2_SWEEP_S = [8, 9, 10, 11, 12];
+/** Case 3's filesystem figure is the median of this many runs. */
+const CASE3_REPEATS = 3;
+const CASE4_INPUT_BYTES = 25 * MB;
 
 function defaultCases(): CaseDef[] {
 	return [
@@ -72,7 +83,7 @@ function defaultCases(): CaseDef[] {
 			numOutputs: 1,
 			size: 512,
 			outputBytes: 0,
-			runs: [NODE_RUN, ...BASELINES],
+			runs: [...CASE2_SWEEP_S.map((t) => ({ ...NODE_RUN, label: `node, T = ${t} s`, modelTimeMs: t * 1000 })), ...BASELINES],
 		},
 		{
 			id: 3,
@@ -85,7 +96,7 @@ function defaultCases(): CaseDef[] {
 			size: 1024,
 			outputBytes: CASE3_OUTPUT_BYTES,
 			runs: [
-				{ label: 'node, filesystem mode', kind: 'node', binaryDataMode: 'filesystem' },
+				...Array.from({ length: CASE3_REPEATS }, (_, k): RunPlan => ({ label: `node, filesystem mode, run ${k + 1}`, kind: 'node', binaryDataMode: 'filesystem' })),
 				{ label: 'node, memory (default) mode', kind: 'node', binaryDataMode: 'default' },
 				{
 					label: 'diagnostic: node, filesystem mode, full GC every 100 ms',
@@ -95,11 +106,26 @@ function defaultCases(): CaseDef[] {
 				},
 			],
 		},
+		{
+			id: 4,
+			title: 'streamed inputs: a 25 MB image per item, uploaded to /files from n8n\'s filesystem binary store',
+			items: 20,
+			modelTimeMs: 2_000,
+			concurrency: 4,
+			honourPreferWait: true,
+			numOutputs: 1,
+			size: 512,
+			outputBytes: 0,
+			inputBytes: CASE4_INPUT_BYTES,
+			runs: [{ label: 'node, filesystem mode', kind: 'node', binaryDataMode: 'filesystem' }],
+		},
 	];
 }
 
 const USAGE = `npm run bench [-- options]
-  --case 1,2,3        cases to run (repeatable; default all three)
+  --case 1,2,3,4      cases to run (repeatable; default all four)
+  --load              a second process keeps one core busy for the whole bench
+  --cpu-prof DIR      write a V8 CPU profile of each node run (the measured run only) to DIR
   --n N               items (overrides every selected case)
   --t SECONDS         model time T
   --c C               Max Concurrent Predictions of the node
@@ -126,6 +152,8 @@ interface Overrides {
 	diagnostic?: boolean;
 	/** Directory to write each run's raw server records and worker result to (JSON). */
 	dump?: string;
+	load?: boolean;
+	cpuProf?: string;
 }
 
 function parseArgs(argv: string[]): Overrides {
@@ -151,7 +179,7 @@ function parseArgs(argv: string[]): Overrides {
 						.split(',')
 						.map((part) => {
 							const id = Number(part.trim());
-							if (![1, 2, 3].includes(id)) throw new Error(`--case takes 1, 2 or 3 (got "${part}")`);
+							if (![1, 2, 3, 4].includes(id)) throw new Error(`--case takes 1, 2, 3 or 4 (got "${part}")`);
 							return id;
 						}),
 				];
@@ -186,6 +214,12 @@ function parseArgs(argv: string[]): Overrides {
 			case '--dump':
 				overrides.dump = String(value());
 				break;
+			case '--load':
+				overrides.load = true;
+				break;
+			case '--cpu-prof':
+				overrides.cpuProf = String(value());
+				break;
 			case '--baselines':
 				overrides.baselines = true;
 				break;
@@ -211,6 +245,11 @@ function applyOverrides(cases: CaseDef[], o: Overrides): CaseDef[] {
 	const selected = o.cases ? cases.filter((c) => o.cases!.includes(c.id)) : cases;
 	return selected.map((c) => {
 		let runs = c.runs;
+		if (o.modelTimeMs !== undefined) {
+			// --t: one node run at that T instead of the sweep.
+			const sweep = runs.filter((run) => run.modelTimeMs !== undefined);
+			if (sweep.length) runs = [{ ...sweep[0], label: 'node', modelTimeMs: undefined }, ...runs.filter((run) => run.modelTimeMs === undefined)];
+		}
 		if (c.id === 3 && o.modes) runs = runs.filter((run) => o.modes!.includes(run.binaryDataMode));
 		if (o.baselines === false) runs = runs.filter((run) => run.kind === 'node');
 		if (o.diagnostic === false) runs = runs.filter((run) => run.gcEveryMs === undefined);
@@ -281,16 +320,29 @@ class Worker {
 	}
 }
 
-async function measure(server: BenchServer, def: CaseDef, plan: RunPlan, dump?: string): Promise<RunMetrics> {
+interface InputFiles {
+	paths: string[];
+	sha256: string[];
+}
+
+async function measure(server: BenchServer, def: CaseDef, plan: RunPlan, inputs?: InputFiles, dump?: string, cpuProf?: string): Promise<RunMetrics> {
+	const modelTimeMs = plan.modelTimeMs ?? def.modelTimeMs;
+	await server.setOptions({ modelTimeMs });
 	const spec: RunSpec = {
 		label: plan.label,
 		kind: plan.kind,
 		items: def.items,
 		concurrency: plan.kind === 'node' ? def.concurrency : 1,
-		modelTimeMs: def.modelTimeMs,
+		modelTimeMs,
 		binaryDataMode: plan.binaryDataMode,
 		diagnostic: plan.gcEveryMs !== undefined,
+		inputSha256: inputs?.sha256,
 	};
+	let cpuProfile: string | undefined;
+	if (cpuProf && plan.kind === 'node') {
+		mkdirSync(cpuProf, { recursive: true });
+		cpuProfile = path.join(cpuProf, `case${def.id}-${plan.label.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`);
+	}
 	const config: WorkerConfig = {
 		kind: plan.kind,
 		apiUrl: server.info.apiUrl,
@@ -304,6 +356,8 @@ async function measure(server: BenchServer, def: CaseDef, plan: RunPlan, dump?: 
 		numOutputs: def.numOutputs,
 		binaryDataMode: plan.binaryDataMode,
 		gcEveryMs: plan.gcEveryMs,
+		inputFiles: inputs?.paths,
+		cpuProfile,
 	};
 	const worker = new Worker();
 	try {
@@ -325,7 +379,7 @@ async function measure(server: BenchServer, def: CaseDef, plan: RunPlan, dump?: 
 		const metrics = computeMetrics(spec, result as WorkerResult, goAt, requests, predictions, stats);
 		if (dump) {
 			mkdirSync(dump, { recursive: true });
-			const file = path.join(dump, `case${def.id}-${plan.kind}-${plan.binaryDataMode}${plan.gcEveryMs ? '-gc' : ''}.json`);
+			const file = path.join(dump, `case${def.id}-${plan.label.replace(/[^a-z0-9]+/gi, '-')}.json`);
 			writeFileSync(file, JSON.stringify({ def, plan, goAt, result, requests, predictions, stats, metrics }, null, 1));
 		}
 		return metrics;
@@ -360,30 +414,40 @@ function correctness(caseId: number, runs: RunMetrics[]): Verdict[] {
 	});
 }
 
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+
 function targetsFor(def: CaseDef, runs: RunMetrics[]): Verdict[] {
-	const node = runs.find((r) => r.kind === 'node');
+	const nodes = runs.filter((r) => r.kind === 'node' && !r.diagnostic);
+	const node = nodes[0];
 	const a = runs.find((r) => r.kind === 'baselineA');
-	const T = def.modelTimeMs;
+	const b = runs.find((r) => r.kind === 'baselineB');
 	switch (def.id) {
 		case 1:
 			return [
-				verdict(1, 'node wall/ideal', node?.wallOverIdeal, 1.15, '<='),
+				verdict(1, 'node wall/ideal', node?.wallOverIdeal, 1.1, '<='),
+				verdict(1, 'node p95 completion-to-notice delay', node?.delayP95, 150, '<=', ' ms', 0),
 				verdict(1, 'node speed-up over baseline (a) (wall a / wall node)', a && node ? a.wallMs / node.wallMs : undefined, 6, '>=', '×', 2),
 				verdict(1, 'node API requests per prediction', node?.requestsPerPrediction, 1.05, '<='),
+				verdict(1, 'node CPU per prediction / baseline (b)\'s', b && node ? node.cpuMsPerPrediction / b.cpuMsPerPrediction : undefined, 2, '<=', '×', 2),
 			];
 		case 2:
-			return [
-				verdict(2, 'node API requests per prediction', node?.requestsPerPrediction, 6, '<='),
-				verdict(2, 'node p95 completion-to-notice delay / T', node ? node.delayP95 / T : undefined, 0.15, '<='),
-			];
+			return nodes.flatMap((r) => [
+				verdict(2, `T = ${r.modelTimeMs / 1000} s: node API requests per prediction`, r.requestsPerPrediction, 6, '<='),
+				verdict(2, `T = ${r.modelTimeMs / 1000} s: node p95 completion-to-notice delay / T`, r.delayP95 / r.modelTimeMs, 0.12, '<='),
+			]);
 		case 3: {
-			const fs = runs.find((r) => r.kind === 'node' && !r.diagnostic && r.binaryDataMode === 'filesystem');
-			const memory = runs.find((r) => r.kind === 'node' && !r.diagnostic && r.binaryDataMode === 'default');
+			const fs = nodes.filter((r) => r.binaryDataMode === 'filesystem');
+			const memory = nodes.find((r) => r.binaryDataMode === 'default');
 			return [
-				verdict(3, 'filesystem mode: peak RSS growth', fs ? fs.rssGrowth / MB : undefined, 40, '<', ' MB', 1),
+				verdict(3, `filesystem mode: peak RSS growth, median of ${fs.length} run(s) (${fs.map((r) => (r.rssGrowth / MB).toFixed(1)).join(', ')})`, fs.length ? median(fs.map((r) => r.rssGrowth)) / MB : undefined, 40, '<', ' MB', 1),
 				verdict(3, 'memory mode: peak RSS growth / total output bytes', memory ? memory.rssGrowth / memory.outputBytes : undefined, 1.5, '<', '', 3),
 			];
 		}
+		case 4:
+			return [
+				verdict(4, `filesystem mode: peak RSS growth (inputs total ${node ? ((def.inputBytes ?? 0) * node.items / MB).toFixed(0) : '?'} MB)`, node ? node.rssGrowth / MB : undefined, 60, '<', ' MB', 1),
+				verdict(4, 'input files that reached /files byte-equal', node?.uploadsEqual, def.items, '>=', '', 0),
+			];
 	}
 	return [];
 }
@@ -415,9 +479,38 @@ async function main(): Promise<void> {
 	const overrides = parseArgs(process.argv.slice(2));
 	const cases = applyOverrides(defaultCases(), overrides);
 	const benchStarted = Date.now();
+	// --load: another process keeps one core busy for the whole bench, as a busy machine would.
+	const load = overrides.load ? spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }) : undefined;
+	const stopLoad = () => load?.kill('SIGKILL');
+	process.once('exit', stopLoad);
+	try {
+		await runCases(cases, overrides, benchStarted);
+	} finally {
+		stopLoad();
+	}
+}
+
+/** Case 4's inputs: distinct valid PNGs padded to `bytes`, written before the case, removed after. */
+function writeInputFiles(count: number, bytes: number): InputFiles & { dir: string } {
+	const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-inputs-'));
+	const paths: string[] = [];
+	const sha256: string[] = [];
+	for (let index = 0; index < count; index++) {
+		const file = path.join(dir, `input-${index}.png`);
+		const content = Buffer.concat([...paddedPng(makeSamplePng(64 + 8 * index, 64 + 8 * index, 'image'), bytes)]);
+		writeFileSync(file, content);
+		paths.push(file);
+		sha256.push(createHash('sha256').update(content).digest('hex'));
+	}
+	return { dir, paths, sha256 };
+}
+
+async function runCases(cases: CaseDef[], overrides: Overrides, benchStarted: number): Promise<void> {
 	const report: string[] = [];
 	const verdicts: Verdict[] = [];
-	report.push(`# Benchmark (node ${process.version}, ${process.platform}/${process.arch}, ${os.cpus().length} CPUs)`);
+	report.push(
+		`# Benchmark (node ${process.version}, ${process.platform}/${process.arch}, ${os.cpus().length} CPUs${overrides.load ? '; --load: one core kept busy by another process' : ''}; load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`,
+	);
 	report.push(
 		`Baselines: (a) poll every ${BASELINE_POLL_MS.baselineA / 1000} s, (b) Prefer: wait=60 then poll every ${BASELINE_POLL_MS.baselineB} ms; both one item after another (C = 1). ` +
 			'delay = first output download at the server − completed_at; tail = end of run − last completed_at; RSS of the measuring process (growth over its post-warm-up baseline).',
@@ -425,11 +518,12 @@ async function main(): Promise<void> {
 	for (const def of cases) {
 		progress(`case ${def.id}: ${describeCase(def)}`);
 		const server = await BenchServer.start({ modelTimeMs: def.modelTimeMs, honourPreferWait: def.honourPreferWait });
+		const inputs = def.inputBytes ? writeInputFiles(def.items, def.inputBytes) : undefined;
 		const runs: RunMetrics[] = [];
 		try {
 			for (const plan of def.runs) {
 				progress(`case ${def.id}: ${plan.label} …`);
-				const metrics = await measure(server, def, plan, overrides.dump);
+				const metrics = await measure(server, def, plan, inputs, overrides.dump, overrides.cpuProf);
 				progress(
 					`case ${def.id}: ${plan.label}: ${(metrics.wallMs / 1000).toFixed(2)} s, ${metrics.requestsPerPrediction.toFixed(2)} req/pred, ` +
 						`p95 ${Math.round(metrics.delayP95)} ms, RSS +${(metrics.rssGrowth / MB).toFixed(1)} MB${metrics.problems.length ? ` — ${metrics.problems.join('; ')}` : ''}`,
@@ -438,13 +532,14 @@ async function main(): Promise<void> {
 			}
 		} finally {
 			await server.stop();
+			if (inputs) rmSync(inputs.dir, { recursive: true, force: true });
 		}
 		const caseVerdicts = [...targetsFor(def, runs), ...correctness(def.id, runs)];
 		verdicts.push(...caseVerdicts);
 		report.push('', `## Case ${def.id}: ${def.title}`, describeCase(def), '', markdownTable(runs));
 		const ratios = ratioLines(runs);
 		if (ratios.length) report.push('', ...ratios);
-		if (def.id === 3) {
+		if (def.id === 3 || def.id === 4) {
 			report.push('', ...runs.map(memoryDetail));
 			if (runs.some((r) => r.diagnostic)) {
 				report.push(

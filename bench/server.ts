@@ -46,6 +46,8 @@ export interface ServerStats {
 	running: number;
 	peakRunning: number;
 	tokenToNonApiOrigin: number;
+	/** every upload to /files since the last reset */
+	uploads: Array<{ size: number; sha256: string }>;
 	byRoute: Record<string, number>;
 }
 

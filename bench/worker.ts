@@ -8,6 +8,7 @@
  * peak-RSS counter, the run with a 20 ms RSS sampler, and the `result`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 
 import { runBaseline, warmUpBaseline } from './baselines';
 import type { ItemSummary, ParentMessage, WorkerConfig, WorkerMessage, WorkerResult } from './protocol';
@@ -54,32 +55,40 @@ type NodeRunner = (config: WorkerConfig, items: number) => Promise<ItemSummary[]
 async function loadNodeRunner(): Promise<NodeRunner> {
 	// Only the node's runs load n8n.
 	const { runWorkflow } = await import('../test/harness');
-	const { inpaintingWorkflow, CREDENTIAL_ID, NODE_NAME } = await import('../test/node/support');
+	const { inpaintingWorkflow, readFileWorkflow, CREDENTIAL_ID, NODE_NAME } = await import('../test/node/support');
 	const { ReplicateInpainting } = await import('../nodes/ReplicateInpainting/ReplicateInpainting.node');
 	const { ReplicateInpaintingApi } = await import('../credentials/ReplicateInpaintingApi.credentials');
 	return async (config, items) => {
 		const prompts = promptsFor(items);
+		const options = { width: config.width, height: config.height, numOutputs: config.numOutputs, maxConcurrent: config.concurrency };
+		// Case 4: Read/Write Files puts each file into binary `data` (in n8n's store), the node uploads it.
+		const files = config.inputFiles?.slice(0, items);
+		const workflow = files
+			? readFileWorkflow('={{ $json.path }}', {
+					operation: 'createAndWait',
+					imageSource: 'binary',
+					maskSource: 'url',
+					maskUrl: config.sampleMaskUrl,
+					prompt: '=bench item {{ $itemIndex }}: a red armchair',
+					options,
+				})
+			: inpaintingWorkflow({
+					operation: 'createAndWait',
+					imageSource: 'url',
+					imageUrl: config.sampleImageUrl,
+					maskSource: 'url',
+					maskUrl: config.sampleMaskUrl,
+					prompt: '={{ $json.prompt }}',
+					options,
+				});
 		const result = await runWorkflow({
-			workflow: inpaintingWorkflow({
-				operation: 'createAndWait',
-				imageSource: 'url',
-				imageUrl: config.sampleImageUrl,
-				maskSource: 'url',
-				maskUrl: config.sampleMaskUrl,
-				prompt: '={{ $json.prompt }}',
-				options: {
-					width: config.width,
-					height: config.height,
-					numOutputs: config.numOutputs,
-					maxConcurrent: config.concurrency,
-				},
-			}),
+			workflow,
 			nodeTypes: [ReplicateInpainting],
 			credentialTypes: [ReplicateInpaintingApi],
 			credentials: {
 				[CREDENTIAL_ID]: { type: 'replicateInpaintingApi', data: { apiToken: config.token, baseUrl: config.apiUrl } },
 			},
-			inputItems: prompts.map((prompt) => ({ json: { prompt } })),
+			inputItems: files ? files.map((file) => ({ json: { path: file } })) : prompts.map((prompt) => ({ json: { prompt } })),
 			binaryDataMode: config.binaryDataMode,
 		});
 		const error = result.nodeError(NODE_NAME);
@@ -156,6 +165,13 @@ async function main(): Promise<void> {
 		const sampler = setInterval(sample, SAMPLE_EVERY_MS);
 		const gc = (globalThis as { gc?: () => void }).gc;
 		const collector = config.gcEveryMs && gc ? setInterval(() => gc(), config.gcEveryMs) : undefined;
+		const profiler = config.cpuProfile ? new Session() : undefined;
+		if (profiler) {
+			profiler.connect();
+			await profiler.post('Profiler.enable');
+			await profiler.post('Profiler.start');
+		}
+		const cpuBefore = process.cpuUsage();
 		const startedAt = Date.now();
 		let outputs: ItemSummary[] = [];
 		let error: string | undefined;
@@ -168,6 +184,12 @@ async function main(): Promise<void> {
 			error = (failure as Error).message;
 		}
 		const endedAt = Date.now();
+		const cpu = process.cpuUsage(cpuBefore);
+		if (profiler) {
+			const { profile } = await profiler.post('Profiler.stop');
+			writeFileSync(config.cpuProfile!, JSON.stringify(profile));
+			profiler.disconnect();
+		}
 		clearInterval(sampler);
 		clearInterval(collector);
 		sample();
@@ -180,6 +202,8 @@ async function main(): Promise<void> {
 			samples,
 			heap,
 			outputs,
+			cpuUserMicros: cpu.user,
+			cpuSystemMicros: cpu.system,
 			error,
 		};
 		send({ type: 'result', result });

@@ -162,6 +162,8 @@ export interface FakeReplicateStats {
 	tokenToNonApiOrigin: number;
 	/** uploaded files still stored (not deleted, not expired) */
 	files: number;
+	/** every upload since the last reset: its size and sha256 (kept after a delete) */
+	uploads: Array<{ size: number; sha256: string }>;
 	byRoute: Record<string, number>;
 }
 
@@ -480,6 +482,7 @@ class FakeReplicateServer implements FakeReplicate {
 	private sequence = 0;
 	private creates = 0;
 	private peakRunning = 0;
+	private readonly uploads: Array<{ size: number; sha256: string }> = [];
 	private tokenLeaks = 0;
 	private byRoute: Record<string, number> = {};
 	private closed = false;
@@ -520,6 +523,7 @@ class FakeReplicateServer implements FakeReplicate {
 			peakRunning: this.peakRunning,
 			tokenToNonApiOrigin: this.tokenLeaks,
 			files: [...this.files.keys()].filter((id) => this.findFile(id) !== undefined).length,
+			uploads: [...this.uploads],
 			byRoute: { ...this.byRoute },
 		};
 	}
@@ -547,6 +551,7 @@ class FakeReplicateServer implements FakeReplicate {
 	reset(): void {
 		// Emptied in place, so references a test already holds see the reset too.
 		this.requests.length = 0;
+		this.uploads.length = 0;
 		this.webhookDeliveries.length = 0;
 		this.faults = [];
 		this.scripts = [];
@@ -1360,6 +1365,7 @@ class FakeReplicateServer implements FakeReplicate {
 			urls: { get: `${this.apiUrl}/files/${id}` },
 		};
 		this.files.set(id, { object, content: Buffer.from(content.data), seq: ++this.sequence, expiresMs: now + FILE_LIFETIME_MS });
+		this.uploads.push({ size: object.size, sha256: object.checksums.sha256 });
 		return { status: 201, json: object };
 	}
 
