@@ -151,9 +151,15 @@ function multipartFrame(image: BinaryImage, boundary: string) {
  * stream from n8n's binary store (`compose` wraps the file in the part headers without the
  * `stream` module, which the community lint does not allow).
  */
-async function multipartBody(image: BinaryImage, head: Buffer, tail: Buffer): Promise<Buffer | NodeJS.ReadableStream> {
-	if (image.content) return Buffer.concat([head, image.content, tail]);
-	const file = await image.open!();
+async function multipartBody(
+	context: IExecuteFunctions,
+	image: BinaryImage,
+	itemIndex: number,
+	head: Buffer,
+	tail: Buffer,
+): Promise<Buffer | NodeJS.ReadableStream> {
+	if (!image.open) return Buffer.concat([head, await contentOf(context, image, itemIndex), tail]);
+	const file = await image.open();
 	return file.compose(async function* (source: AsyncIterable<Buffer>) {
 		yield head;
 		for await (const chunk of source) yield chunk;
@@ -177,7 +183,7 @@ async function uploadFile(
 			// An upload is free and expires by itself: repeating one after a fault costs nothing.
 			kind: 'repeatable',
 			// A fresh body per attempt: a stream is read once.
-			body: async () => await multipartBody(image, head, tail),
+			body: async () => await multipartBody(context, image, itemIndex, head, tail),
 			headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(length) },
 			timeoutMs: 120_000,
 			itemIndex,
