@@ -26,6 +26,9 @@ const TEST_FAILURES: Array<{ status: number; message: string }> = [
 	},
 ];
 
+/** A redirect fails the test: n8n re-adds Authorization on every hop, wherever it leads. */
+const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
+
 export class ReplicateInpaintingApi implements ICredentialType {
 	name = 'replicateInpaintingApi';
 
@@ -79,13 +82,22 @@ export class ReplicateInpaintingApi implements ICredentialType {
 	};
 
 	// GET /account is the cheapest authenticated call: it tells a wrong token from a right one.
+	// Redirects are not followed: n8n re-adds Authorization on every hop, so a Base URL that
+	// redirects elsewhere would hand the token to another origin. A redirect fails the test.
 	test: ICredentialTestRequest = {
 		request: {
 			baseURL: '={{$credentials.baseUrl}}',
 			url: '/account',
 			method: 'GET',
+			disableFollowRedirect: true,
 		},
-		rules: TEST_FAILURES.map(({ status, message }) => ({
+		rules: [
+			...TEST_FAILURES,
+			...REDIRECT_STATUSES.map((status) => ({
+				status,
+				message: `The Base URL redirects (HTTP ${status}), and the node sends the API token only to the Base URL itself, never to where it redirects. Set the Base URL to the address the API is really served at.`,
+			})),
+		].map(({ status, message }) => ({
 			type: 'responseCode' as const,
 			properties: { value: status, message },
 		})),

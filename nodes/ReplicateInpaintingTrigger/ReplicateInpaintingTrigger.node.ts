@@ -13,13 +13,11 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import { optionsCollection, resolveOptions } from '../ReplicateInpainting/actions/prediction/options';
 import { itemsWithOutputs } from '../ReplicateInpainting/actions/prediction/results';
 import type { Prediction } from '../ReplicateInpainting/helpers/prediction';
-import { isTerminal, KNOWN_STATUSES, PREDICTION_ID } from '../ReplicateInpainting/helpers/prediction';
-import { webhookSigningKey } from './signingKey';
-import type { Rejection } from './verify';
-import { checkTimestamp, readSignedHeaders, ReplayGuard, signatureMatches } from './verify';
+import { isTerminal } from '../ReplicateInpainting/helpers/prediction';
+import { webhookSigningKey } from '../shared/signingKey';
+import { isRejection, refuse, verifyDelivery } from '../shared/verifyDelivery';
 
-/** Webhook ids already accepted, across every trigger of this n8n process (keys name the node). */
-const replayGuard = new ReplayGuard();
+const TRIGGER = 'Replicate Inpainting Trigger';
 
 type DeliveryEvent = 'start' | 'output' | 'logs' | 'completed';
 
@@ -77,50 +75,6 @@ const properties: INodeProperties[] = [
 	},
 	optionsProperty,
 ];
-
-/** Answers a refused delivery itself, so that n8n starts no execution. */
-function refuse(context: IWebhookFunctions, rejection: Rejection): IWebhookResponseData {
-	context.logger.warn(`Replicate Inpainting Trigger refused a delivery (${rejection.status}): ${rejection.reason}`);
-	const response = context.getResponseObject();
-	response.writeHead(rejection.status, { 'Content-Type': 'application/json; charset=utf-8' });
-	response.end(JSON.stringify({ message: rejection.reason }));
-	return { noWebhookResponse: true };
-}
-
-/** The exact bytes Replicate signed: n8n keeps them as `rawBody`; a re-serialised body is a fallback. */
-function rawBodyOf(context: IWebhookFunctions): Buffer {
-	const { rawBody } = context.getRequestObject() as { rawBody?: unknown };
-	if (Buffer.isBuffer(rawBody)) return rawBody;
-	const body: unknown = context.getBodyData();
-	if (typeof body === 'string') return Buffer.from(body, 'utf8');
-	if (body !== null && typeof body === 'object' && Object.keys(body).length > 0) {
-		return Buffer.from(JSON.stringify(body), 'utf8');
-	}
-	return Buffer.alloc(0);
-}
-
-type Parsed = { prediction: Prediction } | { rejection: Rejection };
-
-function parsePrediction(raw: Buffer): Parsed {
-	const malformed = (reason: string): Parsed => ({ rejection: { status: 400, reason } });
-	let body: unknown;
-	try {
-		body = JSON.parse(raw.toString('utf8'));
-	} catch {
-		return malformed('The body is not JSON');
-	}
-	const candidate = body as IDataObject | null;
-	if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate)) {
-		return malformed('The body is not a prediction object');
-	}
-	if (typeof candidate.id !== 'string' || !PREDICTION_ID.test(candidate.id)) {
-		return malformed('The prediction has no valid "id"');
-	}
-	if (typeof candidate.status !== 'string' || !(KNOWN_STATUSES as readonly string[]).includes(candidate.status)) {
-		return malformed(`Prediction ${candidate.id} has no known "status"`);
-	}
-	return { prediction: candidate as Prediction };
-}
 
 /** Which of the node's Events a delivery counts as, from the prediction it carries. */
 function eventsOf(prediction: Prediction): DeliveryEvent[] {
@@ -207,32 +161,17 @@ export class ReplicateInpaintingTrigger implements INodeType {
 	};
 
 	/**
-	 * Verifies a delivery before anything else: signature headers, timestamp within 5 minutes, HMAC
-	 * over the raw body, then a webhook-id not seen before. What fails is answered 401 (400 for a
-	 * verified body that is no prediction) and starts nothing. Deliveries outside the node's filters
+	 * Verifies a delivery before anything else (shared `verifyDelivery`: signature headers, timestamp
+	 * within 5 minutes, HMAC over the raw body, then a webhook-id not seen before). What fails is
+	 * answered 401 (400 for a verified body that is no prediction, 503 while the signing secret
+	 * cannot be fetched, so Replicate retries later) and starts nothing. Deliveries outside the node's filters
 	 * are answered 200 and start nothing, so Replicate does not retry them.
 	 */
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		const signed = readSignedHeaders(this.getHeaderData());
-		if ('status' in signed) return refuse(this, signed);
-		const stale = checkTimestamp(signed.timestampSeconds, Date.now());
-		if (stale) return refuse(this, stale);
-
+		const verified = await verifyDelivery(this, `trigger/${this.getWorkflow().id ?? ''}/${this.getNode().id}`);
+		if (isRejection(verified)) return refuse(this, verified, TRIGGER);
 		const options = resolveOptions(this.getNode(), this.getNodeParameter('options', {}) as IDataObject);
-		const raw = rawBodyOf(this);
-		const key = await webhookSigningKey(this, options.maxRetries);
-		if (!signatureMatches(key, signed, raw)) {
-			return refuse(this, { status: 401, reason: 'The webhook-signature does not match the body' });
-		}
-
-		const parsed = parsePrediction(raw);
-		if ('rejection' in parsed) return refuse(this, parsed.rejection);
-		const { prediction } = parsed;
-
-		const replayKey = `${this.getWorkflow().id ?? ''}/${this.getNode().id}/${signed.id}`;
-		if (!replayGuard.claim(replayKey, signed.timestampSeconds, Date.now())) {
-			return refuse(this, { status: 401, reason: `The webhook-id ${signed.id} was already received` });
-		}
+		const { prediction } = verified;
 
 		const filtered = filterReason(this, prediction);
 		if (filtered) {
@@ -248,7 +187,7 @@ export class ReplicateInpaintingTrigger implements INodeType {
 		}
 		if (!items) {
 			// n8n answers 500 and Replicate retries the delivery: the retry must not count as a replay.
-			replayGuard.release(replayKey);
+			verified.release();
 			throw failure;
 		}
 		return { workflowData: [items] };

@@ -4,7 +4,7 @@
 # community package, and runs examples/inpaint.workflow.json against the Replicate-compatible
 # test server (test/server). `npm run test:e2e` builds dist/ first and then runs this.
 #
-# Usage: test/e2e/run-e2e.sh [2|1|all]       (default: all)
+# Usage: test/e2e/run-e2e.sh [2|1|queue|all]   (default: all = 2 1 queue)
 #   KEEP_E2E_TMP=1   keep the work folder (n8n logs, executions, server records) and print it
 #
 # Per n8n version, in a fresh N8N_USER_FOLDER, each numbered check passes or fails:
@@ -28,7 +28,12 @@
 #   8 wrong-token        same workflow on a wrong token: exit 1, status error, message
 #                        "Replicate API error 401 on POST /predictions: Unauthenticated", one
 #                        request, nothing created or written
+#   w1-w5                Wait Mode: Webhook in n8n start (test/e2e/webhook-mode.js): single item,
+#                        many items, forged calls, timeout, restart while executions wait
 # and then prints "n8n <version> on node <version>: N passed, N failed" per version.
+# "queue" is n8n 2.x in queue mode (PostgreSQL, Redis, workers, a webhook process):
+# queue/run-queue.sh, whose own header lists its checks; it adds its line and the held-workers
+# line to the summary.
 # Exits non-zero if any check failed (or a version could not be installed).
 set -euo pipefail
 
@@ -36,16 +41,20 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 # shellcheck source=lib/n8n-e2e.sh
 source "$SCRIPT_DIR/lib/n8n-e2e.sh"
+# shellcheck source=lib/test-server.sh
+source "$SCRIPT_DIR/lib/test-server.sh"
+# shellcheck source=lib/webhook-mode.sh
+source "$SCRIPT_DIR/lib/webhook-mode.sh"
 CHECK=("node" "$SCRIPT_DIR/check-run.js")
 
 LINES=("$@")
 [ ${#LINES[@]} -gt 0 ] || LINES=(all)
-case " ${LINES[*]} " in *" all "*) LINES=(2 1) ;; esac
+case " ${LINES[*]} " in *" all "*) LINES=(2 1 queue) ;; esac
 for line in "${LINES[@]}"; do
 	case "$line" in
-	1 | 2) ;;
+	1 | 2 | queue) ;;
 	*)
-		echo "usage: $0 [2|1|all]" >&2
+		echo "usage: $0 [2|1|queue|all]" >&2
 		exit 2
 		;;
 	esac
@@ -60,32 +69,10 @@ for v in $(compgen -e); do
 	esac
 done
 
-start_server() { # dir
-	local dir=$1 waited=0
-	node "$ROOT/.build/test/server/cli.js" --token "r8_e2e_$(node -p 'require("crypto").randomBytes(12).toString("hex")')" \
-		>"$dir/server.json" 2>"$dir/server.err" &
-	SERVER_PID=$!
-	until [ -s "$dir/server.json" ]; do
-		if ! kill -0 "$SERVER_PID" 2>/dev/null || [ "$waited" -ge 100 ]; then
-			echo "test server did not start: $(cat "$dir/server.err")" >&2
-			return 1
-		fi
-		sleep 0.1
-		waited=$((waited + 1))
-	done
-}
-stop_server() {
-	[ -n "$SERVER_PID" ] || return 0
-	kill -TERM "$SERVER_PID" 2>/dev/null || true
-	wait "$SERVER_PID" 2>/dev/null || true
-	SERVER_PID=
-}
-
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/n8n-e2e.XXXXXX")
-SERVER_PID=
 cleanup() {
 	n8n_e2e_stop
-	stop_server
+	e2e_server_stop
 	if [ -n "${KEEP_E2E_TMP:-}" ]; then
 		echo "# kept $WORK" >&2
 	else
@@ -154,7 +141,7 @@ run_version() { # line (2|1)
 	mkdir -p "$user"
 	cp "$WORK/pack.json" "$dir/pack.json"
 
-	start_server "$dir" || {
+	e2e_server_start "$dir" || {
 		failed=$((failed + 1))
 		echo "not ok - n8n $version: the test server did not start"
 		SUMMARY+=("n8n $version on node $node_version: $passed passed, $failed failed")
@@ -166,7 +153,7 @@ run_version() { # line (2|1)
 		echo "not ok - n8n $version: preparing the fixtures failed"
 		SUMMARY+=("n8n $version on node $node_version: 0 passed, 1 failed")
 		ANY_FAILED=1
-		stop_server
+		e2e_server_stop
 		return
 	}
 
@@ -226,14 +213,24 @@ run_version() { # line (2|1)
 	"${CHECK[@]}" snapshot "$dir" wrong || echo "    could not read the test server's records"
 	check "8 wrong token ends with the node's 401 error" "${CHECK[@]}" wrong-token "$dir"
 
-	stop_server
+	webhook_mode_checks "$launcher" "$user" "$dir/webhook-mode"
+
+	e2e_server_stop
 	log "n8n $version: $((SECONDS - started))s"
 	SUMMARY+=("n8n $version on node $node_version: $passed passed, $failed failed")
 	[ "$failed" -eq 0 ] || ANY_FAILED=1
 }
 
+# Queue mode (n8n 2.x): its own script, with the same tarball; its summary lines join ours.
+run_queue() {
+	local rc=0
+	"$SCRIPT_DIR/queue/run-queue.sh" "$TARBALL" "$WORK/queue" | tee "$WORK/queue.out" || rc=$?
+	mapfile -t -O "${#SUMMARY[@]}" SUMMARY < <(grep -E '^(n8n .* queue mode \(|held workers:)' "$WORK/queue.out")
+	[ "$rc" -eq 0 ] || ANY_FAILED=1
+}
+
 for line in "${LINES[@]}"; do
-	run_version "$line"
+	if [ "$line" = queue ]; then run_queue; else run_version "$line"; fi
 done
 
 printf '%s\n' "${SUMMARY[@]}"

@@ -3,6 +3,7 @@
  * origin that is not the API (webhook and redirect target) that records who called it, a
  * "not yet listening" API endpoint, and a deep text dump of everything a run exposes.
  */
+import { createHook } from 'node:async_hooks';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -162,4 +163,71 @@ export function allText(value: unknown): string {
 
 export function occurrences(text: string, secret: string): number {
 	return text.split(secret).length - 1;
+}
+
+export interface LiveTimer {
+	asyncId: number;
+	stack: string;
+}
+
+/** Frames that make a timer the node's: its own code, n8n-workflow's sleeps, or its requests (axios). */
+const NODE_TIMER_FRAME = /[\\/]nodes[\\/]ReplicateInpainting|n8n-workflow[\\/]dist|[\\/]axios[\\/]/;
+
+/**
+ * Records the timers the node starts (Node's `Timeout` resources, with the stack that created
+ * them) and which of them are still pending: after a Stop, none may outlive the execution.
+ */
+export function trackNodeTimers(): { live(): LiveTimer[]; stop(): void } {
+	const live = new Map<number, LiveTimer>();
+	const hook = createHook({
+		init(asyncId, type) {
+			if (type !== 'Timeout') return;
+			const holder: { stack?: string } = {};
+			const limit = Error.stackTraceLimit;
+			Error.stackTraceLimit = 40;
+			Error.captureStackTrace(holder);
+			Error.stackTraceLimit = limit;
+			const stack = holder.stack ?? '';
+			if (NODE_TIMER_FRAME.test(stack)) live.set(asyncId, { asyncId, stack });
+		},
+		destroy(asyncId) {
+			live.delete(asyncId);
+		},
+	});
+	hook.enable();
+	return { live: () => [...live.values()], stop: () => hook.disable() };
+}
+
+/**
+ * The most `abort` listeners one signal had at once while tracking ran: Node warns
+ * (MaxListenersExceededWarning, which n8n prints to its log) above 10. Counted as Node counts
+ * them, by wrapping EventTarget's methods: jest's sandboxed `process` never sees the real
+ * process's warnings.
+ */
+export function trackAbortListeners(): { peak(): number; stop(): void } {
+	const listenersOf = new WeakMap<EventTarget, Set<unknown>>();
+	let peak = 0;
+	const prototype = EventTarget.prototype;
+	const add = prototype.addEventListener;
+	const remove = prototype.removeEventListener;
+	prototype.addEventListener = function (this: EventTarget, type: string, listener: unknown, options?: unknown) {
+		if (type === 'abort' && listener) {
+			const listeners = listenersOf.get(this) ?? new Set<unknown>();
+			listenersOf.set(this, listeners);
+			listeners.add(listener);
+			peak = Math.max(peak, listeners.size);
+		}
+		return add.call(this, type, listener as Parameters<typeof add>[1], options as Parameters<typeof add>[2]);
+	} as typeof prototype.addEventListener;
+	prototype.removeEventListener = function (this: EventTarget, type: string, listener: unknown, options?: unknown) {
+		if (type === 'abort') listenersOf.get(this)?.delete(listener);
+		return remove.call(this, type, listener as Parameters<typeof remove>[1], options as Parameters<typeof remove>[2]);
+	} as typeof prototype.removeEventListener;
+	return {
+		peak: () => peak,
+		stop: () => {
+			prototype.addEventListener = add;
+			prototype.removeEventListener = remove;
+		},
+	};
 }

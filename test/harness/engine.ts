@@ -83,6 +83,20 @@ export interface RunWorkflowOptions {
 	 * (`<package>.<node name>`); by default the name in the nearest package.json.
 	 */
 	packageName?: string;
+	/** Where `$execution.resumeUrl` points (the waiting-webhook server of test/harness/waiting.ts). */
+	webhookWaitingBaseUrl?: string;
+	/** Called with what a later resume needs, once the run has ended (waiting or not). */
+	onRunEnded?: (ended: EndedRun) => void;
+}
+
+/** A finished or parked run with what n8n keeps to resume it (test/harness/waiting.ts). */
+export interface EndedRun {
+	executionId: string;
+	run: IRun;
+	workflowBase: IWorkflowBase;
+	nodeTypes: HarnessNodeTypes;
+	credentialsHelper: HarnessCredentialsHelper;
+	binaryDataService: BinaryDataService;
 }
 
 export interface WorkflowRunResult {
@@ -106,7 +120,7 @@ export interface CredentialTestResult {
 	message: string;
 }
 
-const MODE: WorkflowExecuteMode = 'manual';
+export const MODE: WorkflowExecuteMode = 'manual';
 
 let harnessReady = false;
 
@@ -254,11 +268,11 @@ function isTriggerLike(nodeType: INodeType): boolean {
 }
 
 /** n8n's stored form of an error: its own properties plus message and stack. */
-function toExecutionError(error: Error, extra: Record<string, unknown> = {}): ExecutionError {
+export function toExecutionError(error: Error, extra: Record<string, unknown> = {}): ExecutionError {
 	return { ...error, message: error.message, stack: error.stack, ...extra } as ExecutionError;
 }
 
-function makeResult(
+export function makeResult(
 	run: IRun,
 	binaryDataService: BinaryDataService,
 	logs: string[],
@@ -357,6 +371,7 @@ async function executeWorkflow(options: RunWorkflowOptions): Promise<WorkflowRun
 		const additionalData = buildAdditionalData(credentialsHelper, {
 			executionId,
 			hooks,
+			...(options.webhookWaitingBaseUrl ? { webhookWaitingBaseUrl: options.webhookWaitingBaseUrl } : {}),
 			workflowSettings: settings,
 			executionTimeoutTimestamp:
 				executionTimeout !== undefined && executionTimeout > 0
@@ -426,6 +441,7 @@ async function executeWorkflow(options: RunWorkflowOptions): Promise<WorkflowRun
 			run.finished = false;
 			run.data.resultData.error = toExecutionError(new ManualExecutionCancelledError(executionId));
 		}
+		options.onRunEnded?.({ executionId, run, workflowBase, nodeTypes, credentialsHelper, binaryDataService });
 		return makeResult(run, binaryDataService, capture.lines);
 	} finally {
 		capture.stop();

@@ -21,3 +21,5 @@ export type { ActivationResult, RunWebhookOptions, WebhookListener, WebhookReque
 export { activateWebhook, runWebhook, startWebhookListener } from './webhook';
 export type { ListSearchCall } from './list-search';
 export { runListSearch } from './list-search';
+export type { WaitingCall, WaitingServer } from './waiting';
+export { startWaitingServer } from './waiting';

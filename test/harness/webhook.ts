@@ -99,7 +99,7 @@ export interface WebhookRunResult {
 }
 
 /** The subset of express's Response that nodes use to answer themselves. */
-class RecordingResponse {
+export class RecordingResponse {
 	statusCode = 0;
 
 	headersSent = false;
@@ -157,7 +157,7 @@ class RecordingResponse {
 	}
 }
 
-function parseMaybeJson(text: string): unknown {
+export function parseMaybeJson(text: string): unknown {
 	if (text === '') return undefined;
 	try {
 		return JSON.parse(text);
@@ -171,7 +171,7 @@ function lowerCaseHeaders(headers: Record<string, string> = {}): IncomingHttpHea
 }
 
 /** The body n8n's parser gives a node for these bytes (JSON → object, else {}). */
-function parsedBody(headers: IncomingHttpHeaders, rawBody: Buffer | undefined): unknown {
+export function parsedBody(headers: IncomingHttpHeaders, rawBody: Buffer | undefined): unknown {
 	const contentType = String(headers['content-type'] ?? '').split(';')[0].trim();
 	if (!rawBody?.length) return {};
 	if (contentType === 'application/json') return JSON.parse(rawBody.toString('utf8'));

@@ -45,7 +45,7 @@ describe('Prediction picker', () => {
 		expect(first.results.map((entry) => entry.value)).toEqual([ids[3], ids[2], ids[1]]);
 		expect(first.results[0].name).toMatch(new RegExp(`^${ids[3]} · succeeded · \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC$`));
 		expect(first.paginationToken).toEqual(expect.any(String));
-		const second = await search('searchPredictions', 'parameters.predictionId', { paginationToken: first.paginationToken });
+		const second = await search('searchPredictions', 'parameters.predictionId', { paginationToken: first.paginationToken as string });
 		expect(second.results.map((entry) => entry.value)).toEqual([ids[0]]);
 		expect(second.paginationToken).toBeUndefined();
 		// Every call went to the API with the credential's token, nowhere else.

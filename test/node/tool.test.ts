@@ -131,6 +131,16 @@ describe('called by an agent', () => {
 		expect(result.logs.join('\n')).not.toContain('included binary data');
 	});
 
+	it('polls even with Wait Mode Webhook: an agent cannot wait for a callback', async () => {
+		const { calls } = await callTool({ ...FROM_AI, waitMode: 'webhook' }, [
+			{ arguments: { prompt: 'a red armchair', imageUrl: server.sampleImageUrl, maskUrl: server.sampleMaskUrl } },
+		]);
+		expect(JSON.parse(calls[0].answer!)).toMatchObject([{ status: 'succeeded' }]);
+		const [create] = createRequests(server);
+		expect((create.json as { webhook?: string }).webhook).toBeUndefined();
+		expect(create.headers.prefer).toMatch(/^wait=/);
+	});
+
 	it('works with the $fromAI() the editor\'s "let the model define this" button writes, and a manual tool description', async () => {
 		const byEditor = (displayName: string) =>
 			`={{ /*n8n-auto-generated-fromAI-override*/ $fromAI('${displayName.replace(/[^a-zA-Z0-9-]/g, '_')}', \`\`, 'string') }}`;

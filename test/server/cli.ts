@@ -1,7 +1,8 @@
 /**
  * Runs the fake Replicate as its own process, for a real n8n or a benchmark:
  *   node .build/test/server/cli.js [--port N] [--output-port N] [--prefix /v1] [--model-time-ms N]
- *     [--start-delay-ms N] [--retention-ms N] [--no-prefer-wait] [--no-files] [--token T]
+ *     [--start-delay-ms N] [--retention-ms N] [--webhook-retries N] [--webhook-retry-delay-ms N]
+ *     [--no-prefer-wait] [--no-files] [--token T]
  * Prints one JSON line {apiUrl, outputOrigin, token, sampleImageUrl, sampleMaskUrl, webhookSecret, adminUrl}
  * and runs until SIGTERM/SIGINT. Steer it through /__admin/* on the API origin.
  */
@@ -36,6 +37,12 @@ function parseArgs(argv: string[]): FakeReplicateOptions {
 				break;
 			case '--retention-ms':
 				options.retentionMs = numberAfter(name, value());
+				break;
+			case '--webhook-retries':
+				options.webhookRetries = numberAfter(name, value());
+				break;
+			case '--webhook-retry-delay-ms':
+				options.webhookRetryDelayMs = numberAfter(name, value());
 				break;
 			case '--no-prefer-wait':
 				options.honourPreferWait = false;

@@ -36,6 +36,10 @@ export interface FakeReplicateOptions {
 	filesEndpoint?: boolean;
 	/** results per page of GET /predictions and GET /files (Replicate uses 100) */
 	pageSize?: number;
+	/** a failed webhook delivery is retried this many times (Replicate retries for longer) */
+	webhookRetries?: number;
+	/** delay before the first retry, doubled for each further one */
+	webhookRetryDelayMs?: number;
 	port?: number;
 	outputPort?: number;
 }
@@ -51,6 +55,8 @@ const DEFAULT_OPTIONS: ResolvedOptions = {
 	retentionMs: 60 * 60 * 1000,
 	filesEndpoint: true,
 	pageSize: 100,
+	webhookRetries: 2,
+	webhookRetryDelayMs: 250,
 	port: 0,
 	outputPort: 0,
 };
@@ -99,11 +105,14 @@ interface FaultTarget {
 	path?: RegExp;
 	/** how many matching requests it applies to; default 1 */
 	times?: number;
+	/** matching requests let through untouched before it applies; default 0 */
+	skip?: number;
 }
 
 export type Fault = FaultTarget &
 	(
-		| { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+		/** answered with this status instead; with `afterHandling`, only once the work is done (a 5xx after the prediction was created) */
+		| { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string>; afterHandling?: boolean }
 		/** the work is done (e.g. the prediction created), then the socket is destroyed unanswered */
 		| { kind: 'reset-before-response' }
 		/** the socket is destroyed before anything is done */
@@ -151,6 +160,8 @@ export interface FakeReplicateStats {
 	running: number;
 	peakRunning: number;
 	tokenToNonApiOrigin: number;
+	/** uploaded files still stored (not deleted, not expired) */
+	files: number;
 	byRoute: Record<string, number>;
 }
 
@@ -254,7 +265,6 @@ const MAX_INPUT_DOWNLOAD_BYTES = 64 * 1024 * 1024;
 const FILE_LIFETIME_MS = 24 * 60 * 60 * 1000;
 const RENDER_CACHE_BYTES = 256 * 1024 * 1024;
 const PREPARED_CACHE_ENTRIES = 8;
-const WEBHOOK_RETRY_DELAYS_MS = [250, 500];
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 interface ApiRoute {
@@ -469,7 +479,7 @@ class FakeReplicateServer implements FakeReplicate {
 	private readonly files = new Map<string, StoredFile>();
 	private readonly timers = new Set<NodeJS.Timeout>();
 	private readonly wakeOnClose = new Set<() => void>();
-	private faults: Array<{ fault: Fault; remaining: number }> = [];
+	private faults: Array<{ fault: Fault; remaining: number; skip: number }> = [];
 	private scripts: Array<{ script: PredictionScript; remaining: number }> = [];
 	private readonly renderCache = new Map<string, Buffer>();
 	private renderCacheBytes = 0;
@@ -518,12 +528,13 @@ class FakeReplicateServer implements FakeReplicate {
 			running: this.runningCount(),
 			peakRunning: this.peakRunning,
 			tokenToNonApiOrigin: this.tokenLeaks,
+			files: [...this.files.keys()].filter((id) => this.findFile(id) !== undefined).length,
 			byRoute: { ...this.byRoute },
 		};
 	}
 
 	inject(fault: Fault): void {
-		this.faults.push({ fault, remaining: fault.times ?? 1 });
+		this.faults.push({ fault, remaining: fault.times ?? 1, skip: fault.skip ?? 0 });
 	}
 
 	scriptNextPrediction(script: PredictionScript): void {
@@ -667,7 +678,7 @@ class FakeReplicateServer implements FakeReplicate {
 			req.socket.destroy();
 			return;
 		}
-		if (fault?.kind === 'status') {
+		if (fault?.kind === 'status' && !fault.afterHandling) {
 			const defaultBody =
 				fault.status === 429
 					? { detail: 'Request was throttled. Your rate limit resets in ~30s.', status: 429 }
@@ -693,6 +704,10 @@ class FakeReplicateServer implements FakeReplicate {
 			result = problem(500, 'Internal Server Error', `The fake Replicate failed: ${(error as Error).message}`);
 		}
 		if (result === HANDLED) return;
+		if (fault?.kind === 'status') {
+			this.write(req, res, { status: fault.status, json: fault.body ?? { title: http.STATUS_CODES[fault.status] ?? 'Error', detail: 'Injected fault', status: fault.status }, headers: fault.headers });
+			return;
+		}
 		if (fault?.kind === 'delay') await this.sleep(fault.ms);
 		if (fault?.kind === 'reset-before-response') {
 			req.socket.destroy();
@@ -711,6 +726,10 @@ class FakeReplicateServer implements FakeReplicate {
 		);
 		if (index < 0) return undefined;
 		const entry = this.faults[index];
+		if (entry.skip > 0) {
+			entry.skip--;
+			return undefined;
+		}
 		if (--entry.remaining <= 0) this.faults.splice(index, 1);
 		return entry.fault;
 	}
@@ -1384,8 +1403,9 @@ class FakeReplicateServer implements FakeReplicate {
 			delivery.error = 'not delivered: the fake Replicate posts webhooks only to http://127.0.0.1';
 			return;
 		}
-		for (let attempt = 0; attempt <= WEBHOOK_RETRY_DELAYS_MS.length && !this.closed; attempt++) {
-			if (attempt > 0) await this.sleep(WEBHOOK_RETRY_DELAYS_MS[attempt - 1]);
+		const { webhookRetries, webhookRetryDelayMs } = this.options;
+		for (let attempt = 0; attempt <= webhookRetries && !this.closed; attempt++) {
+			if (attempt > 0) await this.sleep(webhookRetryDelayMs * 2 ** (attempt - 1));
 			if (this.closed) return;
 			const timestamp = Math.floor(Date.now() / 1000).toString();
 			const signature = crypto.createHmac('sha256', this.webhookKey).update(`${webhookId}.${timestamp}.${body}`).digest('base64');
@@ -1495,11 +1515,12 @@ function faultFromJson(json: unknown): Fault {
 		method: typeof json.method === 'string' ? json.method : undefined,
 		path: typeof json.path === 'string' ? new RegExp(json.path) : undefined,
 		times: typeof json.times === 'number' ? json.times : undefined,
+		skip: typeof json.skip === 'number' ? json.skip : undefined,
 	};
 	switch (json.kind) {
 		case 'status':
 			if (typeof json.status !== 'number') throw new Error('a status fault needs a numeric status');
-			return { ...target, kind: 'status', status: json.status, body: json.body, headers: isRecord(json.headers) ? (json.headers as Record<string, string>) : undefined };
+			return { ...target, kind: 'status', status: json.status, body: json.body, headers: isRecord(json.headers) ? (json.headers as Record<string, string>) : undefined, afterHandling: json.afterHandling === true };
 		case 'delay':
 			if (typeof json.ms !== 'number') throw new Error('a delay fault needs ms');
 			return { ...target, kind: 'delay', ms: json.ms };

@@ -231,18 +231,29 @@ describe('downloads and failures', () => {
 		expect((await deliver(server, succeeded, retry)).started).toBe(true);
 	});
 
-	it('when the secret cannot be fetched, the delivery fails (500) and the next one tries again', async () => {
+	it('when the secret cannot be fetched: 503 and no execution; the failure is remembered for 30 s', async () => {
 		// Its own server: the first server's secret is cached by now.
 		const gateway = await startFakeReplicate({ modelTimeMs: 10 });
+		const clock = jest.spyOn(Date, 'now');
 		try {
-			gateway.inject({ method: 'GET', path: /^\/webhooks\/default\/secret$/, kind: 'status', status: 404, body: { detail: 'Not found' } });
+			gateway.inject({ method: 'GET', path: /^\/webhooks\/default\/secret$/, kind: 'status', status: 404, body: { detail: 'Not found' }, times: 1 });
 			const body = JSON.stringify(await finishedPrediction(gateway));
 			const first = await deliver(gateway, body, signedHeaders(gateway, body));
-			expect(first).toMatchObject({ status: 500, started: false });
-			expect(first.error?.message).toMatch(/^Could not fetch the webhook signing secret: .*404/);
-			expect((await deliver(gateway, body, signedHeaders(gateway, body))).started).toBe(true);
+			expect(first).toMatchObject({ status: 503, started: false, error: undefined });
+			expect(first.headers['retry-after']).toBe('30');
+			expect((first.body as { message: string }).message).toMatch(/^Could not fetch the webhook signing secret: .*404/);
+			// Within 30 s: answered 503 again without a second fetch.
+			const second = await deliver(gateway, body, signedHeaders(gateway, body));
+			expect(second).toMatchObject({ status: 503, started: false });
+			expect(secretFetches(gateway)).toHaveLength(1);
+			// 31 s later the secret is fetched again (the endpoint works now) and the delivery starts.
+			const later = Date.now() + 31_000;
+			clock.mockImplementation(() => later);
+			const third = await deliver(gateway, body, signedHeaders(gateway, body));
+			expect(third.started).toBe(true);
 			expect(secretFetches(gateway)).toHaveLength(2);
 		} finally {
+			clock.mockRestore();
 			await gateway.close();
 		}
 	});
@@ -250,7 +261,7 @@ describe('downloads and failures', () => {
 	it('never logs the secret or the token', async () => {
 		const result = await deliver(server, succeeded, signedHeaders(server, succeeded, { key: randomBytes(24) }));
 		const logs = result.logs.join('\n');
-		expect(logs).toContain('refused a delivery (401)');
+		expect(logs).toContain('Replicate Inpainting Trigger refused a call (401)');
 		expect(logs).not.toContain(server.webhookSecret.slice(6));
 		expect(logs).not.toContain(server.token);
 	});

@@ -1,26 +1,14 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
-import { predictionIdOf } from '../helpers/errors';
+import { asNodeError, errorItem } from '../helpers/errors';
 import { ExecutionStoppedError } from '../helpers/pause';
 import { ExecutionRun, forEachConcurrently } from '../helpers/run';
 import type { Operation } from './prediction';
 import { operations } from './prediction';
+import { parksExecution } from './prediction/createAndWait.operation';
 import { readOptions } from './prediction/options';
-
-function asNodeError(context: IExecuteFunctions, error: unknown, itemIndex: number) {
-	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
-	return new NodeOperationError(context.getNode(), error as Error, { itemIndex });
-}
-
-function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
-	const json: IDataObject = { error: (error as Error).message };
-	const description = (error as NodeOperationError).description;
-	if (description) json.description = description;
-	const predictionId = predictionIdOf(error);
-	if (predictionId) json.predictionId = predictionId;
-	return { json, pairedItem: { item: itemIndex } };
-}
+import { parkForWebhooks } from './prediction/webhookWait';
 
 /**
  * Checks every item first, so that bad input anywhere fails before the first (paid) request.
@@ -47,13 +35,16 @@ export async function router(
 			valid.push(itemIndex);
 		} catch (error) {
 			if (!continueOnFail()) throw asNodeError(this, error, itemIndex);
-			outputs[itemIndex] = [errorItem(error, itemIndex)];
+			outputs[itemIndex] = [errorItem(this, error, itemIndex)];
 		}
 	}
 	if (valid.length === 0) return [outputs.flat()];
 
 	const firstOptions = readOptions(this, valid[0]);
 	const run = ExecutionRun.for(this, firstOptions.maxRetries);
+	if (operation === 'createAndWait' && parksExecution(this)) {
+		return await parkForWebhooks(this, valid, outputs, run, continueOnFail);
+	}
 	let failure: unknown;
 
 	await forEachConcurrently(
@@ -67,7 +58,7 @@ export async function router(
 			} catch (error) {
 				if (error instanceof ExecutionStoppedError && failure !== undefined) return;
 				if (continueOnFail() && !(error instanceof ExecutionStoppedError)) {
-					outputs[itemIndex] = [errorItem(error, itemIndex)];
+					outputs[itemIndex] = [errorItem(this, error, itemIndex)];
 					return;
 				}
 				failure ??= error instanceof ExecutionStoppedError ? error : asNodeError(this, error, itemIndex);

@@ -6,9 +6,10 @@ import type { IBinaryData, IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { withPredictionId } from './errors';
+import { IMAGE_FORMATS, IMAGE_SNIFF_BYTES, sniffImageType } from './imageType';
 import type { Prediction } from './prediction';
 import type { RetryPolicy, TransportContext } from '../transport';
-import { apiRequest, downloadOutput } from '../transport';
+import { apiRequest, downloadOutput, ExecutionStoppedError, networkErrorCode } from '../transport';
 
 /** Replicate recommends data URIs only for small files. */
 export const DATA_URI_MAX_BYTES = 256 * 1024;
@@ -17,26 +18,6 @@ export const DATA_URI_FALLBACK_MAX_BYTES = 10 * 1024 * 1024;
 
 export type ImageField = 'image' | 'mask';
 export type UploadRoute = 'auto' | 'dataUri' | 'upload';
-
-/** Magic numbers of the image formats the model's loader reads. */
-const IMAGE_SIGNATURES: Array<{ mimeType: string; matches: (head: Buffer) => boolean }> = [
-	{ mimeType: 'image/png', matches: (h) => h.subarray(0, 8).equals(Buffer.from('89504e470d0a1a0a', 'hex')) },
-	{ mimeType: 'image/jpeg', matches: (h) => h[0] === 0xff && h[1] === 0xd8 && h[2] === 0xff },
-	{ mimeType: 'image/gif', matches: (h) => h.subarray(0, 4).toString('latin1') === 'GIF8' },
-	{
-		mimeType: 'image/webp',
-		matches: (h) => h.subarray(0, 4).toString('latin1') === 'RIFF' && h.subarray(8, 12).toString('latin1') === 'WEBP',
-	},
-	{ mimeType: 'image/bmp', matches: (h) => h.subarray(0, 2).toString('latin1') === 'BM' },
-	{
-		mimeType: 'image/tiff',
-		matches: (h) => ['49492a00', '4d4d002a'].includes(h.subarray(0, 4).toString('hex')),
-	},
-];
-
-export function sniffImageType(head: Buffer): string | undefined {
-	return IMAGE_SIGNATURES.find((signature) => signature.matches(head))?.mimeType;
-}
 
 export interface BinaryImage {
 	field: ImageField;
@@ -73,12 +54,12 @@ export async function readBinaryImage(
 	}
 	const metadata = binaries[property];
 	const content = await context.helpers.getBinaryDataBuffer(itemIndex, property);
-	const mimeType = sniffImageType(content.subarray(0, 16));
+	const mimeType = sniffImageType(content.subarray(0, IMAGE_SNIFF_BYTES));
 	if (!mimeType) {
 		throw new NodeOperationError(
 			context.getNode(),
 			`${label}: the file is not an image (${metadata.fileName ?? 'unnamed file'}, ${metadata.mimeType ?? 'unknown type'}, ${content.length} bytes)`,
-			{ itemIndex, description: 'Allowed: PNG, JPEG, WebP, GIF, BMP or TIFF files.' },
+			{ itemIndex, description: `Allowed: ${IMAGE_FORMATS} files.` },
 		);
 	}
 	return { field, property, fileName: metadata.fileName ?? `${field}.${mimeType.split('/')[1]}`, mimeType, content };
@@ -177,8 +158,8 @@ export async function binaryImageToUri(
 
 /** Deletes uploaded files; a failed delete is only a warning (they expire after 24 h anyway). */
 export async function deleteUploads(
-	context: IExecuteFunctions,
-	uploads: UploadedFile[],
+	context: TransportContext,
+	uploads: Array<Pick<UploadedFile, 'id'>>,
 	policy: RetryPolicy,
 ): Promise<string[]> {
 	const warnings: string[] = [];
@@ -230,10 +211,9 @@ function expiredError(context: DownloadContext, prediction: Prediction, itemInde
 	return withPredictionId(error, prediction.id);
 }
 
-function outputFileName(prediction: Prediction, index: number, url: string, mimeType: string): string {
-	const fromUrl = /\.([a-z0-9]{2,5})$/i.exec(url.split(/[?#]/)[0])?.[1]?.toLowerCase();
-	const extension = fromUrl ?? EXTENSION_BY_MIME[mimeType] ?? 'bin';
-	return `${prediction.id}-${index}.${extension}`;
+/** Named after what the bytes are, whatever the URL's extension says. */
+function outputFileName(prediction: Prediction, index: number, mimeType: string): string {
+	return `${prediction.id}-${index}.${EXTENSION_BY_MIME[mimeType] ?? mimeType.split('/')[1]}`;
 }
 
 function mimeFromHeaders(headers: Record<string, unknown>): string | undefined {
@@ -283,6 +263,90 @@ function isUndecodedResponse(body: unknown): boolean {
 	return typeof message?.statusCode === 'number' && typeof message.headers === 'object';
 }
 
+type PeekableStream = NodeJS.ReadableStream & {
+	read(): Buffer | null;
+	unshift(chunk: Buffer): void;
+	readableEnded: boolean;
+	destroy(error?: Error): void;
+	resume(): void;
+};
+
+/** The first bytes of a stream, put back so that whoever reads it next gets the whole body. */
+async function peek(stream: PeekableStream, bytes: number): Promise<Buffer> {
+	const chunks: Buffer[] = [];
+	let size = 0;
+	while (size < bytes && !stream.readableEnded) {
+		const chunk = stream.read() as Buffer | null;
+		if (chunk) {
+			chunks.push(chunk);
+			size += chunk.length;
+			continue;
+		}
+		await new Promise<void>((resolve, reject) => {
+			const done = () => {
+				stream.removeListener('readable', done);
+				stream.removeListener('end', done);
+				stream.removeListener('error', failed);
+				resolve();
+			};
+			const failed = (error: Error) => {
+				stream.removeListener('readable', done);
+				stream.removeListener('end', done);
+				reject(error);
+			};
+			stream.once('readable', done);
+			stream.once('end', done);
+			stream.once('error', failed);
+		});
+	}
+	const head = Buffer.concat(chunks, size);
+	if (head.length > 0) stream.unshift(head);
+	return head.subarray(0, bytes);
+}
+
+/** An output whose bytes are no image (an error page, JSON from a redirect target): never stored. */
+function notAnImage(context: DownloadContext, prediction: Prediction, index: number, declared: string | undefined, itemIndex: number) {
+	const error = new NodeOperationError(
+		context.getNode(),
+		`Output ${index} of prediction ${prediction.id} is not an image (${declared ?? 'no declared type'}, and its bytes are no ${IMAGE_FORMATS} file)`,
+		{
+			itemIndex,
+			description:
+				'The output URL (or where it redirected to) answered something else than the image, for example an error page. Nothing was saved. Check the prediction on Replicate, or turn off Download Outputs to get the URLs only.',
+		},
+	);
+	return withPredictionId(error, prediction.id);
+}
+
+const NETWORK_WORDS: Record<string, string> = {
+	ECONNRESET: 'connection reset',
+	EPIPE: 'connection reset',
+	ECONNREFUSED: 'connection refused',
+	ETIMEDOUT: 'timed out',
+	ESOCKETTIMEDOUT: 'timed out',
+	ECONNABORTED: 'timed out',
+	ERR_STREAM_PREMATURE_CLOSE: 'connection closed before the end of the file',
+	ENOTFOUND: 'host not found',
+	EAI_AGAIN: 'host not found',
+	EHOSTUNREACH: 'host unreachable',
+	ENETUNREACH: 'network unreachable',
+};
+
+/** A download that failed on the network (after its retries): say which output of which prediction. */
+function downloadFailed(context: DownloadContext, prediction: Prediction, index: number, failure: unknown, itemIndex: number) {
+	const code = networkErrorCode(failure);
+	const text = failure instanceof Error ? failure.message : String(failure);
+	const words = (code && NETWORK_WORDS[code]) ?? (/aborted/i.test(text) ? 'connection aborted' : 'network error');
+	const message = `Downloading output ${index} of prediction ${prediction.id} failed: ${words}`;
+	const error = new NodeApiError(context.getNode(), { message }, {
+		message,
+		itemIndex,
+		description: `${code ? `${code}: ` : ''}${text}\nThe prediction itself succeeded: Get with its ID downloads the outputs again (for about an hour).`,
+	});
+	error.message = message;
+	return withPredictionId(error, prediction.id);
+}
+
 async function downloadOne(
 	context: DownloadContext,
 	prediction: Prediction,
@@ -295,10 +359,11 @@ async function downloadOne(
 	if (scheme === 'data') {
 		const match = /^data:([^;,]+)?((?:;[^;,]*)*?)(;base64)?,(.*)$/s.exec(url);
 		if (!match) throw withPredictionId(new NodeOperationError(context.getNode(), `Output ${index} of prediction ${prediction.id} is a malformed data URI`, { itemIndex }), prediction.id);
-		const mimeType = match[1] ?? 'application/octet-stream';
 		const content = match[3] ? Buffer.from(match[4], 'base64') : Buffer.from(decodeURIComponent(match[4]));
 		if (content.length > maxBytes) throw tooLarge(context, prediction, index, String(content.length), maxBytes, itemIndex);
-		return await context.helpers.prepareBinaryData(content, outputFileName(prediction, index, '', mimeType), mimeType);
+		const mimeType = sniffImageType(content.subarray(0, IMAGE_SNIFF_BYTES));
+		if (!mimeType) throw notAnImage(context, prediction, index, match[1], itemIndex);
+		return await context.helpers.prepareBinaryData(content, outputFileName(prediction, index, mimeType), mimeType);
 	}
 	if (scheme !== 'http' && scheme !== 'https') {
 		const error = new NodeOperationError(
@@ -308,48 +373,63 @@ async function downloadOne(
 		);
 		throw withPredictionId(error, prediction.id);
 	}
-	const result = await downloadOutput(context, { url }, options.policy, async (response) => {
-		const declared = Number(
-			Object.entries(response.headers).find(([name]) => name.toLowerCase() === 'content-length')?.[1],
-		);
-		if (Number.isFinite(declared) && declared > maxBytes) {
-			(response.body as NodeJS.ReadableStream & { resume(): void }).resume();
-			throw tooLarge(context, prediction, index, String(declared), maxBytes, itemIndex);
-		}
-		const mimeType = mimeFromHeaders(response.headers) ?? 'application/octet-stream';
-		if (Number.isFinite(declared) && isUndecodedResponse(response.body)) {
-			// The HTTP response itself (nothing decompressed it): Node's parser ends its body at the
-			// declared length, which is within the limit, so it streams straight into n8n's binary
-			// store. In filesystem mode the file then never sits in memory as a whole.
-			const stored = await context.helpers.prepareBinaryData(
-				response.body as Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0],
-				outputFileName(prediction, index, url, mimeType),
-				mimeType,
+	let result: Awaited<ReturnType<typeof downloadOutput<IBinaryData>>> | undefined;
+	let failure: unknown;
+	try {
+		result = await downloadOutput(context, { url }, options.policy, async (response) => {
+			const body = response.body as PeekableStream;
+			const declared = Number(
+				Object.entries(response.headers).find(([name]) => name.toLowerCase() === 'content-length')?.[1],
 			);
-			if (stored.bytes !== undefined && stored.bytes !== declared) {
-				// Repeated by the download's retries, as a connection lost mid-body is.
-				throw Object.assign(new Error(`Output ${index} ended after ${stored.bytes} of ${declared} bytes`), {
-					code: 'ERR_STREAM_PREMATURE_CLOSE',
-				});
+			if (Number.isFinite(declared) && declared > maxBytes) {
+				body.resume();
+				throw tooLarge(context, prediction, index, String(declared), maxBytes, itemIndex);
 			}
-			return stored;
-		}
-		// Read with a running count, for servers that send no Content-Length or a compressed body.
-		// n8n's community rules allow no stream import, so the file is gathered here and stored once.
-		const body = response.body as NodeJS.ReadableStream & { destroy(error?: Error): void };
-		const chunks: Buffer[] = [];
-		let received = 0;
-		for await (const chunk of body as AsyncIterable<Buffer>) {
-			received += chunk.length;
-			if (received > maxBytes) {
+			// The bytes decide what the file is, not the Content-Type (a redirect target may answer JSON).
+			const mimeType = sniffImageType(await peek(body, IMAGE_SNIFF_BYTES));
+			if (!mimeType) {
 				body.destroy();
-				throw tooLarge(context, prediction, index, `more than ${maxBytes}`, maxBytes, itemIndex);
+				throw notAnImage(context, prediction, index, mimeFromHeaders(response.headers), itemIndex);
 			}
-			chunks.push(chunk);
-		}
-		const content = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
-		return await context.helpers.prepareBinaryData(content, outputFileName(prediction, index, url, mimeType), mimeType);
-	});
+			if (Number.isFinite(declared) && isUndecodedResponse(response.body)) {
+				// The HTTP response itself (nothing decompressed it): Node's parser ends its body at the
+				// declared length, which is within the limit, so it streams straight into n8n's binary
+				// store. In filesystem mode the file then never sits in memory as a whole.
+				const stored = await context.helpers.prepareBinaryData(
+					body as unknown as Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0],
+					outputFileName(prediction, index, mimeType),
+					mimeType,
+				);
+				if (stored.bytes !== undefined && stored.bytes !== declared) {
+					// Repeated by the download's retries, as a connection lost mid-body is.
+					throw Object.assign(new Error(`Output ${index} ended after ${stored.bytes} of ${declared} bytes`), {
+						code: 'ERR_STREAM_PREMATURE_CLOSE',
+					});
+				}
+				return stored;
+			}
+			// Read with a running count, for servers that send no Content-Length or a compressed body.
+			// n8n's community rules allow no stream import, so the file is gathered here and stored once.
+			const chunks: Buffer[] = [];
+			let received = 0;
+			for await (const chunk of body as AsyncIterable<Buffer>) {
+				received += chunk.length;
+				if (received > maxBytes) {
+					body.destroy();
+					throw tooLarge(context, prediction, index, `more than ${maxBytes}`, maxBytes, itemIndex);
+				}
+				chunks.push(chunk);
+			}
+			const content = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
+			return await context.helpers.prepareBinaryData(content, outputFileName(prediction, index, mimeType), mimeType);
+		});
+	} catch (error) {
+		failure = error;
+	}
+	if (!result) {
+		if (failure instanceof ExecutionStoppedError || failure instanceof NodeOperationError || failure instanceof NodeApiError) throw failure;
+		throw downloadFailed(context, prediction, index, failure, itemIndex);
+	}
 	if (result.value) return result.value;
 	if (result.statusCode === 404 || result.statusCode === 410) {
 		throw expiredError(context, prediction, itemIndex, `HTTP ${result.statusCode} for output ${index}`);

@@ -1,4 +1,4 @@
-import type { IDataObject, INode, JsonObject } from 'n8n-workflow';
+import type { IDataObject, INode, INodeExecutionData, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 /** Replicate answers errors as RFC 7807 problem JSON; 422s add `invalid_fields`. */
@@ -130,4 +130,39 @@ export function predictionIdOf(error: unknown): string | undefined {
 
 export function operationError(node: INode, message: string, itemIndex: number, description?: string) {
 	return new NodeOperationError(node, message, { itemIndex, description });
+}
+
+/** "canceled" in any case; the British spelling does not trip n8n. */
+const CANCELED = /canceled/gi;
+
+/**
+ * n8n marks a whole execution as stopped by the user (no Error Workflow) when its error message
+ * contains "canceled", and Replicate's own texts do ("Worker task was canceled: CUDA error"). Every
+ * error the node raises passes here on its way out: the message says "cancelled", and the words as
+ * they came are kept, unchanged, in the description.
+ */
+export function withoutCanceled<E extends NodeApiError | NodeOperationError>(error: E): E {
+	const original = error.message;
+	if (!CANCELED.test(original)) return error;
+	CANCELED.lastIndex = 0;
+	error.message = original.replace(CANCELED, (word) => `${word.slice(0, -2)}${word.endsWith('ED') ? 'LED' : 'led'}`);
+	error.description = [`As reported: ${original}`, error.description].filter(Boolean).join('\n');
+	return error;
+}
+
+/** Every error the node raises leaves through here: API and operation errors keep their class. */
+export function asNodeError(context: { getNode(): INode }, error: unknown, itemIndex: number) {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) return withoutCanceled(error);
+	return withoutCanceled(new NodeOperationError(context.getNode(), error as Error, { itemIndex }));
+}
+
+/** An item's error as an output item (Continue On Fail): message, description, prediction ID. */
+export function errorItem(context: { getNode(): INode }, caught: unknown, itemIndex: number): INodeExecutionData {
+	const error = asNodeError(context, caught, itemIndex);
+	const json: IDataObject = { error: error.message };
+	const description = (error as NodeOperationError).description;
+	if (description) json.description = description;
+	const predictionId = predictionIdOf(error);
+	if (predictionId) json.predictionId = predictionId;
+	return { json, pairedItem: { item: itemIndex } };
 }

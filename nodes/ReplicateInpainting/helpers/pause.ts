@@ -1,4 +1,15 @@
-import { sleep } from 'n8n-workflow';
+import * as workflow from 'n8n-workflow';
+
+type AbortableSleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+/**
+ * n8n-workflow's abortable wait: `sleepWithAbort` in 1.x and 2.x up to about 2.33; later 2.x
+ * (2.40 included) dropped that export and `sleep` itself takes the signal (from 2.34). Both clear
+ * their timer on abort and reject with the abort reason.
+ */
+const abortableSleep: AbortableSleep =
+	(workflow as unknown as { sleepWithAbort?: AbortableSleep }).sleepWithAbort ??
+	(workflow.sleep as unknown as AbortableSleep);
 
 /** Thrown when the execution was stopped (or the run is being torn down) while the node waited. */
 export class ExecutionStoppedError extends Error {
@@ -13,27 +24,35 @@ export function throwIfStopped(signal: AbortSignal | undefined): void {
 }
 
 /**
- * Waits `ms`, ending early when `signal` aborts. n8n's community rules forbid `setTimeout`, and
- * `sleepWithAbort` leaves a listener on the signal per call (a long poll loop would pile them up),
- * so this races n8n's `sleep` against one listener that is removed again.
+ * A throwaway signal that follows `signal`. Listeners go on it rather than on the execution's
+ * signal: dozens of concurrent waits and requests would otherwise pile listeners onto one signal
+ * (Node's MaxListenersExceededWarning above 10), and n8n's `sleepWithAbort` never removes its
+ * listener when the time runs out normally. A dependent signal is only weakly held by its source.
  */
+export function childSignal(signal: AbortSignal): AbortSignal {
+	return AbortSignal.any([signal]);
+}
+
 /** Resolves with `work`, or rejects as soon as `signal` aborts (the work itself goes on). */
 export async function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 	throwIfStopped(signal);
-	let onAbort = () => {};
+	const child = childSignal(signal);
 	const stopped = new Promise<never>((_, reject) => {
-		onAbort = () => reject(new ExecutionStoppedError());
-		signal.addEventListener('abort', onAbort, { once: true });
+		child.addEventListener('abort', () => reject(new ExecutionStoppedError()), { once: true });
 	});
-	try {
-		return await Promise.race([work, stopped]);
-	} finally {
-		signal.removeEventListener('abort', onAbort);
-	}
+	stopped.catch(() => {});
+	return await Promise.race([work, stopped]);
 }
 
+/**
+ * Waits `ms`, ending early when `signal` aborts. The community rules forbid `setTimeout` and
+ * `clearTimeout`; n8n-workflow's abortable wait (above) clears its timer on abort, so no timer of
+ * a stopped execution outlives it.
+ */
 export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
 	throwIfStopped(signal);
-	if (!signal) return await sleep(ms);
-	await untilStopped(sleep(ms), signal);
+	if (!signal) return await workflow.sleep(ms);
+	// It rejects only on abort (with n8n's own error): ours says the same.
+	await abortableSleep(ms, childSignal(signal)).catch(() => undefined);
+	throwIfStopped(signal);
 }

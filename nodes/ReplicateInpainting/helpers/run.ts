@@ -1,11 +1,22 @@
 /**
- * State of one execution of the node: the stop signal every wait listens to, and the predictions
- * started and not yet seen finished (cancelled when the execution stops or an item fails).
+ * State of one execution of the node: the stop signal every wait listens to, the predictions
+ * started and not yet seen finished, and the creates still on their way (all cancelled when the
+ * execution stops or an item fails).
  */
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import type { RetryPolicy, TransportContext } from '../transport';
+import type { TransportContext } from '../transport';
+import type { PendingCreate } from './find';
+import { findCreated } from './find';
+import { isTerminal } from './prediction';
 import { cancelPrediction } from './wait';
+
+/**
+ * After a Stop, how a create cut short is looked for: at once, then after 0.2, 0.4 and 0.8 s
+ * (about 1.5 s in all, with the answers), so it is cancelled within 2 s of the Stop even when it
+ * was still on the wire.
+ */
+const STOP_SEARCH = { attempts: 4, gapMs: 200 } as const;
 
 export class ExecutionRun {
 	/** Fires when the user stops the execution or when an item fails and the run is torn down. */
@@ -16,6 +27,8 @@ export class ExecutionRun {
 	private readonly teardown = new AbortController();
 
 	private readonly active = new Set<string>();
+
+	private readonly creating = new Set<PendingCreate>();
 
 	private cleanup: Promise<void> = Promise.resolve();
 
@@ -35,7 +48,7 @@ export class ExecutionRun {
 	}
 
 	/** The retry policy of an item's requests: its Max Retries, ended early by this run's stop. */
-	policy(maxRetries: number): RetryPolicy {
+	policy(maxRetries: number) {
 		return { maxRetries, signal: this.signal };
 	}
 
@@ -43,9 +56,19 @@ export class ExecutionRun {
 		return this.signal.aborted;
 	}
 
+	/** A create is on its way: if the run stops before it answers, the run looks for what it made. */
+	createSent(pending: PendingCreate): void {
+		this.creating.add(pending);
+	}
+
+	/** The create answered, failed for good, or its prediction was found: the item deals with it. */
+	createSettled(pending: PendingCreate): void {
+		if (this.creating.delete(pending)) pending.settle();
+	}
+
 	started(predictionId: string): void {
 		this.active.add(predictionId);
-		// Started after the stop (the create was already on its way): cancel it right away.
+		// Started after the stop (found or answered late): cancel it right away.
 		if (this.signal.aborted) this.cleanup = this.cleanup.then(async () => await this.cancelActive());
 	}
 
@@ -59,18 +82,38 @@ export class ExecutionRun {
 		await this.cleanup;
 	}
 
+	private async cancelOne(id: string): Promise<void> {
+		try {
+			await cancelPrediction(this.context, id, { maxRetries: this.maxRetries });
+		} catch (error) {
+			this.warnings.push(`Could not cancel prediction ${id}: ${(error as Error).message}`);
+		}
+	}
+
+	/** A create the stop cut short: its answer will not come, so its prediction is looked up. */
+	private async sweep(pending: PendingCreate): Promise<void> {
+		try {
+			const found = await findCreated(this.context, pending, { maxRetries: this.maxRetries }, {
+				...STOP_SEARCH,
+				kind: 'cleanup',
+				waitForTwins: false,
+			});
+			if (found && !isTerminal(found.status)) await this.cancelOne(found.id);
+		} catch (error) {
+			this.warnings.push(
+				`Could not look for the prediction of a create the Stop cut short (Replicate stops it at its Cancel-After deadline): ${(error as Error).message}`,
+			);
+		} finally {
+			pending.settle();
+		}
+	}
+
 	private async cancelActive(): Promise<void> {
 		const ids = [...this.active];
 		this.active.clear();
-		await Promise.all(
-			ids.map(async (id) => {
-				try {
-					await cancelPrediction(this.context, id, { maxRetries: this.maxRetries });
-				} catch (error) {
-					this.warnings.push(`Could not cancel prediction ${id}: ${(error as Error).message}`);
-				}
-			}),
-		);
+		const pending = [...this.creating];
+		this.creating.clear();
+		await Promise.all([...ids.map(async (id) => await this.cancelOne(id)), ...pending.map(async (entry) => await this.sweep(entry))]);
 	}
 }
 

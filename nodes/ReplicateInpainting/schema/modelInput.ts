@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 
+import { IMAGE_FORMATS, IMAGE_SNIFF_BYTES, sniffImageType } from '../helpers/imageType';
+
 export const MODEL_NAME = 'stability-ai/stable-diffusion-inpainting';
 export const MODEL_VERSION_ID = '95b7223104132402a9ae91cc677285bc5eb997834bd2349fa486f53910fd68b3';
 export const DEFAULT_MODEL_VERSION = `${MODEL_NAME}:${MODEL_VERSION_ID}`;
@@ -72,7 +74,8 @@ export const FIELD_LABELS: Record<string, string> = {
 
 export const MODEL_INPUT_FIELDS = Object.keys(FIELD_LABELS).filter((field) => field !== 'version');
 
-const DATA_URI = /^data:[\w.+-]+\/[\w.+-]+(;[\w.+-]+=[^;,]*)*(;base64)?,/i;
+/** `data:<type>[;param=value…][;base64],<data>` */
+const DATA_URI = /^data:([\w.+-]+\/[\w.+-]+)((?:;[\w.+-]+=[^;,]*)*)(;base64)?,(.*)$/is;
 
 function isHttpUrl(value: string): boolean {
 	try {
@@ -83,10 +86,35 @@ function isHttpUrl(value: string): boolean {
 	}
 }
 
+/** The first bytes a data URI carries, decoded (only as many as the sniffer needs). */
+function dataUriHead(payload: string, base64: boolean): Buffer {
+	if (base64) return Buffer.from(payload.replace(/\s+/g, '').slice(0, Math.ceil(IMAGE_SNIFF_BYTES / 3) * 4), 'base64');
+	try {
+		return Buffer.from(decodeURIComponent(payload.slice(0, IMAGE_SNIFF_BYTES * 3)), 'latin1');
+	} catch {
+		return Buffer.from(payload.slice(0, IMAGE_SNIFF_BYTES), 'latin1');
+	}
+}
+
+/** Why a URI is not one the model can read as an image, or undefined. A data URI is decoded and sniffed. */
+export function imageUriProblem(value: string): string | undefined {
+	if (isHttpUrl(value)) return undefined;
+	const data = DATA_URI.exec(value);
+	if (!data) return 'must be an http(s) URL or a data URI';
+	const [, type, , base64, payload] = data;
+	if (payload.trim() === '') return 'is an empty data URI: it carries no image';
+	const sniffed = sniffImageType(dataUriHead(payload, base64 !== undefined));
+	if (!sniffed) return `is a data URI of type ${type} whose bytes are no ${IMAGE_FORMATS} image`;
+	return undefined;
+}
+
 const imageUri = z
 	.string({ invalid_type_error: 'must be text: an http(s) URL or a data URI' })
 	.min(1, 'is required: an http(s) URL or a data URI')
-	.refine((value) => isHttpUrl(value) || DATA_URI.test(value), 'must be an http(s) URL or a data URI');
+	.superRefine((value, context) => {
+		const problem = imageUriProblem(value);
+		if (problem) context.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+	});
 
 const dimension = z
 	.number({ invalid_type_error: 'must be a number' })

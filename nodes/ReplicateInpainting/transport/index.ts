@@ -13,7 +13,7 @@ import type {
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { apiErrorFromResponse, keepMessage, malformedAnswerError, nonJsonProblem } from '../helpers/errors';
-import { ExecutionStoppedError, pause, throwIfStopped } from '../helpers/pause';
+import { childSignal, ExecutionStoppedError, pause, throwIfStopped } from '../helpers/pause';
 
 export const CREDENTIAL_TYPE = 'replicateInpaintingApi';
 
@@ -26,13 +26,14 @@ export interface TransportContext {
 
 /**
  * `create` costs money, so it is retried only when nothing can have been created (429, or no
- * connection at all); `repeatable` and `cleanup` are safe to repeat. `cleanup` also outlives a Stop.
+ * connection at all); `repeatable` and `cleanup` are safe to repeat. `cleanup` also outlives a Stop
+ * (it is what a Stop owes Replicate: cancels, deletes, the search for a create cut short).
  */
 export type RequestKind = 'create' | 'repeatable' | 'cleanup';
 
 export interface RetryPolicy {
 	maxRetries: number;
-	/** Ends waiting between attempts; n8n itself aborts the requests of a stopped execution. */
+	/** Aborts the request in flight and ends waiting between attempts (not for `cleanup`). */
 	signal?: AbortSignal;
 	/**
 	 * Epoch ms after which the caller no longer waits (the node's Timeout): each attempt's own
@@ -51,11 +52,6 @@ export interface ApiRequest {
 	qs?: IDataObject;
 	timeoutMs?: number;
 	itemIndex?: number;
-	/**
-	 * Let the request finish even if the execution is stopped meanwhile (the caller stops waiting
-	 * for it). A create must: only its answer tells which prediction to cancel after the Stop.
-	 */
-	outlivesStop?: boolean;
 }
 
 export interface ApiResponse {
@@ -252,17 +248,17 @@ async function withRetries<T extends { statusCode: number; headers: Record<strin
 }
 
 /**
- * n8n ties every authenticated request of an execution to its cancel signal. The cancel that a
- * Stop owes Replicate has to run after that signal fired, so such requests go out through a
- * context that does not expose the signal (n8n only attaches it when the caller has one).
+ * n8n ties every authenticated request to the execution's cancel signal when the context has one,
+ * and adds a listener to it per request (a warning above 10). The node hands each request its own
+ * signal instead: the run's (a Stop, or a teardown after another item failed), or none for the
+ * cleanup a Stop owes Replicate, which has to go out after that signal fired.
  */
-function authenticatedRequester(context: TransportContext, outlivesStop: boolean) {
-	if (!outlivesStop) return context;
+function authenticatedRequester(context: TransportContext): TransportContext {
 	return {
 		getNode: () => context.getNode(),
 		getCredentials: context.getCredentials.bind(context),
 		helpers: context.helpers,
-	} as TransportContext;
+	};
 }
 
 function describeNetworkFailure(error: unknown): string {
@@ -284,7 +280,8 @@ export async function apiRequest<T = IDataObject>(
 ): Promise<T> {
 	const baseUrl = await apiBaseUrl(context);
 	const node = context.getNode();
-	const requester = authenticatedRequester(context, request.kind === 'cleanup' || request.outlivesStop === true);
+	const requester = authenticatedRequester(context);
+	const signal = request.kind === 'cleanup' || !policy.signal ? undefined : policy.signal;
 	const options: IHttpRequestOptions = {
 		method: request.method,
 		url: `${baseUrl}${request.path}`,
@@ -309,6 +306,7 @@ export async function apiRequest<T = IDataObject>(
 					...options,
 					headers: { ...options.headers },
 					timeout: attemptTimeout(request.timeoutMs ?? DEFAULT_TIMEOUT_MS, policy.deadline),
+					...(signal ? { abortSignal: childSignal(signal) } : {}),
 				},
 			)) as ApiResponse,
 			request.kind === 'create' ? createLimiterFor(baseUrl) : undefined,
@@ -378,7 +376,7 @@ export async function downloadOutput<R>(
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
 			timeout: attemptTimeout(request.timeoutMs ?? DEFAULT_TIMEOUT_MS, policy.deadline),
-			abortSignal: policy.signal,
+			...(policy.signal ? { abortSignal: childSignal(policy.signal) } : {}),
 		})) as DownloadedResponse;
 		if (answer.statusCode >= 400) {
 			// A body nobody reads would keep its socket open while we wait to retry.

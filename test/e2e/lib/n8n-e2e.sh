@@ -10,8 +10,10 @@ n8n_e2e_free_port() {
 }
 
 # The environment every n8n command of these tests gets (as `env` arguments), in the array
-# N8N_E2E_ENV: a fresh task-broker port, sqlite, JSON logs at level info on the console.
-# Anything else (N8N_RESTRICT_FILE_ACCESS_TO, NODE_OPTIONS, …) is inherited from the caller.
+# N8N_E2E_ENV: a fresh task-broker port, sqlite, JSON logs at level info on the console, then
+# the caller's array N8N_E2E_EXTRA_ENV (NAME=value entries; later ones win, so queue mode puts
+# its database there). Anything else (N8N_RESTRICT_FILE_ACCESS_TO, NODE_OPTIONS, …) is
+# inherited from the caller.
 n8n_e2e_env() { # user-folder
 	N8N_E2E_ENV=(
 		N8N_USER_FOLDER="$1"
@@ -26,6 +28,7 @@ n8n_e2e_env() { # user-folder
 		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS=true
 		N8N_RUNNERS_BROKER_PORT="$(n8n_e2e_free_port)"
 		GENERIC_TIMEZONE=UTC
+		${N8N_E2E_EXTRA_ENV[@]+"${N8N_E2E_EXTRA_ENV[@]}"}
 	)
 }
 
@@ -40,33 +43,41 @@ n8n_e2e_run() {
 	timeout --kill-after=10 "${N8N_E2E_TIMEOUT:-300}" env "${N8N_E2E_ENV[@]}" "$launcher" "$@"
 }
 
-# Starts `n8n start` (editor UI + REST API) in the background on 127.0.0.1:<port> and waits
-# until it has logged "Editor is now accessible via" and answers /healthz/readiness (at most
-# 120 s). Readiness alone is not enough: 1.x answers it before the REST routes exist. Sets N8N_E2E_START_PID (the n8n
-# process itself: the launcher execs node). Returns non-zero if n8n exits or never gets ready.
-n8n_e2e_start() { # launcher user-folder port log-file
-	local launcher=$1 user_folder=$2 port=$3 log=$4 waited=0
+# Starts an n8n command in the background: `n8n_e2e_spawn <launcher> <user folder> <log file>
+# [NAME=value…] -- <n8n args…>`, with n8n_e2e_env's environment plus the NAME=value entries.
+# Sets N8N_E2E_SPAWNED_PID (the n8n process itself: the launcher execs node).
+n8n_e2e_spawn() {
+	local launcher=$1 user_folder=$2 log=$3 extra=()
+	shift 3
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		extra+=("$1")
+		shift
+	done
+	shift
 	n8n_e2e_env "$user_folder"
-	# The server would fetch from api.n8n.io: the list of verified community nodes (1.x, 2.x)
-	# and the MCP server registry (2.x module mcp-registry; naming it on 1.x is an error).
+	# A server would fetch from api.n8n.io: the list of verified community nodes (1.x, 2.x) and
+	# the MCP server registry (2.x module mcp-registry; naming it on 1.x is an error).
 	N8N_E2E_ENV+=(N8N_VERIFIED_PACKAGES_ENABLED=false)
 	if [ -d "$(dirname "$launcher")/node_modules/n8n/dist/modules/mcp-registry" ]; then
 		N8N_E2E_ENV+=(N8N_DISABLED_MODULES="${N8N_DISABLED_MODULES:+$N8N_DISABLED_MODULES,}mcp-registry")
 	fi
-	(exec env "${N8N_E2E_ENV[@]}" N8N_PORT="$port" N8N_LISTEN_ADDRESS=127.0.0.1 \
-		N8N_SECURE_COOKIE=false N8N_PERSONALIZATION_ENABLED=false "$launcher" start) >"$log" 2>&1 &
-	N8N_E2E_START_PID=$!
-	until grep -q 'Editor is now accessible via' "$log" &&
-		node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
-			"http://127.0.0.1:$port/healthz/readiness"; do
-		if ! kill -0 "$N8N_E2E_START_PID" 2>/dev/null; then
-			echo "n8n start exited before it was ready (log: $log)" >&2
-			wait "$N8N_E2E_START_PID" 2>/dev/null || true
-			N8N_E2E_START_PID=
+	(exec env "${N8N_E2E_ENV[@]}" "${extra[@]}" "$launcher" "$@") >"$log" 2>&1 &
+	N8N_E2E_SPAWNED_PID=$!
+}
+
+# Waits until a spawned n8n has logged <line> and <url> answers 2xx (at most
+# N8N_E2E_READY_TIMEOUT seconds, default 120). Returns non-zero if it exits or never gets ready.
+n8n_e2e_wait_ready() { # pid log-file line url
+	local pid=$1 log=$2 line=$3 url=$4 waited=0 limit=$((${N8N_E2E_READY_TIMEOUT:-120} * 10))
+	until grep -qF "$line" "$log" &&
+		node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$url"; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "n8n exited before it was ready (log: $log)" >&2
+			wait "$pid" 2>/dev/null || true
 			return 1
 		fi
-		if [ "$waited" -ge 1200 ]; then
-			echo "n8n start not ready after 120 s (log: $log)" >&2
+		if [ "$waited" -ge "$limit" ]; then
+			echo "n8n not ready after $((limit / 10)) s (log: $log)" >&2
 			return 1
 		fi
 		sleep 0.1
@@ -74,9 +85,9 @@ n8n_e2e_start() { # launcher user-folder port log-file
 	done
 }
 
-# Stops the n8n started by n8n_e2e_start (SIGTERM, then SIGKILL after 30 s).
-n8n_e2e_stop() {
-	local pid=${N8N_E2E_START_PID:-} waited=0
+# Stops a spawned n8n: SIGTERM, then SIGKILL after 30 s.
+n8n_e2e_kill() { # pid
+	local pid=$1 waited=0
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null || true
 	while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 300 ]; do
@@ -85,6 +96,27 @@ n8n_e2e_stop() {
 	done
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
+}
+
+# Starts `n8n start` (editor UI + REST API) in the background on 127.0.0.1:<port> and waits
+# until it has logged "Editor is now accessible via" and answers /healthz/readiness (at most
+# 120 s). Readiness alone is not enough: 1.x answers it before the REST routes exist. Sets
+# N8N_E2E_START_PID. Returns non-zero if n8n exits or never gets ready.
+n8n_e2e_start() { # launcher user-folder port log-file
+	local launcher=$1 user_folder=$2 port=$3 log=$4
+	n8n_e2e_spawn "$launcher" "$user_folder" "$log" N8N_PORT="$port" N8N_LISTEN_ADDRESS=127.0.0.1 \
+		N8N_SECURE_COOKIE=false N8N_PERSONALIZATION_ENABLED=false -- start
+	N8N_E2E_START_PID=$N8N_E2E_SPAWNED_PID
+	n8n_e2e_wait_ready "$N8N_E2E_START_PID" "$log" 'Editor is now accessible via' \
+		"http://127.0.0.1:$port/healthz/readiness" || {
+		kill -0 "$N8N_E2E_START_PID" 2>/dev/null || N8N_E2E_START_PID=
+		return 1
+	}
+}
+
+# Stops the n8n started by n8n_e2e_start (SIGTERM, then SIGKILL after 30 s).
+n8n_e2e_stop() {
+	n8n_e2e_kill "${N8N_E2E_START_PID:-}"
 	N8N_E2E_START_PID=
 }
 

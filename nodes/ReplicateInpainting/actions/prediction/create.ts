@@ -7,7 +7,9 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import type { BinaryImage, ImageField, UploadedFile } from '../../helpers/binary';
-import { binaryImageToUri, readBinaryImage } from '../../helpers/binary';
+import { binaryImageToUri, deleteUploads, readBinaryImage } from '../../helpers/binary';
+import type { CreateBody, PendingCreate } from '../../helpers/find';
+import { findCreated, ledgerFor } from '../../helpers/find';
 import type { Prediction } from '../../helpers/prediction';
 import { keepMessage } from '../../helpers/errors';
 import { asPrediction, PREDICTION_ID } from '../../helpers/prediction';
@@ -22,7 +24,7 @@ import {
 	MODEL_INPUT_FIELDS,
 	type InputProblem,
 } from '../../schema/modelInput';
-import { untilStopped } from '../../helpers/pause';
+import { ExecutionStoppedError } from '../../helpers/pause';
 import type { RetryPolicy } from '../../transport';
 import { apiRequest, isAmbiguousCreateFailure } from '../../transport';
 import type { NodeOptions } from './options';
@@ -125,8 +127,8 @@ function modelVersionOf(value: unknown): unknown {
 	return value;
 }
 
-/** A placeholder that passes the URI rule: binary inputs are checked by `readBinaryImage`. */
-const CHECKED_BINARY = 'data:image/png;base64,';
+/** A placeholder that passes the URI rule (a PNG signature): binary inputs are checked by `readBinaryImage`. */
+const CHECKED_BINARY = `data:image/png;base64,${Buffer.from('89504e470d0a1a0a', 'hex').toString('base64')}`;
 
 interface CheckedItem {
 	version: string;
@@ -164,6 +166,15 @@ export async function checkCreateItem(
 	if (settings.webhook) {
 		const webhookProblem = checkWebhookUrl(settings.webhook.url);
 		if (webhookProblem) problems.push(webhookProblem);
+		// Replicate reads an empty filter as "every event": one call per log line and output.
+		if (settings.webhook.events.length === 0) {
+			problems.push({
+				field: 'webhook_events_filter',
+				label: 'Webhook Events',
+				value: settings.webhook.events,
+				rule: 'must name at least one of start, output, logs, completed (Completed: one call when the prediction has finished)',
+			});
+		}
 	}
 	if (problems.length > 0) throw inputError(context, itemIndex, problems);
 	return { version, extraInput, formInput, image, mask };
@@ -180,59 +191,149 @@ export async function createPrediction(
 	// 1. Everything the item says, checked again on the values used (cheap, and never stale).
 	const { version, extraInput, formInput, image, mask } = await checkCreateItem(context, itemIndex, options, settings);
 
-	// 2. Binary inputs become data URIs or uploads.
 	const uploads: UploadedFile[] = [];
-	const toUri = async (source: ImageSource) =>
-		source.from === 'url'
-			? (source.url as string)
-			: await binaryImageToUri(context, source.image, options.uploadRoute, policy, itemIndex, uploads);
-	const input = { ...extraInput, ...formInput, image: await toUri(image), mask: await toUri(mask) };
+	let failure: unknown;
+	try {
+		// 2. Binary inputs become data URIs or uploads.
+		const toUri = async (source: ImageSource) =>
+			source.from === 'url'
+				? (source.url as string)
+				: await binaryImageToUri(context, source.image, options.uploadRoute, policy, itemIndex, uploads);
+		const input = { ...extraInput, ...formInput, image: await toUri(image), mask: await toUri(mask) };
 
-	// 3. The one paid request.
-	const body: IDataObject = { version, input };
+		// 3. The one paid request.
+		const prediction = await sendCreate(context, itemIndex, run, options, settings, policy, { version, input });
+		return { prediction, uploads };
+	} catch (error) {
+		failure = error;
+	}
+	// Refused, failed, or stopped: the files uploaded for it serve nothing any more.
+	if (!options.keepUploadedFiles) run.warnings.push(...(await deleteUploads(context, uploads, policy)));
+	throw failure;
+}
+
+async function sendCreate(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	run: ExecutionRun,
+	options: NodeOptions,
+	settings: CreateSettings,
+	policy: RetryPolicy,
+	sent: CreateBody,
+): Promise<Prediction> {
+	const body: IDataObject = { ...sent };
 	if (settings.webhook) {
 		body.webhook = settings.webhook.url;
-		if (settings.webhook.events.length > 0) body.webhook_events_filter = settings.webhook.events;
+		body.webhook_events_filter = settings.webhook.events;
 	}
 	const headers: Record<string, string> = { 'Cancel-After': `${options.timeout}s` };
 	const waitSeconds = preferWaitSeconds(options.timeout);
 	if (settings.preferWait) headers.Prefer = `wait=${waitSeconds}`;
-	const creating = apiRequest(
-		context,
-		{
-			method: 'POST',
-			path: '/predictions',
-			kind: 'create',
-			body,
-			headers,
-			timeoutMs: ((settings.preferWait ? waitSeconds : 0) + 30) * 1000,
-			itemIndex,
-			outlivesStop: true,
-		},
-		policy,
-	).then(
-		async (answer) => {
-			let prediction: Prediction | undefined;
-			let unusable: unknown;
+	const ledger = await ledgerFor(context);
+	const pending = ledger.begin(sent);
+	run.createSent(pending);
+	let answer: IDataObject | undefined;
+	let failure: unknown;
+	try {
+		answer = await apiRequest(
+			context,
+			{
+				method: 'POST',
+				path: '/predictions',
+				kind: 'create',
+				body,
+				headers,
+				timeoutMs: ((settings.preferWait ? waitSeconds : 0) + 30) * 1000,
+				itemIndex,
+			},
+			policy,
+		);
+	} catch (error) {
+		failure = error;
+	}
+	// A Stop aborted the create: the run looks for what it made and cancels it.
+	if (failure instanceof ExecutionStoppedError) throw failure;
+	try {
+		let prediction: Prediction | undefined;
+		let unusable: unknown;
+		if (answer) {
 			try {
 				prediction = asPrediction(context.getNode(), { method: 'POST', path: '/predictions' }, answer, itemIndex);
 			} catch (error) {
 				unusable = error;
 			}
-			if (!prediction) throw await unusableCreateAnswer(context, itemIndex, answer, unusable as NodeApiError, policy);
-			// Also after a Stop: the run then cancels it at once.
-			run.started(prediction.id);
-			return prediction;
-		},
-		(error: unknown) => {
-			if (isAmbiguousCreateFailure(error)) throw mayExistError(context, itemIndex, error as NodeApiError);
-			throw error;
-		},
-	);
-	// A Stop ends the wait for the answer at once; the answer still arrives and is dealt with above.
-	creating.catch(() => {});
-	const prediction = await untilStopped(creating, run.signal);
-	return { prediction, uploads };
+		}
+		if (prediction) {
+			ledger.claim(prediction.id);
+		} else if (answer && hasUsableId(answer)) {
+			// An ID, but nothing the node can follow: cancelled, it would run on at the user's cost.
+			ledger.claim(answer.id as string);
+			await cancelUnfollowed(context, answer.id as string, policy, itemIndex, unusable);
+			throw unusable;
+		} else if (answer || isAmbiguousCreateFailure(failure)) {
+			prediction = await adoptCreated(context, itemIndex, run, pending, policy, (unusable ?? failure) as NodeApiError);
+		} else {
+			throw failure;
+		}
+		// Also after a Stop: the run then cancels it at once.
+		run.started(prediction.id);
+		return prediction;
+	} finally {
+		run.createSettled(pending);
+	}
+}
+
+function hasUsableId(answer: IDataObject): boolean {
+	return typeof answer.id === 'string' && PREDICTION_ID.test(answer.id);
+}
+
+/**
+ * How an ambiguous create is looked for: at once, then after 0.5, 1 and 2 s, since a create
+ * Replicate is still handling may not be listed yet.
+ */
+const AMBIGUOUS_SEARCH = { attempts: 4, gapMs: 500 } as const;
+
+/**
+ * A create failed after it may have reached Replicate (a reset, a 5xx, a timeout, an answer that
+ * names no prediction). It is never sent again. Instead the node looks for what it made and, when
+ * it finds it, adopts it: the item goes on as if the create had answered. Adopting (rather than
+ * cancelling) keeps what the user is paying for anyway, and a Create Only webhook still fires.
+ */
+async function adoptCreated(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	run: ExecutionRun,
+	pending: PendingCreate,
+	policy: RetryPolicy,
+	cause: NodeApiError,
+): Promise<Prediction> {
+	let found: Prediction | undefined;
+	let searchFailure: unknown;
+	try {
+		found = await findCreated(context, pending, policy, {
+			...AMBIGUOUS_SEARCH,
+			kind: 'repeatable',
+			waitForTwins: true,
+			signal: run.signal,
+		});
+	} catch (error) {
+		searchFailure = error;
+	}
+	if (searchFailure instanceof ExecutionStoppedError) throw searchFailure;
+	if (searchFailure) {
+		throw mayExistError(context, itemIndex, cause, `Looking for it failed too: ${(searchFailure as Error).message}`);
+	}
+	if (found) {
+		run.warnings.push(
+			`Item ${itemIndex}: the answer to its create was lost (${cause.message}); the node found prediction ${found.id} with GET /predictions and went on with it.`,
+		);
+		return found;
+	}
+	const seconds = Math.round((AMBIGUOUS_SEARCH.gapMs * (2 ** (AMBIGUOUS_SEARCH.attempts - 1) - 1)) / 1000);
+	const message = `Creating the prediction failed, and no prediction was made: ${cause.message}`;
+	const description = `The node looked for it among your predictions (GET /predictions) for ${seconds} s and found none with this input, and did not send the create again, so that you are never charged twice. Run the item again.`;
+	const error = new NodeApiError(context.getNode(), { message, description }, { message, description, itemIndex, httpCode: cause.httpCode ?? undefined });
+	throw keepMessage(error, message);
 }
 
 function checkWebhookUrl(url: string): InputProblem | undefined {
@@ -245,29 +346,10 @@ function checkWebhookUrl(url: string): InputProblem | undefined {
 	return { field: 'webhook', label: 'Webhook URL', value: url, rule: 'must be an http(s) URL' };
 }
 
-/**
- * A create answered with something that is no prediction the node can follow. Without a usable
- * ID one may exist all the same (say how to find it); with one, it is cancelled: the node cannot
- * wait for it, and it would run on at the user's cost.
- */
-async function unusableCreateAnswer(
-	context: IExecuteFunctions,
-	itemIndex: number,
-	answer: unknown,
-	problem: NodeApiError,
-	policy: RetryPolicy,
-): Promise<NodeApiError> {
-	const id = (answer as IDataObject | undefined)?.id;
-	if (typeof id !== 'string' || !PREDICTION_ID.test(id)) return mayExistError(context, itemIndex, problem);
-	await cancelUnfollowed(context, id, policy, itemIndex, problem);
-	return problem;
-}
-
-/** After a 5xx, a reset or a timeout, the create may have gone through: never send it twice. */
-function mayExistError(context: IExecuteFunctions, itemIndex: number, cause: NodeApiError) {
+/** The create may have gone through and the node could not look: never send it twice. */
+function mayExistError(context: IExecuteFunctions, itemIndex: number, cause: NodeApiError, searched: string) {
 	const message = `Creating the prediction failed, and a prediction may have been created anyway: ${cause.message}`;
-	const description =
-		'The node did not retry, so that you are not charged twice. Look for it among your recent predictions (GET /predictions, or replicate.com/predictions) before running the item again.';
+	const description = `${searched}\nThe node did not retry, so that you are not charged twice. Look for it among your recent predictions (GET /predictions, or replicate.com/predictions) before running the item again.`;
 	const error = new NodeApiError(context.getNode(), { message, description }, {
 		message,
 		description,

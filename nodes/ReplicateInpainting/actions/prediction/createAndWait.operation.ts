@@ -8,10 +8,40 @@ import { waitForPrediction } from '../../helpers/wait';
 import { checkCreateItem, createPrediction } from './create';
 import { modelInputOptions, modelInputProperties } from './modelInput.description';
 import { optionsCollection, readOptions } from './options';
-import { resultItems } from './results';
+import { resultItems, runsAsTool } from './results';
+
+export type WaitMode = 'poll' | 'webhook';
 
 const properties: INodeProperties[] = [
 	...modelInputProperties,
+	{
+		displayName: 'Wait Mode',
+		name: 'waitMode',
+		type: 'options',
+		default: 'poll',
+		options: [
+			{
+				name: 'Poll',
+				value: 'poll',
+				description: 'The execution stays running and asks Replicate until the predictions have finished',
+			},
+			{
+				name: 'Webhook (Park the Execution)',
+				value: 'webhook',
+				description:
+					'The execution waits in n8n\'s database, using no slot, until Replicate calls back that every prediction has finished',
+			},
+		],
+		description: 'How the node waits for the predictions. As an AI Agent tool the node always polls.',
+	},
+	{
+		displayName:
+			'Webhook mode needs n8n reachable from the internet at its WEBHOOK_URL: Replicate calls this execution\'s resume URL. Stopping a waiting execution does not reach Replicate: its predictions run on until they finish or hit the Timeout (sent as Cancel-After), and their calls are then refused. At most 100 items per execution.',
+		name: 'webhookNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { waitMode: ['webhook'] } },
+	},
 	optionsCollection(
 		[
 			'timeout',
@@ -30,6 +60,11 @@ const properties: INodeProperties[] = [
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['createAndWait'] } }, properties);
+
+/** Webhook mode, unless the node runs as an AI Agent tool (a model cannot wait for a callback). */
+export function parksExecution(context: IExecuteFunctions): boolean {
+	return context.getNodeParameter('waitMode', 0, 'poll') === 'webhook' && !runsAsTool(context);
+}
 
 export async function validate(this: IExecuteFunctions, itemIndex: number): Promise<void> {
 	await checkCreateItem(this, itemIndex, readOptions(this, itemIndex), { preferWait: true });
@@ -61,7 +96,8 @@ export async function execute(
 		});
 		run.finished(finished.id);
 		if (finished.status !== 'succeeded') throw unsuccessfulPredictionError(this.getNode(), finished, itemIndex, options.timeout);
-		return await resultItems(this, finished, options, policy, itemIndex);
+		// Downloads end with the item's Timeout too.
+		return await resultItems(this, finished, options, { ...policy, deadline }, itemIndex);
 	} finally {
 		// Every path through here leaves the prediction terminal or being canceled.
 		run.finished(created.id);

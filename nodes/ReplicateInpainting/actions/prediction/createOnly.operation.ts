@@ -1,7 +1,9 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
+import { deleteUploads } from '../../helpers/binary';
 import { inTableOrder } from '../../helpers/output';
+import { isTerminal } from '../../helpers/prediction';
 import type { ExecutionRun } from '../../helpers/run';
 import type { CreateSettings } from './create';
 import { checkCreateItem, createPrediction } from './create';
@@ -53,7 +55,7 @@ export async function execute(
 ): Promise<INodeExecutionData[]> {
 	const options = readOptions(this, itemIndex);
 	const policy = run.policy(options.maxRetries);
-	const { prediction } = await createPrediction(
+	const { prediction, uploads } = await createPrediction(
 		this,
 		itemIndex,
 		run,
@@ -63,5 +65,9 @@ export async function execute(
 	);
 	// Not waited for: Replicate stops it at the Cancel-After deadline (the Timeout option) at the latest.
 	run.finished(prediction.id);
+	// Its uploaded inputs can only go once it has finished; Create Only sees that only when the
+	// create answered with a finished prediction. Otherwise Replicate deletes them after 24 h
+	// (README: Binary Upload → Always Data URI uploads nothing).
+	if (isTerminal(prediction.status)) run.warnings.push(...(await deleteUploads(this, uploads, policy)));
 	return [{ json: inTableOrder(prediction) }];
 }

@@ -50,5 +50,5 @@ export async function execute(
 			timeoutSeconds: options.timeout,
 		});
 	}
-	return await resultItems(this, prediction, options, policy, itemIndex);
+	return await resultItems(this, prediction, options, { ...policy, deadline }, itemIndex);
 }

@@ -4,16 +4,22 @@
  * (space-separated `v1,<base64>`), signature = base64(HMAC-SHA256(key, `${id}.${timestamp}.${rawBody}`))
  * where the key is the base64 part of the `whsec_…` signing secret.
  *
- * Nothing here talks to n8n or the network: the trigger node wires it up.
+ * Nothing here talks to n8n or the network: `verifyDelivery` wires it up for the trigger and for
+ * the node's resume calls.
  */
 import { createHash, createHmac, timingSafeEqual } from 'crypto';
 
 /** Deliveries whose timestamp is further than this from now are refused (replays, clock skew). */
 export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
 
-/** What a refused delivery is answered with. The reason is safe to show: it reveals no secret. */
+/**
+ * What a refused delivery is answered with: 401 forged, stale or replayed; 400 signed but not a
+ * prediction; 503 the key to check it with cannot be had now, 500 it could not be processed
+ * (Replicate retries both later). The
+ * reason is safe to show: it reveals no secret.
+ */
 export interface Rejection {
-	status: 400 | 401;
+	status: 400 | 401 | 500 | 503;
 	reason: string;
 }
 
