@@ -19,7 +19,7 @@ async function workflowWithManualTrigger(page, n8n) {
 	await page.keyboard.press('Enter');
 	await page.getByTestId('canvas-handle-plus').first().waitFor();
 	// Some versions open the trigger's panel on adding it.
-	if (await page.getByTestId('ndv').isVisible()) await page.getByTestId('ndv-close-button').click();
+	if (await page.getByTestId('ndv').isVisible()) await closeNdv(page);
 }
 
 /** The node panel's parameter names in display order (from n8n's parameter-input-<name> ids). */
@@ -82,4 +82,13 @@ async function dismissToasts(page) {
 	await page.waitForTimeout(500);
 }
 
-module.exports = { dismissToasts, searchNames, workflowWithManualTrigger, visibleParameters, parameterValue, choose, collectionOptions };
+/** Closes the node panel (1.x has no close button test id: Escape does it there). */
+async function closeNdv(page) {
+	await page
+		.getByTestId('ndv-close-button')
+		.click({ timeout: 5_000 })
+		.catch(async () => await page.keyboard.press('Escape'));
+	await page.getByTestId('ndv').waitFor({ state: 'hidden' }).catch(() => {});
+}
+
+module.exports = { closeNdv, dismissToasts, searchNames, workflowWithManualTrigger, visibleParameters, parameterValue, choose, collectionOptions };

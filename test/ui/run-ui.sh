@@ -47,13 +47,15 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/n8n-ui.XXXXXX")
 SERVER_PID=
+ANY_FAILED=0
 cleanup() {
 	n8n_e2e_stop
 	if [ -n "$SERVER_PID" ]; then
 		kill -TERM "$SERVER_PID" 2>/dev/null || true
 		wait "$SERVER_PID" 2>/dev/null || true
 	fi
-	if [ -n "${KEEP_UI_TMP:-}" ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi
+	# A failed run keeps its folder: failure screenshots, n8n's log, the browser console.
+	if [ -n "${KEEP_UI_TMP:-}" ] || [ "$ANY_FAILED" -ne 0 ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -64,7 +66,6 @@ TARBALL="$WORK/$(node -p 'require(process.argv[1])[0].filename' "$WORK/pack.json
 echo "# packed $(basename "$TARBALL")"
 
 SUMMARY=()
-ANY_FAILED=0
 
 run_version() { # line
 	local line=$1 installed version node_version launcher dir user port rc=0
@@ -104,8 +105,8 @@ run_version() { # line
 		echo "# n8n $version on node $node_version at http://127.0.0.1:$port"
 		UI_N8N_URL="http://127.0.0.1:$port" UI_N8N_VERSION="$version" UI_SERVER_JSON="$dir/server.json" \
 			UI_WORK="$dir" UI_DOCS="$ROOT/docs" UI_CHROMIUM="$CHROMIUM" UI_N8N_LOG="$dir/n8n.log" \
-			node "$SCRIPT_DIR/ui-test.js" "$line" >"$dir/ui-test.log" 2>&1 || rc=$?
-		cat "$dir/ui-test.log"
+			node "$SCRIPT_DIR/ui-test.js" "$line" > >(tee "$dir/ui-test.log") 2>&1 || rc=$?
+		sleep 0.5 # let tee finish the log
 		local totals
 		totals=$(grep -E '^# totals' "$dir/ui-test.log" | tail -n 1 | sed 's/^# totals //')
 		SUMMARY+=("n8n $version on node $node_version (browser): ${totals:-no result}")

@@ -1,6 +1,6 @@
 'use strict';
 /** The checks on n8n 2.x: credential, nodes panel, the node's panel per operation, a run, the trigger. */
-const { dismissToasts, searchNames, workflowWithManualTrigger, visibleParameters, parameterValue, choose, collectionOptions } = require('./panel');
+const { closeNdv, dismissToasts, searchNames, workflowWithManualTrigger, visibleParameters, parameterValue, choose, collectionOptions } = require('./panel');
 
 const SEARCH_TERMS = ['replicate', 'inpaint'];
 const ACTIONS = [
@@ -25,7 +25,7 @@ const MODEL_OPTIONS = [
 ];
 const EXPECTED = {
 	'Create and Wait': {
-		fields: CREATE_FIELDS,
+		fields: [...CREATE_FIELDS, 'waitMode'],
 		options: [
 			...MODEL_OPTIONS,
 			'Binary Upload',
@@ -135,7 +135,7 @@ async function nodesPanel(t) {
 		const test = await ndv.getByText(/\/webhook-test\/\S+\/replicate-inpainting/).first().innerText();
 		expect(Boolean(production && test), 'URLs missing');
 		const subtitle = await page.locator('[data-test-id=canvas-node]').first().innerText().catch(() => '');
-		await page.getByTestId('ndv-close-button').click();
+		await closeNdv(page);
 		return `URLs …/webhook/…/replicate-inpainting and …/webhook-test/…; canvas: ${subtitle.replace(/\s+/g, ' ').trim()}`;
 	});
 
@@ -217,6 +217,7 @@ async function createAndWaitPanel(t) {
 		expect(columns[0] === 'status', `table columns start with ${columns.slice(0, 4)}`);
 		const table = await output.innerText();
 		expect(/succeeded/.test(table), 'status succeeded not shown');
+		t.predictionId = /(\w+)-0\.png/.exec(binaryText)?.[1];
 		return `binary ${/(\S+-0\.png)/.exec(binaryText)?.[1] ?? 'image'}; table columns ${columns.slice(0, 4).join(', ')}, …`;
 	});
 	await check(page, 'Create Only, Get and Cancel show the fields and Options the README lists; Get shows Timeout only when waiting', async () => {
@@ -232,12 +233,21 @@ async function createAndWaitPanel(t) {
 		}
 		await choose(page, 'operation', 'Get');
 		await page.getByTestId('parameter-input-waitForCompletion').locator('.el-switch').click();
+		// The Prediction picker lists the prediction Execute step just made (GET /predictions).
+		await page.getByTestId('rlc-input').first().click();
+		const entry = page.getByTestId('rlc-item').filter({ hasText: t.predictionId ?? '(no id)' });
+		await entry.first().waitFor();
+		const label = (await entry.first().innerText()).trim();
+		expect(/ · succeeded · \d{4}-/.test(label), `picker entry: ${label}`);
+		await entry.first().click();
+		expect((await page.getByTestId('rlc-input').first().inputValue()).includes(t.predictionId), 'picked value');
+		seen.push(`Get's picker lists "${label}"`);
 		const waiting = await collectionOptions(page);
 		expect(waiting.includes('Timeout (Seconds)'), `no Timeout with Wait for Completion: ${waiting}`);
 		await choose(page, 'operation', 'Create and Wait');
 		return seen.join('; ');
 	});
-	await page.getByTestId('ndv-close-button').click();
+	await closeNdv(page);
 	await check(page, 'the canvas subtitle names the operation ("Create and Wait")', async () => {
 		const nodes = await page.getByTestId('canvas-node').allInnerTexts();
 		const ours = nodes.find((text) => text.includes(t.NODE_NAME)) ?? '';
