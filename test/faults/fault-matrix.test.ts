@@ -5,7 +5,8 @@
  * (Timeout 600 s, so `Prefer: wait=60`) unless a row says otherwise. Each row states its setup and
  * its outcome (success, a precise error, or a stopped execution); the trigger's rows
  * (trigger-rows.ts) send real and forged deliveries, the credential's rows (credential-rows.ts)
- * press its Test button. Across the whole matrix the afterAll asserts and prints, computed from
+ * press its Test button, the delivery rows (delivery-rows.ts) call the trigger and the node's
+ * resume URL while the signing secret cannot be fetched. Across the whole matrix the afterAll asserts and prints, computed from
  * the server's records and the runs' own data:
  *   - creates-per-item-max: predictions created per item ≤ 1 (no second paid prediction),
  *   - left-running: predictions still running once a row settled, or (in a row that stops the
@@ -19,14 +20,15 @@
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
-import type { WebhookRunResult } from '../harness';
-import { testCredential } from '../harness';
+import type { WaitingServer, WebhookRunResult } from '../harness';
+import { startWaitingServer, testCredential } from '../harness';
 import type { FakeReplicate, FakeReplicateOptions, Prediction, RecordedRequest } from '../server';
 import { makeSamplePng, startFakeReplicate } from '../server';
 import type { NodeRun } from '../node/support';
 import { binaryItem, eventually, runNode, urlInputs } from '../node/support';
 import { deliver, finishedPrediction } from '../trigger/support';
 import { credentialRows } from './credential-rows';
+import { deliveryRows } from './delivery-rows';
 import type { LiveTimer, Sink } from './support';
 import {
 	allText,
@@ -55,6 +57,7 @@ const OPERATION_LABEL: Record<Operation, string> = {
 };
 
 const SERVER_DEFAULTS: Partial<FakeReplicateOptions> = {
+	pageSize: 100,
 	modelTimeMs: 100,
 	startDelayMs: 10,
 	honourPreferWait: true,
@@ -449,11 +452,12 @@ const rows: Row[] = [
 		check: all(onePost, searched, adopted),
 	},
 	{
-		fault: 'reset after the create was sent, 3 items with the same input',
+		fault: 'reset after the create was sent, 3 items with the same input, list pages of 1',
 		operation: 'createAndWait',
 		items: 3,
 		sameInput: true,
-		server: { modelTimeMs: 1_500 },
+		// One prediction per page, newest first: the one to adopt is behind a cursor.
+		server: { modelTimeMs: 1_500, pageSize: 1 },
 		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'reset-before-response', skip: 1 }),
 		expect: { outcome: 'success', status: 'succeeded', items: 3 },
 		// Each item has its own prediction: the one that lost its answer took the one no other claimed.
@@ -461,6 +465,7 @@ const rows: Row[] = [
 			expect(createPosts(ctx)).toHaveLength(3);
 			expect(ctx.created).toHaveLength(3);
 			expect(new Set(ctx.run.items.map((item) => item.json.id))).toEqual(new Set(ctx.created.map((prediction) => prediction.id)));
+			expect(listings(ctx).some((request) => request.query.startsWith('?cursor='))).toBe(true);
 		}),
 	},
 	{
@@ -1420,5 +1425,34 @@ describe('fault matrix: credential Test', () => {
 		expect(tally.tokenToNonApiOrigin).toBe(0);
 		expect(tally.tokenInOutputOrError).toBe(0);
 		tally.passed = true;
+	});
+});
+
+describe('fault matrix: deliveries and resume calls, signing secret endpoint down', () => {
+	let waiting: WaitingServer;
+
+	beforeAll(async () => {
+		waiting = await startWaitingServer();
+	});
+
+	afterAll(async () => {
+		await waiting?.close();
+	});
+
+	it.each(deliveryRows.map((row) => [`Delivery × ${row.name}`, row] as const))('%s', async (label, row) => {
+		const tally = newTally(label);
+		tallies.push(tally);
+		const delivery = { forgedExecutions: 0, secretFetches: 0 };
+		// A fresh server per row: the fetched key (and a failed fetch) is remembered per API URL and token.
+		const fresh = await startFakeReplicate({ modelTimeMs: 100 });
+		try {
+			await row.run(fresh, waiting, delivery);
+			tally.passed = true;
+		} finally {
+			tally.forgedExecutions = delivery.forgedExecutions;
+			tally.tokenToNonApiOrigin = fresh.stats().tokenToNonApiOrigin;
+			tally.outcome = `forged executions ${delivery.forgedExecutions}, secret fetches ${delivery.secretFetches}`;
+			await fresh.close();
+		}
 	});
 });

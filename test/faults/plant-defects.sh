@@ -17,10 +17,11 @@ plants=(
 	"uploads-left|nodes/ReplicateInpainting/actions/prediction/create.ts|/Refused, failed, or stopped/{n;s/.*/\t\/\/ planted: uploads kept/}|create refused \\(422\\), with uploaded files"
 	"token-to-non-api-origin|credentials/ReplicateInpaintingApi.credentials.ts|/disableFollowRedirect: true,/d|Base URL answers 302"
 	"token-in-output-or-error|nodes/ReplicateInpainting/transport/index.ts|s/: \${describeNetworkFailure(failure)}\`;/: \${describeNetworkFailure(failure)} (token \${String((await context.getCredentials(CREDENTIAL_TYPE)).apiToken)})\`;/|connection refused on every attempt"
-	"forged-executions|nodes/ReplicateInpaintingTrigger/verify.ts|s/if (given.length === expected.length \&\& timingSafeEqual(given, expected)) matched = true;/matched = true;/|signed with another key"
+	"forged-executions|nodes/shared/webhookSignature.ts|s/if (given.length === expected.length \&\& timingSafeEqual(given, expected)) matched = true;/matched = true;/|signed with another key"
+	"forged-executions|nodes/shared/verifyDelivery.ts|s/return { status: 503, reason: (error as Error).message };/throw error;/|secret endpoint down"
 	# Checked on every row rather than totalled: no timer of the node pending 100 ms after a Stop,
 	# and no signal with more than 10 abort listeners (Node's MaxListenersExceededWarning).
-	"timer-after-stop|nodes/ReplicateInpainting/helpers/pause.ts|s/await sleepWithAbort(ms, childSignal(signal)).catch(() => undefined);/await untilStopped(sleep(ms), signal).catch(() => undefined);/|Create and Wait × execution stopped mid-wait|expect\\(timersLeft"
+	"timer-after-stop|nodes/ReplicateInpainting/helpers/pause.ts|s/await abortableSleep(ms, childSignal(signal)).catch(() => undefined);/await untilStopped(workflow.sleep(ms), signal).catch(() => undefined);/|Create and Wait × execution stopped mid-wait|expect\\(timersLeft"
 	"listener-warning|nodes/ReplicateInpainting/transport/index.ts|s/...(signal ? { abortSignal: childSignal(signal) } : {}),/...(signal ? { abortSignal: signal } : {}),/|12 items at Max Concurrent 12|expect\\(ctx.abortListenersPeak\\).toBeLessThanOrEqual"
 )
 

@@ -218,13 +218,25 @@ check "4 trigger behind the webhook process: signed deliveries run on workers, f
 	"${CHECK[@]}" trigger "$DIR"
 
 # ---- 5: a worker killed while it polls --------------------------------------------------------------
+# Child pids of a process, from /proc (CI's Debian image has no procps, so no pgrep).
+children_of() { # pid
+	local stat fields ppid pid
+	for stat in /proc/[0-9]*/stat; do
+		fields=$(cat "$stat" 2>/dev/null) || continue
+		fields=${fields##*) } # after "pid (comm) ": state ppid …
+		read -r _ ppid _ <<<"$fields"
+		pid=${stat#/proc/}
+		[ "$ppid" != "$1" ] || echo "${pid%/stat}"
+	done
+}
 kill_worker() {
 	local victim pid
 	"${CHECK[@]}" kill-start "$DIR" || return 1
 	victim=$(node -p 'require(process.argv[1]).victim' "$DIR/kill.json")
 	pid=${PIDS[$victim]}
 	# As when a container dies: the worker and its task-runner child, without warning.
-	kill -KILL "$pid" $(pgrep -P "$pid" || true) 2>/dev/null || true
+	# shellcheck disable=SC2046 # one pid per word
+	kill -KILL "$pid" $(children_of "$pid") 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	unset "PIDS[$victim]"
 	log "SIGKILL to $victim (pid $pid)"

@@ -81,8 +81,10 @@ export async function parkForWebhooks(
 	const options = new Map(valid.map((itemIndex) => [itemIndex, readOptions(context, itemIndex)]));
 	const deadline = started + Math.max(...[...options.values()].map((option) => option.timeout)) * 1000;
 	const entries: Array<ItemEntry | null> = new Array<ItemEntry | null>(itemCount).fill(null);
+	// Error texts travel in the later items' URLs: kept short.
+	const failed = (message: string): ItemEntry => ({ e: message.length > 300 ? `${message.slice(0, 299)}…` : message });
 	outputs.forEach((items, itemIndex) => {
-		if (items) entries[itemIndex] = { e: String(items[0]?.json.error ?? 'Invalid input') };
+		if (items) entries[itemIndex] = failed(String(items[0]?.json.error ?? 'Invalid input'));
 	});
 
 	for (const itemIndex of valid) {
@@ -101,7 +103,7 @@ export async function parkForWebhooks(
 		} catch (error) {
 			if (continueOnFail() && !(error instanceof ExecutionStoppedError)) {
 				outputs[itemIndex] = [errorItem(context, error, itemIndex)];
-				entries[itemIndex] = { e: (error as Error).message };
+				entries[itemIndex] = failed(String(outputs[itemIndex][0].json.error));
 				continue;
 			}
 			// As in poll mode: what this execution started is cancelled before the error is raised.
