@@ -12,6 +12,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import { description as predictionOperations, subtitle } from './actions/prediction';
 import { resumeFromWebhook } from './actions/prediction/webhookWait';
 import { router } from './actions/router';
+import { searchModelVersions, searchPredictions } from './methods/listSearch';
 
 export class ReplicateInpainting implements INodeType {
 	description: INodeTypeDescription = {
@@ -42,6 +43,8 @@ export class ReplicateInpainting implements INodeType {
 		],
 		properties: predictionOperations,
 	};
+
+	methods = { listSearch: { searchPredictions, searchModelVersions } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		// The failure policy of the node: with Continue On Fail a failing item becomes an error item.

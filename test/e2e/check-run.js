@@ -324,6 +324,22 @@ const checks = {
 		expect(seen[0].endsWith(`Bearer ${ctx.token}`), `the first test request did not carry "Bearer <token>": ${seen[0]}`);
 		expect(seen.slice(1).every((s) => s.endsWith(`Bearer ${ctx.wrongToken}`)), `the wrong-token test requests: ${seen.slice(1).join('; ')}`);
 		note(`right token: ${right.status} "${right.message}"; wrong token: ${wrong.status} "${wrong.message}"; server saw ${requests.length} × GET ${prefix}/account`);
+
+		// A Base URL that redirects to another origin (issue 10 item 3): the test fails, naming the
+		// redirect, and does not follow it (n8n would send the token along).
+		await admin(ctx, 'reset', { method: 'POST' });
+		await admin(ctx, 'fault', {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ method: 'GET', path: '^/account$', kind: 'status', status: 302, headers: { location: `${ctx.server.outputOrigin}${prefix}/account` }, body: '' }),
+		});
+		const redirected = await test(CREDENTIAL_ID, 'Replicate Inpainting account', ctx.token);
+		expectEqual(redirected?.status, 'Error', `test of a Base URL that redirects (answer ${JSON.stringify(redirected)})`);
+		expect(/\b302\b/.test(redirected.message ?? ''), `the redirect test's message does not name the 302: "${redirected.message}"`);
+		const followed = (await admin(ctx, 'requests?full=1')).filter((r) => r.origin !== 'api');
+		expect(followed.length === 0, `the test followed the redirect: ${followed.map((r) => `${r.origin} ${r.method} ${r.path}`).join('; ')}`);
+		expectEqual((await admin(ctx, 'stats')).tokenToNonApiOrigin, 0, 'requests carrying the token to another origin');
+		note(`Base URL answering 302: ${redirected.status} "${redirected.message}", not followed`);
 	},
 
 	/** The example ran to success, every node once, with the items expected. */

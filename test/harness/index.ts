@@ -19,5 +19,7 @@ export {
 } from './standin-nodes';
 export type { ActivationResult, RunWebhookOptions, WebhookListener, WebhookRequest, WebhookRunResult } from './webhook';
 export { activateWebhook, runWebhook, startWebhookListener } from './webhook';
+export type { ListSearchCall } from './list-search';
+export { runListSearch } from './list-search';
 export type { WaitingCall, WaitingServer } from './waiting';
 export { startWaitingServer } from './waiting';

@@ -54,7 +54,7 @@ it('scheduler, version and safety checker default to the model\'s defaults; sche
 	expect(offered.map((entry) => entry.name)).toEqual(SCHEDULERS.map((value) => SCHEDULER_NAMES[value]));
 	expect(offered.every((entry) => entry.name !== entry.value)).toBe(true);
 	expect(scheduler.default).toBe(DEFAULTS.scheduler);
-	expect(option('modelVersion').default).toBe(DEFAULT_MODEL_VERSION);
+	expect(option('modelVersion').default).toEqual({ mode: 'list', value: DEFAULT_MODEL_VERSION });
 	expect(option('disableSafetyChecker').default).toBe(DEFAULTS.disable_safety_checker);
 });
 

@@ -247,6 +247,32 @@ describe('Create and Wait', () => {
 		expect(items[2].json.status).toBe('succeeded');
 		expect(createRequests(server)).toHaveLength(2);
 	});
+
+	it('with Continue (using error output), failing items leave on the error output', async () => {
+		server.scriptNextPrediction({ outcome: 'failed', error: 'NSFW content detected (E005)' });
+		const { result } = await runNode(
+			server,
+			{ ...urlInputs(server), options: { width: '={{ $json.width }}', maxConcurrent: 1 } },
+			{
+				continueOnFail: 'errorOutput',
+				inputItems: [{ json: { width: 512 } }, { json: { width: 500 } }, { json: { width: 256 } }],
+			},
+		);
+		expect(result.status).toBe('success');
+		const succeeded = result.items(NODE_NAME, 0);
+		expect(succeeded.map((item) => [item.json.status, item.pairedItem])).toEqual([['succeeded', { item: 2 }]]);
+		const failed = result.items(NODE_NAME, 1);
+		const failedId = [...server.predictions.values()].at(-2)!.id;
+		expect(failed.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
+		// n8n adds the input item's fields to an error-output item.
+		expect(failed[0].json).toEqual({
+			width: 512,
+			error: `Prediction ${failedId} failed: NSFW content detected (E005)`,
+			message: expect.stringContaining('safety checker'),
+		});
+		expect(failed[1].json.error).toContain('Width (width): 500 must be a multiple of 64 from 64 to 1024');
+		expect(failed[1].json.message).toContain('Nothing was sent to Replicate');
+	});
 });
 
 describe('Create Only, Get and Cancel', () => {

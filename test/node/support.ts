@@ -16,7 +16,8 @@ export interface NodeRunOptions {
 	/** The credential's Base URL; the server's API URL by default. */
 	baseUrl?: string;
 	token?: string;
-	continueOnFail?: boolean;
+	/** On Error: true is "Continue" (errors as regular items), 'errorOutput' is "Continue (using error output)". */
+	continueOnFail?: boolean | 'errorOutput';
 	binaryDataMode?: 'default' | 'filesystem';
 	stopAfterMs?: number;
 }
@@ -41,7 +42,11 @@ export function urlInputs(server: FakeReplicate): INodeParameters {
 	};
 }
 
-export function inpaintingWorkflow(parameters: INodeParameters, continueOnFail = false): HarnessWorkflow {
+export function inpaintingWorkflow(
+	parameters: INodeParameters,
+	continueOnFail: NodeRunOptions['continueOnFail'] = false,
+): HarnessWorkflow {
+	const onError = continueOnFail === 'errorOutput' ? 'continueErrorOutput' : 'continueRegularOutput';
 	return {
 		name: 'Replicate Inpainting test',
 		nodes: [
@@ -61,7 +66,7 @@ export function inpaintingWorkflow(parameters: INodeParameters, continueOnFail =
 				position: [200, 0],
 				parameters,
 				credentials: { replicateInpaintingApi: { id: CREDENTIAL_ID, name: 'Replicate test' } },
-				...(continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+				...(continueOnFail ? { onError: onError as 'continueErrorOutput' | 'continueRegularOutput' } : {}),
 			},
 		],
 		connections: { Start: { main: [[{ node: NODE_NAME, type: 'main', index: 0 }]] } },

@@ -276,6 +276,14 @@ interface ApiRoute {
 	files?: boolean;
 }
 
+/** GET /models/{owner}/{name}/versions lists the one version this server runs, as Replicate lists versions. */
+const MODEL_VERSION_ENTRY = {
+	id: MODEL_VERSION_ID,
+	created_at: '2022-12-02T19:47:38.000000Z',
+	cog_version: '0.6.1',
+	openapi_schema: {},
+};
+
 const API_ROUTES: ApiRoute[] = [
 	{ method: 'POST', pattern: /^\/predictions$/, name: 'POST /predictions' },
 	{ method: 'GET', pattern: /^\/predictions$/, name: 'GET /predictions' },
@@ -283,6 +291,7 @@ const API_ROUTES: ApiRoute[] = [
 	{ method: 'POST', pattern: /^\/predictions\/([^/]+)\/cancel$/, name: 'POST /predictions/{id}/cancel' },
 	{ method: 'GET', pattern: /^\/predictions\/([^/]+)\/stream$/, name: 'GET /predictions/{id}/stream' },
 	{ method: 'GET', pattern: /^\/account$/, name: 'GET /account' },
+	{ method: 'GET', pattern: /^\/models\/([^/]+\/[^/]+)\/versions$/, name: 'GET /models/{owner}/{name}/versions' },
 	{ method: 'GET', pattern: /^\/webhooks\/default\/secret$/, name: 'GET /webhooks/default/secret' },
 	{ method: 'POST', pattern: /^\/files$/, name: 'POST /files', files: true },
 	{ method: 'GET', pattern: /^\/files$/, name: 'GET /files', files: true },
@@ -816,6 +825,10 @@ class FakeReplicateServer implements FakeReplicate {
 			}
 			case 'GET /predictions/{id}/stream':
 				return this.streamPrediction(ex, id);
+			case 'GET /models/{owner}/{name}/versions':
+				// Only the model this server runs exists; its one version is the one predictions accept.
+				if (id !== MODEL_NAME) return NOT_FOUND();
+				return this.page(ex, [{ seq: 1, value: { ...MODEL_VERSION_ENTRY } }], `/models/${MODEL_NAME}/versions`);
 			case 'GET /account':
 				return { status: 200, json: { type: 'user', username: 'fake', name: 'Fake Replicate', github_url: null } };
 			case 'GET /webhooks/default/secret':

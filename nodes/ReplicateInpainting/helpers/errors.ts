@@ -156,11 +156,25 @@ export function asNodeError(context: { getNode(): INode }, error: unknown, itemI
 	return withoutCanceled(new NodeOperationError(context.getNode(), error as Error, { itemIndex }));
 }
 
-/** An item's error as an output item (Continue On Fail): message, description, prediction ID. */
-export function errorItem(context: { getNode(): INode }, caught: unknown, itemIndex: number): INodeExecutionData {
+/**
+ * An item's error as an output item (Continue On Fail): message, description, prediction ID.
+ * With "Continue (using error output)" n8n routes an item to the error output only when its json
+ * holds nothing but `error` and `message` (1.x; 2.x also `details`), and an item's `error` field
+ * would make n8n replace the json by the message alone: so there the description goes into
+ * `message` (a failed prediction's ID is already in the error's text).
+ */
+export function errorItem(
+	context: { getNode(): INode },
+	caught: unknown,
+	itemIndex: number,
+): INodeExecutionData {
 	const error = asNodeError(context, caught, itemIndex);
 	const json: IDataObject = { error: error.message };
 	const description = (error as NodeOperationError).description;
+	if (context.getNode().onError === 'continueErrorOutput') {
+		if (description) json.message = description;
+		return { json, pairedItem: { item: itemIndex } };
+	}
 	if (description) json.description = description;
 	const predictionId = predictionIdOf(error);
 	if (predictionId) json.predictionId = predictionId;

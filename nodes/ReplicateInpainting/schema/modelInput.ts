@@ -7,8 +7,9 @@ import { z } from 'zod';
 
 import { IMAGE_FORMATS, IMAGE_SNIFF_BYTES, sniffImageType } from '../helpers/imageType';
 
+export const MODEL_NAME = 'stability-ai/stable-diffusion-inpainting';
 export const MODEL_VERSION_ID = '95b7223104132402a9ae91cc677285bc5eb997834bd2349fa486f53910fd68b3';
-export const DEFAULT_MODEL_VERSION = `stability-ai/stable-diffusion-inpainting:${MODEL_VERSION_ID}`;
+export const DEFAULT_MODEL_VERSION = `${MODEL_NAME}:${MODEL_VERSION_ID}`;
 
 /** 64, 128, …, 1024: the model only accepts multiples of 64 in this range. */
 export const DIMENSIONS: readonly number[] = Array.from({ length: 16 }, (_, i) => (i + 1) * 64);

@@ -121,6 +121,12 @@ function readFormInput(context: IExecuteFunctions, itemIndex: number, options: I
 	return input;
 }
 
+/** Model Version is a picker ({mode, value}); an expression or an older workflow gives a plain string. */
+function modelVersionOf(value: unknown): unknown {
+	if (value !== null && typeof value === 'object' && 'value' in value) return (value as { value: unknown }).value;
+	return value;
+}
+
 /** A placeholder that passes the URI rule (a PNG signature): binary inputs are checked by `readBinaryImage`. */
 const CHECKED_BINARY = `data:image/png;base64,${Buffer.from('89504e470d0a1a0a', 'hex').toString('base64')}`;
 
@@ -143,7 +149,7 @@ export async function checkCreateItem(
 	settings: CreateSettings,
 ): Promise<CheckedItem> {
 	const given = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const version = String(given.modelVersion ?? DEFAULT_MODEL_VERSION).trim();
+	const version = String(modelVersionOf(given.modelVersion) ?? DEFAULT_MODEL_VERSION).trim();
 	const problems: InputProblem[] = [];
 	const versionProblem = checkModelVersion(version);
 	if (versionProblem) problems.push(versionProblem);

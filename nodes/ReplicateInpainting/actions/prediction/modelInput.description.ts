@@ -129,11 +129,24 @@ export const modelInputOptions: INodeProperties[] = [
 	{
 		displayName: 'Model Version',
 		name: 'modelVersion',
-		type: 'string',
-		default: defaultModelVersion,
-		placeholder: 'stability-ai/stable-diffusion-inpainting:95b7…68b3',
+		type: 'resourceLocator',
+		default: { mode: 'list', value: defaultModelVersion },
 		description:
-			'Replicate model version to run, as owner/name:version ID. The default is the stability-ai/stable-diffusion-inpainting version this node was built for.',
+			'Replicate model version to run. The default is the stability-ai/stable-diffusion-inpainting version this node was built for.',
+		modes: [
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				typeOptions: { searchListMethod: 'searchModelVersions', searchable: true },
+			},
+			{
+				displayName: 'By ID',
+				name: 'id',
+				type: 'string',
+				placeholder: 'e.g. stability-ai/stable-diffusion-inpainting:95b7…68b3',
+			},
+		],
 	},
 	{
 		displayName: 'Negative Prompt',

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Real-browser test of the package in n8n's editor: packs the package, installs it into real n8n
+# (the e2e cache, test/e2e/install-n8n.sh) as n8n installs a community package, starts the
+# project's Replicate-compatible test server and `n8n start`, then drives Debian's chromium with
+# playwright-core (test/ui/ui-test.js) through what a new user does. `npm run test:ui` builds
+# dist/ first and then runs this.
+#
+# Usage: test/ui/run-ui.sh [2|1|all]   (default: all; 1 = the nodes panel search on 1.123.81)
+#   KEEP_UI_TMP=1   keep the work folder (n8n log, browser console, server records)
+#   UI_HOLD=1       leave n8n and the server running after the test (for looking around)
+# Screenshots are written to docs/ by the 2.x run.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+E2E_DIR="$ROOT/test/e2e"
+# shellcheck source=../e2e/lib/n8n-e2e.sh
+source "$E2E_DIR/lib/n8n-e2e.sh"
+
+LINES=("$@")
+[ ${#LINES[@]} -gt 0 ] || LINES=(all)
+case " ${LINES[*]} " in *" all "*) LINES=(2 1) ;; esac
+
+# Settings of an `npm run` around this script must not steer the nested npm commands.
+for v in $(compgen -e); do
+	case "${v,,}" in
+	npm_config_registry | npm_config_cache | npm_config_userconfig | npm_config_cafile) ;;
+	npm_config_* | npm_package_* | npm_lifecycle_*) unset "$v" ;;
+	esac
+done
+
+# Debian's chromium (Playwright's own browser download does not work offline).
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$CHROMIUM" ]; then
+	echo "# installing Debian's chromium" >&2
+	SUDO=
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	$SUDO apt-get update >&2
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y chromium >&2
+fi
+
+[ -f "$ROOT/dist/nodes/ReplicateInpainting/ReplicateInpainting.node.js" ] || {
+	echo "dist/ is not built: run npm run test:ui (or npm run build first)" >&2
+	exit 2
+}
+(cd "$ROOT" && node_modules/.bin/tsc -p "$E2E_DIR/tsconfig.json" >&2)
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/n8n-ui.XXXXXX")
+SERVER_PID=
+ANY_FAILED=0
+cleanup() {
+	n8n_e2e_stop
+	if [ -n "$SERVER_PID" ]; then
+		kill -TERM "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+	# A failed run keeps its folder: failure screenshots, n8n's log, the browser console.
+	if [ -n "${KEEP_UI_TMP:-}" ] || [ "$ANY_FAILED" -ne 0 ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+cd "$WORK"
+
+(cd "$ROOT" && npm pack --json --pack-destination "$WORK" 2>/dev/null) >"$WORK/pack.json"
+TARBALL="$WORK/$(node -p 'require(process.argv[1])[0].filename' "$WORK/pack.json")"
+echo "# packed $(basename "$TARBALL")"
+
+SUMMARY=()
+
+run_version() { # line
+	local line=$1 installed version node_version launcher dir user port rc=0
+	if ! installed=$("$E2E_DIR/install-n8n.sh" "$line"); then
+		SUMMARY+=("n8n line $line: install-n8n.sh failed")
+		ANY_FAILED=1
+		return
+	fi
+	IFS=$'\t' read -r version node_version launcher <<<"$installed"
+	dir="$WORK/n8n-$version"
+	user="$dir/user"
+	mkdir -p "$user"
+	n8n_e2e_install_community_package "$user" "$TARBALL" 2>"$dir/install-package.log" || {
+		SUMMARY+=("n8n $version: installing the package failed ($(tail -n 1 "$dir/install-package.log"))")
+		ANY_FAILED=1
+		return
+	}
+
+	node "$ROOT/.build/test/server/cli.js" >"$dir/server.json" 2>"$dir/server.err" &
+	SERVER_PID=$!
+	local waited=0
+	until [ -s "$dir/server.json" ]; do
+		if ! kill -0 "$SERVER_PID" 2>/dev/null || [ "$waited" -ge 100 ]; then
+			SUMMARY+=("n8n $version: the test server did not start")
+			ANY_FAILED=1
+			return
+		fi
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+
+	port=$(n8n_e2e_free_port)
+	if ! n8n_e2e_start "$launcher" "$user" "$port" "$dir/n8n.log"; then
+		SUMMARY+=("n8n $version: n8n start failed (log: $dir/n8n.log)")
+		ANY_FAILED=1
+	else
+		echo "# n8n $version on node $node_version at http://127.0.0.1:$port"
+		UI_N8N_URL="http://127.0.0.1:$port" UI_N8N_VERSION="$version" UI_SERVER_JSON="$dir/server.json" \
+			UI_WORK="$dir" UI_DOCS="$ROOT/docs" UI_CHROMIUM="$CHROMIUM" UI_N8N_LOG="$dir/n8n.log" \
+			node "$SCRIPT_DIR/ui-test.js" "$line" > >(tee "$dir/ui-test.log") 2>&1 || rc=$?
+		sleep 0.5 # let tee finish the log
+		local totals
+		totals=$(grep -E '^# totals' "$dir/ui-test.log" | tail -n 1 | sed 's/^# totals //')
+		SUMMARY+=("n8n $version on node $node_version (browser): ${totals:-no result}")
+		[ "$rc" -eq 0 ] || ANY_FAILED=1
+		if [ -n "${UI_HOLD:-}" ]; then
+			echo "# holding n8n at http://127.0.0.1:$port (Ctrl+C to end)"
+			wait "$N8N_E2E_START_PID" || true
+		fi
+	fi
+	n8n_e2e_stop
+	kill -TERM "$SERVER_PID" 2>/dev/null || true
+	wait "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=
+}
+
+for line in "${LINES[@]}"; do
+	run_version "$line"
+done
+printf '%s\n' "${SUMMARY[@]}"
+exit "$ANY_FAILED"
