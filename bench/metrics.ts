@@ -152,7 +152,7 @@ export function computeMetrics(
 		outputBytes: result.outputs.reduce((sum, o) => sum + o.bytes, 0),
 		storedById: result.outputs.reduce((sum, o) => sum + o.storedById, 0),
 		peakRunning: stats.peakRunning,
-		cpuMsPerPrediction: predictions.length ? (result.cpuUserMicros + result.cpuSystemMicros) / 1000 / predictions.length : NaN,
+		cpuMsPerPrediction: predictions.length ? (result.cpuUserMicros + result.cpuSystemMicros - result.samplerCpuMicros) / 1000 / predictions.length : NaN,
 		uploadsEqual,
 		tokenLeaks: stats.tokenToNonApiOrigin,
 		orderOk: order.length === 0,

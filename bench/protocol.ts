@@ -58,6 +58,8 @@ export interface WorkerResult {
 	/** CPU time (user + system) of this process during the run, µs. */
 	cpuUserMicros: number;
 	cpuSystemMicros: number;
+	/** Of that, the CPU time of the RSS sampler itself (subtracted in CPU per prediction). */
+	samplerCpuMicros: number;
 	error?: string;
 }
 

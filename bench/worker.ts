@@ -155,12 +155,18 @@ async function main(): Promise<void> {
 		const hwmReset = resetPeakRss();
 		let sampledPeakRss = baselineRss;
 		let samples = 0;
+		// The sampler's own CPU is counted apart: it runs per wall-clock second, not per prediction,
+		// and the baselines run 8× longer than the node.
+		let samplerCpu = 0;
 		const sample = () => {
+			const before = process.cpuUsage();
 			samples++;
 			const now = process.memoryUsage();
 			sampledPeakRss = Math.max(sampledPeakRss, now.rss);
 			heap.peakHeapTotal = Math.max(heap.peakHeapTotal, now.heapTotal);
 			heap.peakExternal = Math.max(heap.peakExternal, now.external);
+			const spent = process.cpuUsage(before);
+			samplerCpu += spent.user + spent.system;
 		};
 		const sampler = setInterval(sample, SAMPLE_EVERY_MS);
 		const gc = (globalThis as { gc?: () => void }).gc;
@@ -204,6 +210,7 @@ async function main(): Promise<void> {
 			outputs,
 			cpuUserMicros: cpu.user,
 			cpuSystemMicros: cpu.system,
+			samplerCpuMicros: samplerCpu,
 			error,
 		};
 		send({ type: 'result', result });
