@@ -47,10 +47,8 @@ export interface RunMetrics extends RunSpec {
 	outputBytes: number;
 	storedById: number;
 	peakRunning: number;
-	/** CPU time (user + system) of the measured process per prediction, ms, its idle cost per second taken out */
+	/** CPU time (user + system) of the measured process per prediction, ms */
 	cpuMsPerPrediction: number;
-	/** the same without taking the idle cost out */
-	rawCpuMsPerPrediction: number;
 	/** Case 4: input files that reached /files byte-equal (by sha256), of inputSha256.length */
 	uploadsEqual?: number;
 	tokenLeaks: number;
@@ -154,8 +152,7 @@ export function computeMetrics(
 		outputBytes: result.outputs.reduce((sum, o) => sum + o.bytes, 0),
 		storedById: result.outputs.reduce((sum, o) => sum + o.storedById, 0),
 		peakRunning: stats.peakRunning,
-		cpuMsPerPrediction: predictions.length ? Math.max(0, result.cpuUserMicros + result.cpuSystemMicros - result.idleCpuMicrosPerMs * (result.endedAt - result.startedAt)) / 1000 / predictions.length : NaN,
-		rawCpuMsPerPrediction: predictions.length ? (result.cpuUserMicros + result.cpuSystemMicros) / 1000 / predictions.length : NaN,
+		cpuMsPerPrediction: predictions.length ? (result.cpuUserMicros + result.cpuSystemMicros - result.samplerCpuMicros) / 1000 / predictions.length : NaN,
 		uploadsEqual,
 		tokenLeaks: stats.tokenToNonApiOrigin,
 		orderOk: order.length === 0,
@@ -177,7 +174,7 @@ export function markdownTable(runs: RunMetrics[]): string {
 		'wall s',
 		'ideal ⌈N/C⌉×T s',
 		'wall/ideal',
-		'CPU ms/pred (raw)',
+		'CPU ms/pred',
 		'API req/pred (creates+polls)',
 		'delay p50 / p95 ms',
 		'tail ms',
@@ -194,7 +191,7 @@ export function markdownTable(runs: RunMetrics[]): string {
 		seconds(r.wallMs),
 		seconds(r.idealMs),
 		r.wallOverIdeal.toFixed(3),
-		`${r.cpuMsPerPrediction.toFixed(1)} (${r.rawCpuMsPerPrediction.toFixed(1)})`,
+		r.cpuMsPerPrediction.toFixed(1),
 		`${r.requestsPerPrediction.toFixed(2)} (${r.creates}+${r.polls}${r.apiRequests - r.creates - r.polls ? `+${r.apiRequests - r.creates - r.polls}` : ''})`,
 		`${Math.round(r.delayP50)} / ${Math.round(r.delayP95)}`,
 		String(Math.round(r.tailMs)),

@@ -58,8 +58,8 @@ export interface WorkerResult {
 	/** CPU time (user + system) of this process during the run, µs. */
 	cpuUserMicros: number;
 	cpuSystemMicros: number;
-	/** CPU µs per wall ms of this process when idle with the sampler running (measured before the run). */
-	idleCpuMicrosPerMs: number;
+	/** Of that, the CPU time of the RSS sampler itself (subtracted in CPU per prediction). */
+	samplerCpuMicros: number;
 	error?: string;
 }
 

@@ -46,23 +46,6 @@ function kernelPeakRss(): number | null {
 	}
 }
 
-const IDLE_CALIBRATION_MS = 2_000;
-
-/**
- * CPU µs per wall-clock ms this process spends while doing nothing but the 20 ms RSS sampler
- * (its memoryUsage() calls, the timer wake-ups, V8's idle work): a cost per second, not per
- * prediction, which the baselines (8× longer runs) would otherwise carry 8× over.
- */
-async function idleCpuRate(): Promise<number> {
-	const timer = setInterval(() => process.memoryUsage(), SAMPLE_EVERY_MS);
-	const before = process.cpuUsage();
-	const started = Date.now();
-	await new Promise((resolve) => setTimeout(resolve, IDLE_CALIBRATION_MS));
-	const spent = process.cpuUsage(before);
-	clearInterval(timer);
-	return (spent.user + spent.system) / (Date.now() - started);
-}
-
 function promptsFor(count: number): string[] {
 	return Array.from({ length: count }, (_, index) => `bench item ${index}: a red armchair`);
 }
@@ -160,7 +143,6 @@ async function main(): Promise<void> {
 		}
 		// go
 		const prompts = promptsFor(config.items);
-		const idleCpuPerMs = await idleCpuRate();
 		fullGc();
 		const before = process.memoryUsage();
 		const baselineRss = before.rss;
@@ -173,12 +155,18 @@ async function main(): Promise<void> {
 		const hwmReset = resetPeakRss();
 		let sampledPeakRss = baselineRss;
 		let samples = 0;
+		// The sampler's own CPU is counted apart: it runs per wall-clock second, not per prediction,
+		// and the baselines run 8× longer than the node.
+		let samplerCpu = 0;
 		const sample = () => {
+			const before = process.cpuUsage();
 			samples++;
 			const now = process.memoryUsage();
 			sampledPeakRss = Math.max(sampledPeakRss, now.rss);
 			heap.peakHeapTotal = Math.max(heap.peakHeapTotal, now.heapTotal);
 			heap.peakExternal = Math.max(heap.peakExternal, now.external);
+			const spent = process.cpuUsage(before);
+			samplerCpu += spent.user + spent.system;
 		};
 		const sampler = setInterval(sample, SAMPLE_EVERY_MS);
 		const gc = (globalThis as { gc?: () => void }).gc;
@@ -222,7 +210,7 @@ async function main(): Promise<void> {
 			outputs,
 			cpuUserMicros: cpu.user,
 			cpuSystemMicros: cpu.system,
-			idleCpuMicrosPerMs: idleCpuPerMs,
+			samplerCpuMicros: samplerCpu,
 			error,
 		};
 		send({ type: 'result', result });
