@@ -939,26 +939,18 @@ const rows: Row[] = [
 	// 2. (above: "reset after the create was sent", "502 after the create was made", …)
 
 	// 5. Uploaded inputs are deleted on every path (uploads-left counts what stays).
-	{
-		fault: 'create refused (422), with uploaded files',
-		operation: 'createAndWait',
-		inputItems: binaryInputs,
-		parameters: { imageSource: 'binary', maskSource: 'binary' },
-		options: { uploadRoute: 'upload' },
-		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'status', status: 422, body: { title: 'Input validation failed', detail: 'Injected', status: 422 } }),
-		expect: { outcome: 'error', message: () => 'Replicate API error 422 on POST /predictions: Input validation failed' },
-		check: all(noCreate, (ctx) => expect(deletes(ctx)).toHaveLength(2)),
-	},
-	{
-		fault: 'create refused (422), with uploaded files',
-		operation: 'createOnly',
-		inputItems: binaryInputs,
-		parameters: { imageSource: 'binary', maskSource: 'binary' },
-		options: { uploadRoute: 'upload' },
-		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'status', status: 422, body: { title: 'Input validation failed', detail: 'Injected', status: 422 } }),
-		expect: { outcome: 'error', message: () => 'Replicate API error 422 on POST /predictions: Input validation failed' },
-		check: all(noCreate, (ctx) => expect(deletes(ctx)).toHaveLength(2)),
-	},
+	...(['createAndWait', 'createOnly'] as const).map(
+		(operation): Row => ({
+			fault: 'create refused (422), with uploaded files',
+			operation,
+			inputItems: binaryInputs,
+			parameters: { imageSource: 'binary', maskSource: 'binary' },
+			options: { uploadRoute: 'upload' },
+			arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'status', status: 422, body: { title: 'Input validation failed', detail: 'Injected', status: 422 } }),
+			expect: { outcome: 'error', message: () => 'Replicate API error 422 on POST /predictions: Input validation failed' },
+			check: all(noCreate, (ctx) => expect(deletes(ctx)).toHaveLength(2)),
+		}),
+	),
 	{
 		fault: 'second upload refused (400), the first one made',
 		operation: 'createAndWait',
