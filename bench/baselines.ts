@@ -30,25 +30,41 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * node's is after its warm-up.
  */
 export async function warmUpBaseline(config: WorkerConfig): Promise<void> {
-	const account = await request(`${config.apiUrl}/account`, { headers: { authorization: `Bearer ${config.token}` } });
+	const account = await request(`${config.apiUrl}/account`, {
+		headers: { authorization: `Bearer ${config.token}` },
+	});
 	await account.body.text();
 	const sample = await request(config.sampleImageUrl);
 	await sample.body.arrayBuffer();
 }
 
-export async function runBaseline(kind: 'baselineA' | 'baselineB', config: WorkerConfig, prompts: string[]): Promise<ItemSummary[]> {
+export async function runBaseline(
+	kind: 'baselineA' | 'baselineB',
+	config: WorkerConfig,
+	prompts: string[],
+): Promise<ItemSummary[]> {
 	const dispatcher = new Agent({ keepAliveTimeout: 30_000 });
 	const auth = { authorization: `Bearer ${config.token}`, 'user-agent': `bench-${kind}` };
-	const api = async (method: 'GET' | 'POST', url: string, body?: unknown, extra: Record<string, string> = {}) => {
+	const api = async (
+		method: 'GET' | 'POST',
+		url: string,
+		body?: unknown,
+		extra: Record<string, string> = {},
+	) => {
 		const response = await request(url, {
 			method,
 			dispatcher,
-			headers: { ...auth, ...extra, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+			headers: {
+				...auth,
+				...extra,
+				...(body === undefined ? {} : { 'content-type': 'application/json' }),
+			},
 			body: body === undefined ? undefined : JSON.stringify(body),
 			headersTimeout: 120_000,
 		});
 		const text = await response.body.text();
-		if (response.statusCode >= 400) throw new Error(`${method} ${url}: HTTP ${response.statusCode} ${text.slice(0, 200)}`);
+		if (response.statusCode >= 400)
+			throw new Error(`${method} ${url}: HTTP ${response.statusCode} ${text.slice(0, 200)}`);
 		return JSON.parse(text) as ApiPrediction;
 	};
 	const outputs: ItemSummary[] = [];
@@ -65,7 +81,12 @@ export async function runBaseline(kind: 'baselineA' | 'baselineB', config: Worke
 					num_outputs: config.numOutputs,
 				},
 			};
-			let prediction = await api('POST', `${config.apiUrl}/predictions`, body, kind === 'baselineB' ? { prefer: 'wait=60' } : {});
+			let prediction = await api(
+				'POST',
+				`${config.apiUrl}/predictions`,
+				body,
+				kind === 'baselineB' ? { prefer: 'wait=60' } : {},
+			);
 			while (!TERMINAL.has(prediction.status)) {
 				await sleep(BASELINE_POLL_MS[kind]);
 				prediction = await api('GET', prediction.urls.get);

@@ -69,10 +69,14 @@ function orderProblems(outputs: ItemSummary[], items: number): string[] {
 	let previous = -1;
 	const seen = new Set<number>();
 	for (const output of outputs) {
-		if (output.inputIndex < previous) problems.push(`output for item ${output.inputIndex} after item ${previous}`);
+		if (output.inputIndex < previous)
+			problems.push(`output for item ${output.inputIndex} after item ${previous}`);
 		previous = output.inputIndex;
 		seen.add(output.inputIndex);
-		if (output.prompt !== undefined && !output.prompt.startsWith(`bench item ${output.inputIndex}:`)) {
+		if (
+			output.prompt !== undefined &&
+			!output.prompt.startsWith(`bench item ${output.inputIndex}:`)
+		) {
 			problems.push(`item ${output.inputIndex} carries the prediction of "${output.prompt}"`);
 		}
 	}
@@ -93,7 +97,9 @@ export function computeMetrics(
 	const predictions = allPredictions.filter((p) => Date.parse(p.created_at) >= goAt);
 	const api = requests.filter((r) => r.origin === 'api');
 	const creates = api.filter((r) => r.method === 'POST' && /\/predictions$/.test(r.path)).length;
-	const polls = api.filter((r) => r.method === 'GET' && /\/predictions\/[^/]+$/.test(r.path)).length;
+	const polls = api.filter(
+		(r) => r.method === 'GET' && /\/predictions\/[^/]+$/.test(r.path),
+	).length;
 	const firstDownload = new Map<string, number>();
 	for (const r of requests) {
 		if (r.origin !== 'output') continue;
@@ -110,7 +116,8 @@ export function computeMetrics(
 		const completed = Date.parse(p.completed_at);
 		lastCompleted = Math.max(lastCompleted, completed);
 		const noticed = firstDownload.get(p.id);
-		if (noticed === undefined) problems.push(`prediction ${p.id} (${p.status}) was never downloaded`);
+		if (noticed === undefined)
+			problems.push(`prediction ${p.id} (${p.status}) was never downloaded`);
 		else delays.push(noticed - completed);
 	}
 	const wallMs = result.endedAt - result.startedAt;
@@ -118,15 +125,23 @@ export function computeMetrics(
 	const peakRss = Math.max(result.sampledPeakRss, result.hwmRss ?? 0);
 	const order = orderProblems(result.outputs, spec.items);
 	problems.push(...order);
-	const allSucceeded = predictions.length === spec.items && predictions.every((p) => p.status === 'succeeded');
-	if (!allSucceeded) problems.push(`${predictions.filter((p) => p.status === 'succeeded').length} of ${spec.items} predictions succeeded (${predictions.length} created)`);
+	const allSucceeded =
+		predictions.length === spec.items && predictions.every((p) => p.status === 'succeeded');
+	if (!allSucceeded)
+		problems.push(
+			`${predictions.filter((p) => p.status === 'succeeded').length} of ${spec.items} predictions succeeded (${predictions.length} created)`,
+		);
 	let uploadsEqual: number | undefined;
 	if (spec.inputSha256) {
 		const received = new Set(stats.uploads.map((upload) => upload.sha256));
 		uploadsEqual = spec.inputSha256.filter((sha) => received.has(sha)).length;
-		if (uploadsEqual !== spec.inputSha256.length) problems.push(`${spec.inputSha256.length - uploadsEqual} of ${spec.inputSha256.length} input files did not reach /files byte-equal`);
+		if (uploadsEqual !== spec.inputSha256.length)
+			problems.push(
+				`${spec.inputSha256.length - uploadsEqual} of ${spec.inputSha256.length} input files did not reach /files byte-equal`,
+			);
 	}
-	if (stats.tokenToNonApiOrigin > 0) problems.push(`the token reached the output origin ${stats.tokenToNonApiOrigin} times`);
+	if (stats.tokenToNonApiOrigin > 0)
+		problems.push(`the token reached the output origin ${stats.tokenToNonApiOrigin} times`);
 	return {
 		...spec,
 		wallMs,
@@ -152,7 +167,11 @@ export function computeMetrics(
 		outputBytes: result.outputs.reduce((sum, o) => sum + o.bytes, 0),
 		storedById: result.outputs.reduce((sum, o) => sum + o.storedById, 0),
 		peakRunning: stats.peakRunning,
-		cpuMsPerPrediction: predictions.length ? (result.cpuUserMicros + result.cpuSystemMicros - result.samplerCpuMicros) / 1000 / predictions.length : NaN,
+		cpuMsPerPrediction: predictions.length
+			? (result.cpuUserMicros + result.cpuSystemMicros - result.samplerCpuMicros) /
+				1000 /
+				predictions.length
+			: NaN,
 		uploadsEqual,
 		tokenLeaks: stats.tokenToNonApiOrigin,
 		orderOk: order.length === 0,
@@ -206,7 +225,10 @@ export function markdownTable(runs: RunMetrics[]): string {
 
 /** Where the memory went, for the memory case. */
 export function memoryDetail(r: RunMetrics): string {
-	const ratio = r.outputBytes > 0 ? ` = ${(r.rssGrowth / r.outputBytes).toFixed(3)}× the ${mb(r.outputBytes)} MB of outputs` : '';
+	const ratio =
+		r.outputBytes > 0
+			? ` = ${(r.rssGrowth / r.outputBytes).toFixed(3)}× the ${mb(r.outputBytes)} MB of outputs`
+			: '';
 	return (
 		`- ${r.label}: RSS ${mb(r.baselineRss)} → peak ${mb(r.peakRss)} MB (+${mb(r.rssGrowth)} MB${ratio}); ` +
 		`peak growth of V8 heapTotal +${mb(r.heapTotalGrowth)} MB, of external memory (Buffers, external strings) +${mb(r.externalGrowth)} MB; ` +

@@ -36,9 +36,13 @@ function main(): void {
 	const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 	const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 	const selfUs = new Map<number, number>();
-	profile.samples.forEach((id, index) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
+	profile.samples.forEach((id, index) =>
+		selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)),
+	);
 	const total = profile.endTime - profile.startTime;
-	const idle = [...selfUs].filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)').reduce((sum, [, us]) => sum + us, 0);
+	const idle = [...selfUs]
+		.filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)')
+		.reduce((sum, [, us]) => sum + us, 0);
 	const busy = total - idle;
 	const functions = new Map<string, number>();
 	const areas = new Map<string, number>();
@@ -51,10 +55,14 @@ function main(): void {
 	}
 	const ms = (us: number) => (us / 1000).toFixed(1).padStart(8);
 	const pct = (us: number) => `${((us / busy) * 100).toFixed(1).padStart(5)} %`;
-	process.stdout.write(`${file}: ${ms(total)} ms profiled, ${ms(busy)} ms not idle\n\nTop ${top} by self time:\n`);
-	for (const [key, us] of [...functions].sort((x, y) => y[1] - x[1]).slice(0, top)) process.stdout.write(`${ms(us)} ms ${pct(us)}  ${key}\n`);
+	process.stdout.write(
+		`${file}: ${ms(total)} ms profiled, ${ms(busy)} ms not idle\n\nTop ${top} by self time:\n`,
+	);
+	for (const [key, us] of [...functions].sort((x, y) => y[1] - x[1]).slice(0, top))
+		process.stdout.write(`${ms(us)} ms ${pct(us)}  ${key}\n`);
 	process.stdout.write('\nSelf time by area:\n');
-	for (const [key, us] of [...areas].sort((x, y) => y[1] - x[1]).slice(0, top)) process.stdout.write(`${ms(us)} ms ${pct(us)}  ${key}\n`);
+	for (const [key, us] of [...areas].sort((x, y) => y[1] - x[1]).slice(0, top))
+		process.stdout.write(`${ms(us)} ms ${pct(us)}  ${key}\n`);
 }
 
 main();

@@ -53,7 +53,12 @@ export interface WorkerResult {
 	hwmRss: number | null;
 	samples: number;
 	/** V8 figures at the baseline and their peaks during the run (to tell heap from buffers). */
-	heap: { baselineHeapTotal: number; peakHeapTotal: number; baselineExternal: number; peakExternal: number };
+	heap: {
+		baselineHeapTotal: number;
+		peakHeapTotal: number;
+		baselineExternal: number;
+		peakExternal: number;
+	};
 	outputs: ItemSummary[];
 	/** CPU time (user + system) of this process during the run, µs. */
 	cpuUserMicros: number;

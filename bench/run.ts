@@ -12,7 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { BASELINE_POLL_MS } from './baselines';
-import { computeMetrics, markdownTable, memoryDetail, type RunMetrics, type RunSpec } from './metrics';
+import {
+	computeMetrics,
+	markdownTable,
+	memoryDetail,
+	type RunMetrics,
+	type RunSpec,
+} from './metrics';
 import type { ParentMessage, RunKind, WorkerConfig, WorkerMessage, WorkerResult } from './protocol';
 import { BenchServer } from './server';
 import { makeSamplePng, paddedPng } from '../test/server';
@@ -48,7 +54,11 @@ interface CaseDef {
 const NODE_RUN: RunPlan = { label: 'node', kind: 'node', binaryDataMode: 'default' };
 const BASELINES: RunPlan[] = [
 	{ label: '(a) create, poll every 5 s, one by one', kind: 'baselineA', binaryDataMode: 'default' },
-	{ label: '(b) Prefer: wait, poll 500 ms, one by one', kind: 'baselineB', binaryDataMode: 'default' },
+	{
+		label: '(b) Prefer: wait, poll 500 ms, one by one',
+		kind: 'baselineB',
+		binaryDataMode: 'default',
+	},
 ];
 
 /** As large as an uncompressed 1024×1024 RGB image: the upper end of a real 1024² PNG. */
@@ -83,7 +93,14 @@ function defaultCases(): CaseDef[] {
 			numOutputs: 1,
 			size: 512,
 			outputBytes: 0,
-			runs: [...CASE2_SWEEP_S.map((t) => ({ ...NODE_RUN, label: `node, T = ${t} s`, modelTimeMs: t * 1000 })), ...BASELINES],
+			runs: [
+				...CASE2_SWEEP_S.map((t) => ({
+					...NODE_RUN,
+					label: `node, T = ${t} s`,
+					modelTimeMs: t * 1000,
+				})),
+				...BASELINES,
+			],
 		},
 		{
 			id: 3,
@@ -96,7 +113,14 @@ function defaultCases(): CaseDef[] {
 			size: 1024,
 			outputBytes: CASE3_OUTPUT_BYTES,
 			runs: [
-				...Array.from({ length: CASE3_REPEATS }, (_, k): RunPlan => ({ label: `node, filesystem mode, run ${k + 1}`, kind: 'node', binaryDataMode: 'filesystem' })),
+				...Array.from(
+					{ length: CASE3_REPEATS },
+					(_, k): RunPlan => ({
+						label: `node, filesystem mode, run ${k + 1}`,
+						kind: 'node',
+						binaryDataMode: 'filesystem',
+					}),
+				),
 				{ label: 'node, memory (default) mode', kind: 'node', binaryDataMode: 'default' },
 				{
 					label: 'diagnostic: node, filesystem mode, full GC every 100 ms',
@@ -108,7 +132,8 @@ function defaultCases(): CaseDef[] {
 		},
 		{
 			id: 4,
-			title: 'streamed inputs: a 25 MB image per item, uploaded to /files from n8n\'s filesystem binary store',
+			title:
+				"streamed inputs: a 25 MB image per item, uploaded to /files from n8n's filesystem binary store",
 			items: 20,
 			modelTimeMs: 2_000,
 			concurrency: 4,
@@ -179,7 +204,8 @@ function parseArgs(argv: string[]): Overrides {
 						.split(',')
 						.map((part) => {
 							const id = Number(part.trim());
-							if (![1, 2, 3, 4].includes(id)) throw new Error(`--case takes 1, 2, 3 or 4 (got "${part}")`);
+							if (![1, 2, 3, 4].includes(id))
+								throw new Error(`--case takes 1, 2, 3 or 4 (got "${part}")`);
 							return id;
 						}),
 				];
@@ -207,7 +233,8 @@ function parseArgs(argv: string[]): Overrides {
 					.split(',')
 					.map((mode) => {
 						const trimmed = mode.trim();
-						if (trimmed !== 'filesystem' && trimmed !== 'default') throw new Error(`--modes takes filesystem and/or default (got "${mode}")`);
+						if (trimmed !== 'filesystem' && trimmed !== 'default')
+							throw new Error(`--modes takes filesystem and/or default (got "${mode}")`);
 						return trimmed;
 					});
 				break;
@@ -248,12 +275,17 @@ function applyOverrides(cases: CaseDef[], o: Overrides): CaseDef[] {
 		if (o.modelTimeMs !== undefined) {
 			// --t: one node run at that T instead of the sweep.
 			const sweep = runs.filter((run) => run.modelTimeMs !== undefined);
-			if (sweep.length) runs = [{ ...sweep[0], label: 'node', modelTimeMs: undefined }, ...runs.filter((run) => run.modelTimeMs === undefined)];
+			if (sweep.length)
+				runs = [
+					{ ...sweep[0], label: 'node', modelTimeMs: undefined },
+					...runs.filter((run) => run.modelTimeMs === undefined),
+				];
 		}
 		if (c.id === 3 && o.modes) runs = runs.filter((run) => o.modes!.includes(run.binaryDataMode));
 		if (o.baselines === false) runs = runs.filter((run) => run.kind === 'node');
 		if (o.diagnostic === false) runs = runs.filter((run) => run.gcEveryMs === undefined);
-		if (o.baselines === true && !runs.some((run) => run.kind !== 'node')) runs = [...runs, ...BASELINES];
+		if (o.baselines === true && !runs.some((run) => run.kind !== 'node'))
+			runs = [...runs, ...BASELINES];
 		return {
 			...c,
 			items: o.items ?? c.items,
@@ -301,14 +333,17 @@ class Worker {
 		this.child.send(message);
 	}
 
-	async next<T extends WorkerMessage['type']>(type: T): Promise<Extract<WorkerMessage, { type: T }>> {
+	async next<T extends WorkerMessage['type']>(
+		type: T,
+	): Promise<Extract<WorkerMessage, { type: T }>> {
 		const message =
 			this.inbox.shift() ??
 			(await new Promise<WorkerMessage>((resolve, reject) => {
 				if (this.exited) return reject(this.exited);
 				this.waiting = { resolve, reject };
 			}));
-		if (message.type !== type) throw new Error(`expected "${type}" from the worker, got "${message.type}"`);
+		if (message.type !== type)
+			throw new Error(`expected "${type}" from the worker, got "${message.type}"`);
 		return message as Extract<WorkerMessage, { type: T }>;
 	}
 
@@ -325,7 +360,14 @@ interface InputFiles {
 	sha256: string[];
 }
 
-async function measure(server: BenchServer, def: CaseDef, plan: RunPlan, inputs?: InputFiles, dump?: string, cpuProf?: string): Promise<RunMetrics> {
+async function measure(
+	server: BenchServer,
+	def: CaseDef,
+	plan: RunPlan,
+	inputs?: InputFiles,
+	dump?: string,
+	cpuProf?: string,
+): Promise<RunMetrics> {
 	const modelTimeMs = plan.modelTimeMs ?? def.modelTimeMs;
 	await server.setOptions({ modelTimeMs });
 	const spec: RunSpec = {
@@ -341,7 +383,10 @@ async function measure(server: BenchServer, def: CaseDef, plan: RunPlan, inputs?
 	let cpuProfile: string | undefined;
 	if (cpuProf && plan.kind === 'node') {
 		mkdirSync(cpuProf, { recursive: true });
-		cpuProfile = path.join(cpuProf, `case${def.id}-${plan.label.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`);
+		cpuProfile = path.join(
+			cpuProf,
+			`case${def.id}-${plan.label.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`,
+		);
 	}
 	const config: WorkerConfig = {
 		kind: plan.kind,
@@ -365,22 +410,38 @@ async function measure(server: BenchServer, def: CaseDef, plan: RunPlan, inputs?
 		await worker.next('ready');
 		// The node's warm-up runs one item (one prediction); a baseline's makes no prediction.
 		await server.reset();
-		if (plan.kind === 'node' && def.outputBytes > 0) await server.script({ outputBytes: def.outputBytes, times: 1 });
+		if (plan.kind === 'node' && def.outputBytes > 0)
+			await server.script({ outputBytes: def.outputBytes, times: 1 });
 		worker.send({ type: 'warmup' });
 		const warmed = await worker.next('warmed');
 		if (warmed.error) throw new Error(`warm-up failed: ${warmed.error}`);
 		await server.reset();
-		if (def.outputBytes > 0) await server.script({ outputBytes: def.outputBytes, times: def.items });
+		if (def.outputBytes > 0)
+			await server.script({ outputBytes: def.outputBytes, times: def.items });
 		const goAt = Date.now();
 		worker.send({ type: 'go' });
 		const { result } = await worker.next('result');
 		await worker.close();
-		const [requests, predictions, stats] = await Promise.all([server.requests(), server.predictions(), server.stats()]);
-		const metrics = computeMetrics(spec, result as WorkerResult, goAt, requests, predictions, stats);
+		const [requests, predictions, stats] = await Promise.all([
+			server.requests(),
+			server.predictions(),
+			server.stats(),
+		]);
+		const metrics = computeMetrics(
+			spec,
+			result as WorkerResult,
+			goAt,
+			requests,
+			predictions,
+			stats,
+		);
 		if (dump) {
 			mkdirSync(dump, { recursive: true });
 			const file = path.join(dump, `case${def.id}-${plan.label.replace(/[^a-z0-9]+/gi, '-')}.json`);
-			writeFileSync(file, JSON.stringify({ def, plan, goAt, result, requests, predictions, stats, metrics }, null, 1));
+			writeFileSync(
+				file,
+				JSON.stringify({ def, plan, goAt, result, requests, predictions, stats, metrics }, null, 1),
+			);
 		}
 		return metrics;
 	} finally {
@@ -393,13 +454,24 @@ interface Verdict {
 	pass: boolean | null;
 }
 
-function verdict(caseId: number, target: string, measured: number | undefined, limit: number, op: '<=' | '>=' | '<', unit = '', digits = 3): Verdict {
+function verdict(
+	caseId: number,
+	target: string,
+	measured: number | undefined,
+	limit: number,
+	op: '<=' | '>=' | '<',
+	unit = '',
+	digits = 3,
+): Verdict {
 	if (measured === undefined || !Number.isFinite(measured)) {
 		return { line: `SKIP case ${caseId}: ${target} (not measured in this run)`, pass: null };
 	}
 	const pass = op === '<=' ? measured <= limit : op === '>=' ? measured >= limit : measured < limit;
 	const shown = `${measured.toFixed(digits)}${unit}`;
-	return { line: `${pass ? 'PASS' : 'FAIL'} case ${caseId}: ${target}: measured ${shown} (target ${op} ${limit}${unit})`, pass };
+	return {
+		line: `${pass ? 'PASS' : 'FAIL'} case ${caseId}: ${target}: measured ${shown} (target ${op} ${limit}${unit})`,
+		pass,
+	};
 }
 
 function correctness(caseId: number, runs: RunMetrics[]): Verdict[] {
@@ -407,14 +479,17 @@ function correctness(caseId: number, runs: RunMetrics[]): Verdict[] {
 		const ok = r.problems.length === 0;
 		return {
 			line: `${ok ? 'CHECK ok' : 'CHECK FAILED'} case ${caseId} ${r.label}: ${
-				ok ? `${r.predictions} predictions succeeded, outputs in input order, token never sent to the output host` : r.problems.join('; ')
+				ok
+					? `${r.predictions} predictions succeeded, outputs in input order, token never sent to the output host`
+					: r.problems.join('; ')
 			}`,
 			pass: ok,
 		};
 	});
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+const median = (values: number[]) =>
+	[...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 
 function targetsFor(def: CaseDef, runs: RunMetrics[]): Verdict[] {
 	const nodes = runs.filter((r) => r.kind === 'node' && !r.diagnostic);
@@ -426,27 +501,87 @@ function targetsFor(def: CaseDef, runs: RunMetrics[]): Verdict[] {
 			return [
 				verdict(1, 'node wall/ideal', node?.wallOverIdeal, 1.1, '<='),
 				verdict(1, 'node p95 completion-to-notice delay', node?.delayP95, 150, '<=', ' ms', 0),
-				verdict(1, 'node speed-up over baseline (a) (wall a / wall node)', a && node ? a.wallMs / node.wallMs : undefined, 6, '>=', '×', 2),
+				verdict(
+					1,
+					'node speed-up over baseline (a) (wall a / wall node)',
+					a && node ? a.wallMs / node.wallMs : undefined,
+					6,
+					'>=',
+					'×',
+					2,
+				),
 				verdict(1, 'node API requests per prediction', node?.requestsPerPrediction, 1.05, '<='),
-				verdict(1, 'node CPU per prediction / baseline (b)\'s', b && node ? node.cpuMsPerPrediction / b.cpuMsPerPrediction : undefined, 2, '<=', '×', 2),
+				verdict(
+					1,
+					"node CPU per prediction / baseline (b)'s",
+					b && node ? node.cpuMsPerPrediction / b.cpuMsPerPrediction : undefined,
+					2,
+					'<=',
+					'×',
+					2,
+				),
 			];
 		case 2:
 			return nodes.flatMap((r) => [
-				verdict(2, `T = ${r.modelTimeMs / 1000} s: node API requests per prediction`, r.requestsPerPrediction, 6, '<='),
-				verdict(2, `T = ${r.modelTimeMs / 1000} s: node p95 completion-to-notice delay / T`, r.delayP95 / r.modelTimeMs, 0.12, '<='),
+				verdict(
+					2,
+					`T = ${r.modelTimeMs / 1000} s: node API requests per prediction`,
+					r.requestsPerPrediction,
+					6,
+					'<=',
+				),
+				verdict(
+					2,
+					`T = ${r.modelTimeMs / 1000} s: node p95 completion-to-notice delay / T`,
+					r.delayP95 / r.modelTimeMs,
+					0.12,
+					'<=',
+				),
 			]);
 		case 3: {
 			const fs = nodes.filter((r) => r.binaryDataMode === 'filesystem');
 			const memory = nodes.find((r) => r.binaryDataMode === 'default');
 			return [
-				verdict(3, `filesystem mode: peak RSS growth, median of ${fs.length} run(s) (${fs.map((r) => (r.rssGrowth / MB).toFixed(1)).join(', ')})`, fs.length ? median(fs.map((r) => r.rssGrowth)) / MB : undefined, 40, '<', ' MB', 1),
-				verdict(3, 'memory mode: peak RSS growth / total output bytes', memory ? memory.rssGrowth / memory.outputBytes : undefined, 1.5, '<', '', 3),
+				verdict(
+					3,
+					`filesystem mode: peak RSS growth, median of ${fs.length} run(s) (${fs.map((r) => (r.rssGrowth / MB).toFixed(1)).join(', ')})`,
+					fs.length ? median(fs.map((r) => r.rssGrowth)) / MB : undefined,
+					40,
+					'<',
+					' MB',
+					1,
+				),
+				verdict(
+					3,
+					'memory mode: peak RSS growth / total output bytes',
+					memory ? memory.rssGrowth / memory.outputBytes : undefined,
+					1.5,
+					'<',
+					'',
+					3,
+				),
 			];
 		}
 		case 4:
 			return [
-				verdict(4, `filesystem mode: peak RSS growth (inputs total ${node ? ((def.inputBytes ?? 0) * node.items / MB).toFixed(0) : '?'} MB)`, node ? node.rssGrowth / MB : undefined, 60, '<', ' MB', 1),
-				verdict(4, 'input files that reached /files byte-equal', node?.uploadsEqual, def.items, '>=', '', 0),
+				verdict(
+					4,
+					`filesystem mode: peak RSS growth (inputs total ${node ? (((def.inputBytes ?? 0) * node.items) / MB).toFixed(0) : '?'} MB)`,
+					node ? node.rssGrowth / MB : undefined,
+					60,
+					'<',
+					' MB',
+					1,
+				),
+				verdict(
+					4,
+					'input files that reached /files byte-equal',
+					node?.uploadsEqual,
+					def.items,
+					'>=',
+					'',
+					0,
+				),
 			];
 	}
 	return [];
@@ -470,9 +605,14 @@ function ratioLines(runs: RunMetrics[]): string[] {
 
 function describeCase(def: CaseDef): string {
 	const size = `${def.size}×${def.size}`;
-	const bytes = def.outputBytes > 0 ? `, each output padded to ${(def.outputBytes / MB).toFixed(2)} MB` : ', outputs as rendered';
-	return `N = ${def.items}, T = ${def.modelTimeMs / 1000} s, C = ${def.concurrency}, ${def.numOutputs} output(s) of ${size}${bytes}; ` +
-		`server ${def.honourPreferWait ? 'honours' : 'ignores'} Prefer: wait`;
+	const bytes =
+		def.outputBytes > 0
+			? `, each output padded to ${(def.outputBytes / MB).toFixed(2)} MB`
+			: ', outputs as rendered';
+	return (
+		`N = ${def.items}, T = ${def.modelTimeMs / 1000} s, C = ${def.concurrency}, ${def.numOutputs} output(s) of ${size}${bytes}; ` +
+		`server ${def.honourPreferWait ? 'honours' : 'ignores'} Prefer: wait`
+	);
 }
 
 async function main(): Promise<void> {
@@ -480,7 +620,9 @@ async function main(): Promise<void> {
 	const cases = applyOverrides(defaultCases(), overrides);
 	const benchStarted = Date.now();
 	// --load: another process keeps one core busy for the whole bench, as a busy machine would.
-	const load = overrides.load ? spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }) : undefined;
+	const load = overrides.load
+		? spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' })
+		: undefined;
 	const stopLoad = () => load?.kill('SIGKILL');
 	process.once('exit', stopLoad);
 	try {
@@ -497,7 +639,9 @@ function writeInputFiles(count: number, bytes: number): InputFiles & { dir: stri
 	const sha256: string[] = [];
 	for (let index = 0; index < count; index++) {
 		const file = path.join(dir, `input-${index}.png`);
-		const content = Buffer.concat([...paddedPng(makeSamplePng(64 + 8 * index, 64 + 8 * index, 'image'), bytes)]);
+		const content = Buffer.concat([
+			...paddedPng(makeSamplePng(64 + 8 * index, 64 + 8 * index, 'image'), bytes),
+		]);
 		writeFileSync(file, content);
 		paths.push(file);
 		sha256.push(createHash('sha256').update(content).digest('hex'));
@@ -505,11 +649,18 @@ function writeInputFiles(count: number, bytes: number): InputFiles & { dir: stri
 	return { dir, paths, sha256 };
 }
 
-async function runCases(cases: CaseDef[], overrides: Overrides, benchStarted: number): Promise<void> {
+async function runCases(
+	cases: CaseDef[],
+	overrides: Overrides,
+	benchStarted: number,
+): Promise<void> {
 	const report: string[] = [];
 	const verdicts: Verdict[] = [];
 	report.push(
-		`# Benchmark (node ${process.version}, ${process.platform}/${process.arch}, ${os.cpus().length} CPUs${overrides.load ? '; --load: one core kept busy by another process' : ''}; load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`,
+		`# Benchmark (node ${process.version}, ${process.platform}/${process.arch}, ${os.cpus().length} CPUs${overrides.load ? '; --load: one core kept busy by another process' : ''}; load average at start ${os
+			.loadavg()
+			.map((l) => l.toFixed(2))
+			.join(' ')})`,
 	);
 	report.push(
 		`Baselines: (a) poll every ${BASELINE_POLL_MS.baselineA / 1000} s, (b) Prefer: wait=60 then poll every ${BASELINE_POLL_MS.baselineB} ms; both one item after another (C = 1). ` +
@@ -517,7 +668,10 @@ async function runCases(cases: CaseDef[], overrides: Overrides, benchStarted: nu
 	);
 	for (const def of cases) {
 		progress(`case ${def.id}: ${describeCase(def)}`);
-		const server = await BenchServer.start({ modelTimeMs: def.modelTimeMs, honourPreferWait: def.honourPreferWait });
+		const server = await BenchServer.start({
+			modelTimeMs: def.modelTimeMs,
+			honourPreferWait: def.honourPreferWait,
+		});
 		const inputs = def.inputBytes ? writeInputFiles(def.items, def.inputBytes) : undefined;
 		const runs: RunMetrics[] = [];
 		try {

@@ -66,7 +66,9 @@ export class BenchServer {
 		const lines = createInterface({ input: child.stdout! });
 		const info = await new Promise<ServerInfo>((resolve, reject) => {
 			child.once('error', reject);
-			child.once('exit', (code) => reject(new Error(`the fake Replicate exited early (code ${code})`)));
+			child.once('exit', (code) =>
+				reject(new Error(`the fake Replicate exited early (code ${code})`)),
+			);
 			lines.once('line', (line) => {
 				try {
 					resolve(JSON.parse(line) as ServerInfo);
@@ -86,7 +88,8 @@ export class BenchServer {
 			body: body === undefined ? undefined : JSON.stringify(body),
 		});
 		const text = await response.body.text();
-		if (response.statusCode >= 400) throw new Error(`admin ${method} ${route}: HTTP ${response.statusCode} ${text}`);
+		if (response.statusCode >= 400)
+			throw new Error(`admin ${method} ${route}: HTTP ${response.statusCode} ${text}`);
 		return (text ? JSON.parse(text) : undefined) as T;
 	}
 

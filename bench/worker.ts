@@ -11,7 +11,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 
 import { runBaseline, warmUpBaseline } from './baselines';
-import type { ItemSummary, ParentMessage, WorkerConfig, WorkerMessage, WorkerResult } from './protocol';
+import type {
+	ItemSummary,
+	ParentMessage,
+	WorkerConfig,
+	WorkerMessage,
+	WorkerResult,
+} from './protocol';
 
 const SAMPLE_EVERY_MS = 20;
 
@@ -55,12 +61,23 @@ type NodeRunner = (config: WorkerConfig, items: number) => Promise<ItemSummary[]
 async function loadNodeRunner(): Promise<NodeRunner> {
 	// Only the node's runs load n8n.
 	const { runWorkflow } = await import('../test/harness');
-	const { inpaintingWorkflow, readFileWorkflow, CREDENTIAL_ID, NODE_NAME } = await import('../test/node/support');
-	const { ReplicateInpainting } = await import('../nodes/ReplicateInpainting/ReplicateInpainting.node');
-	const { ReplicateInpaintingApi } = await import('../credentials/ReplicateInpaintingApi.credentials');
+	const { inpaintingWorkflow, readFileWorkflow, CREDENTIAL_ID, NODE_NAME } = await import(
+		'../test/node/support'
+	);
+	const { ReplicateInpainting } = await import(
+		'../nodes/ReplicateInpainting/ReplicateInpainting.node'
+	);
+	const { ReplicateInpaintingApi } = await import(
+		'../credentials/ReplicateInpaintingApi.credentials'
+	);
 	return async (config, items) => {
 		const prompts = promptsFor(items);
-		const options = { width: config.width, height: config.height, numOutputs: config.numOutputs, maxConcurrent: config.concurrency };
+		const options = {
+			width: config.width,
+			height: config.height,
+			numOutputs: config.numOutputs,
+			maxConcurrent: config.concurrency,
+		};
 		// Case 4: Read/Write Files puts each file into binary `data` (in n8n's store), the node uploads it.
 		const files = config.inputFiles?.slice(0, items);
 		const workflow = files
@@ -86,16 +103,22 @@ async function loadNodeRunner(): Promise<NodeRunner> {
 			nodeTypes: [ReplicateInpainting],
 			credentialTypes: [ReplicateInpaintingApi],
 			credentials: {
-				[CREDENTIAL_ID]: { type: 'replicateInpaintingApi', data: { apiToken: config.token, baseUrl: config.apiUrl } },
+				[CREDENTIAL_ID]: {
+					type: 'replicateInpaintingApi',
+					data: { apiToken: config.token, baseUrl: config.apiUrl },
+				},
 			},
-			inputItems: files ? files.map((file) => ({ json: { path: file } })) : prompts.map((prompt) => ({ json: { prompt } })),
+			inputItems: files
+				? files.map((file) => ({ json: { path: file } }))
+				: prompts.map((prompt) => ({ json: { prompt } })),
 			binaryDataMode: config.binaryDataMode,
 		});
 		const error = result.nodeError(NODE_NAME);
 		if (error) throw new Error(`the node failed: ${error.message}`);
 		return result.items(NODE_NAME).map((item) => {
 			const paired = item.pairedItem;
-			const inputIndex = typeof paired === 'object' && paired !== null && !Array.isArray(paired) ? paired.item : -1;
+			const inputIndex =
+				typeof paired === 'object' && paired !== null && !Array.isArray(paired) ? paired.item : -1;
 			const binaries = Object.values(item.binary ?? {});
 			return {
 				inputIndex,
@@ -170,7 +193,8 @@ async function main(): Promise<void> {
 		};
 		const sampler = setInterval(sample, SAMPLE_EVERY_MS);
 		const gc = (globalThis as { gc?: () => void }).gc;
-		const collector = config.gcEveryMs && gc ? setInterval(() => gc(), config.gcEveryMs) : undefined;
+		const collector =
+			config.gcEveryMs && gc ? setInterval(() => gc(), config.gcEveryMs) : undefined;
 		const profiler = config.cpuProfile ? new Session() : undefined;
 		if (profiler) {
 			profiler.connect();

@@ -17,12 +17,13 @@ const TEST_FAILURES: Array<{ status: number; message: string }> = [
 	},
 	{
 		status: 403,
-		message: 'The API Token may not read this account (HTTP 403). Use a token with API access, or check the Base URL.',
+		message:
+			'The API Token may not read this account (HTTP 403). Use a token with API access, or check the Base URL.',
 	},
 	{
 		status: 404,
 		message:
-			'The Base URL does not serve the Replicate API (HTTP 404 on GET /account). Replicate\'s is https://api.replicate.com/v1: check that it ends in /v1, or in your gateway\'s prefix (e.g. …/replicate/v1).',
+			"The Base URL does not serve the Replicate API (HTTP 404 on GET /account). Replicate's is https://api.replicate.com/v1: check that it ends in /v1, or in your gateway's prefix (e.g. …/replicate/v1).",
 	},
 ];
 
@@ -47,7 +48,8 @@ export class ReplicateInpaintingApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			required: true,
-			description: 'Your Replicate API token (starts with r8_), from replicate.com/account/api-tokens',
+			description:
+				'Your Replicate API token (starts with r8_), from replicate.com/account/api-tokens',
 		},
 		{
 			displayName: 'Base URL',

@@ -29,12 +29,19 @@ async function main(): Promise<void> {
 	let server: FakeReplicate | undefined;
 	let credential: { apiToken: string; baseUrl: string };
 	if (token) {
-		credential = { apiToken: token, baseUrl: process.env.REPLICATE_BASE_URL ?? 'https://api.replicate.com/v1' };
-		console.log(`Using the Replicate API at ${credential.baseUrl} (this prediction is billed to your account).`);
+		credential = {
+			apiToken: token,
+			baseUrl: process.env.REPLICATE_BASE_URL ?? 'https://api.replicate.com/v1',
+		};
+		console.log(
+			`Using the Replicate API at ${credential.baseUrl} (this prediction is billed to your account).`,
+		);
 	} else {
 		server = await startFakeReplicate({ modelTimeMs: 1_500 });
 		credential = { apiToken: server.token, baseUrl: server.apiUrl };
-		console.log(`No REPLICATE_API_TOKEN: using the built-in Replicate-compatible server at ${server.apiUrl}.`);
+		console.log(
+			`No REPLICATE_API_TOKEN: using the built-in Replicate-compatible server at ${server.apiUrl}.`,
+		);
 	}
 
 	const started = Date.now();

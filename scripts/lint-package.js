@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * npm run lint: three checks over the package's code, all run even when one fails, then one
+ * npm run lint: four checks over the package's code, all run even when one fails, then one
  * PASS/FAIL line per check.
  *
  * 1. n8n-node lint (@n8n/node-cli 0.34, strict: eslint.config.mjs is exactly n8n's template) on
@@ -12,6 +12,8 @@
  * 2. n8n's verification scanner, source leg: analyzePackage on the git tree (tracked files plus
  *    new, not ignored ones), the local stand-in for the commit its provenance points at.
  * 3. The scanner's tarball leg: a fresh build, `npm pack`, analyzePackage on the unpacked tarball.
+ * 4. Formatting: prettier with n8n-nodes-starter's settings (.prettierrc.js, print width 100) on
+ *    every code file of the repo (`npm run format` fixes it).
  *
  * Not checked here: the scanner's provenance step (it needs a version published from GitHub
  * Actions with npm provenance; see the README's Release section).
@@ -24,10 +26,17 @@ const path = require('node:path');
 const { ensureScanner, reportLeg, runLeg, scannerLabel, SCANNER } = require('./scanner');
 
 const root = path.resolve(__dirname, '..');
-const nodeCliVersion = require(path.join(root, 'node_modules', '@n8n', 'node-cli', 'package.json')).version;
+const nodeCliVersion = require(
+	path.join(root, 'node_modules', '@n8n', 'node-cli', 'package.json'),
+).version;
 
 function run(command, args, options = {}) {
-	return execFileSync(command, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options });
+	return execFileSync(command, args, {
+		cwd: root,
+		encoding: 'utf8',
+		stdio: ['ignore', 'pipe', 'pipe'],
+		...options,
+	});
 }
 
 /** Runs fn; a thrown error is printed and counts as a failed check. */
@@ -37,7 +46,9 @@ async function check(name, fn) {
 		const passed = await fn();
 		return { name, passed };
 	} catch (error) {
-		console.log(String(error.stdout ?? '') + String(error.stderr ?? '') || error.stack || String(error));
+		console.log(
+			String(error.stdout ?? '') + String(error.stderr ?? '') || error.stack || String(error),
+		);
 		return { name, passed: false };
 	}
 }
@@ -47,7 +58,14 @@ function nodeCliLint() {
 	fs.rmSync(stage, { recursive: true, force: true });
 	fs.mkdirSync(stage);
 	try {
-		for (const entry of ['package.json', 'eslint.config.mjs', 'tsconfig.json', 'nodes', 'credentials', 'icons']) {
+		for (const entry of [
+			'package.json',
+			'eslint.config.mjs',
+			'tsconfig.json',
+			'nodes',
+			'credentials',
+			'icons',
+		]) {
 			fs.cpSync(path.join(root, entry), path.join(stage, entry), { recursive: true });
 		}
 		const directives = [];
@@ -60,7 +78,9 @@ function nodeCliLint() {
 						.split('\n')
 						.forEach((line, index) => {
 							if (/eslint-disable|eslint-enable|eslint\s+[a-z@-]+\/?/.test(line)) {
-								directives.push(`${path.relative(stage, file)}:${index + 1} inline eslint directive`);
+								directives.push(
+									`${path.relative(stage, file)}:${index + 1} inline eslint directive`,
+								);
 							}
 						});
 				}
@@ -69,11 +89,16 @@ function nodeCliLint() {
 		walk(path.join(stage, 'nodes'));
 		walk(path.join(stage, 'credentials'));
 		if (directives.length > 0) {
-			console.log(`Inline ESLint directives are not allowed (n8n's scanner ignores them):\n  ${directives.join('\n  ')}`);
+			console.log(
+				`Inline ESLint directives are not allowed (n8n's scanner ignores them):\n  ${directives.join('\n  ')}`,
+			);
 			return false;
 		}
 		try {
-			execFileSync(path.join(root, 'node_modules', '.bin', 'n8n-node'), ['lint'], { cwd: stage, stdio: 'inherit' });
+			execFileSync(path.join(root, 'node_modules', '.bin', 'n8n-node'), ['lint'], {
+				cwd: stage,
+				stdio: 'inherit',
+			});
 			return true;
 		} catch {
 			return false;
@@ -114,10 +139,14 @@ function packTarball(work, dir) {
 /** A note, never a failure: n8n's scan always runs the newest scanner, this lint the pinned one. */
 function newestScannerNote() {
 	try {
-		const pinned = require(path.join(root, 'tools', 'scanner', 'package.json')).dependencies[SCANNER];
+		const pinned = require(path.join(root, 'tools', 'scanner', 'package.json')).dependencies[
+			SCANNER
+		];
 		const newest = run('npm', ['view', SCANNER, 'version'], { timeout: 20_000 }).trim();
 		if (newest && newest !== pinned) {
-			console.log(`NOTE: ${SCANNER} ${newest} is on the registry, this lint pins ${pinned}: bump it (README, Lint).`);
+			console.log(
+				`NOTE: ${SCANNER} ${newest} is on the registry, this lint pins ${pinned}: bump it (README, Lint).`,
+			);
 		}
 	} catch {
 		// Offline: the pinned scanner still runs.
@@ -126,22 +155,33 @@ function newestScannerNote() {
 
 async function main() {
 	const results = [];
-	results.push(await check(`1/3 n8n-node lint (@n8n/node-cli ${nodeCliVersion}, strict) on package.json, nodes/, credentials/`, nodeCliLint));
+	results.push(
+		await check(
+			`1/4 n8n-node lint (@n8n/node-cli ${nodeCliVersion}, strict) on package.json, nodes/, credentials/`,
+			nodeCliLint,
+		),
+	);
 
 	const work = fs.mkdtempSync(path.join(os.tmpdir(), 'lint-package-'));
 	try {
 		let label = SCANNER;
-		const installed = await check(`installing ${SCANNER} (tools/scanner, pinned by its package-lock.json)`, () => {
-			ensureScanner();
-			label = scannerLabel();
-			console.log(label);
-			newestScannerNote();
-			return true;
-		});
+		const installed = await check(
+			`installing ${SCANNER} (tools/scanner, pinned by its package-lock.json)`,
+			() => {
+				ensureScanner();
+				label = scannerLabel();
+				console.log(label);
+				newestScannerNote();
+				return true;
+			},
+		);
 		if (!installed.passed) results.push(installed);
 		for (const leg of ['source', 'tarball']) {
-			const number = leg === 'source' ? '2/3' : '3/3';
-			const what = leg === 'source' ? 'the git tree of this checkout' : 'the npm pack tarball of a fresh build';
+			const number = leg === 'source' ? '2/4' : '3/4';
+			const what =
+				leg === 'source'
+					? 'the git tree of this checkout'
+					: 'the npm pack tarball of a fresh build';
 			const name = `${number} ${label}, ${leg} leg: ${what}`;
 			if (!installed.passed) {
 				results.push({ name, passed: false });
@@ -149,7 +189,10 @@ async function main() {
 			}
 			results.push(
 				await check(name, async () => {
-					const dir = leg === 'source' ? stageGitTree(path.join(work, 'source')) : packTarball(work, path.join(work, 'tarball'));
+					const dir =
+						leg === 'source'
+							? stageGitTree(path.join(work, 'source'))
+							: packTarball(work, path.join(work, 'tarball'));
 					const outcome = await runLeg(leg, dir);
 					reportLeg(outcome);
 					return outcome.passed;
@@ -159,6 +202,15 @@ async function main() {
 	} finally {
 		fs.rmSync(work, { recursive: true, force: true });
 	}
+	results.push(
+		await check("4/4 formatting: prettier --check . (n8n-nodes-starter's .prettierrc.js)", () => {
+			execFileSync(path.join(root, 'node_modules', '.bin', 'prettier'), ['--check', '.'], {
+				cwd: root,
+				stdio: 'inherit',
+			});
+			return true;
+		}),
+	);
 
 	console.log('\nlint:');
 	for (const { name, passed } of results) console.log(`  ${passed ? 'PASS' : 'FAIL'}  ${name}`);

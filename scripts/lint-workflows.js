@@ -20,7 +20,8 @@ async function main() {
 	const dir = path.join(root, '.github', 'workflows');
 	const files = process.argv.slice(2);
 	if (files.length === 0) {
-		for (const name of fs.readdirSync(dir).sort()) if (/\.ya?ml$/.test(name)) files.push(path.join(dir, name));
+		for (const name of fs.readdirSync(dir).sort())
+			if (/\.ya?ml$/.test(name)) files.push(path.join(dir, name));
 	}
 	let findings = 0;
 	for (const file of files) {

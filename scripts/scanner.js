@@ -28,7 +28,8 @@ const TARBALL_PATTERNS = ['**/*.js', 'package.json'];
 
 function lockDigest() {
 	const hash = crypto.createHash('sha256');
-	for (const name of ['package.json', 'package-lock.json']) hash.update(fs.readFileSync(path.join(toolsDir, name)));
+	for (const name of ['package.json', 'package-lock.json'])
+		hash.update(fs.readFileSync(path.join(toolsDir, name)));
 	return hash.digest('hex');
 }
 
@@ -39,7 +40,9 @@ function ensureScanner(log = console.log) {
 	if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === digest) return;
 	log('installing the scanner: npm ci --ignore-scripts in tools/scanner');
 	// npm run passes its own npm_config_* down; the tools folder is a project of its own.
-	const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+	const env = Object.fromEntries(
+		Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)),
+	);
 	execFileSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
 		cwd: toolsDir,
 		env,
@@ -49,7 +52,9 @@ function ensureScanner(log = console.log) {
 }
 
 function installedVersion(name) {
-	return JSON.parse(fs.readFileSync(path.join(toolsDir, 'node_modules', name, 'package.json'), 'utf8')).version;
+	return JSON.parse(
+		fs.readFileSync(path.join(toolsDir, 'node_modules', name, 'package.json'), 'utf8'),
+	).version;
 }
 
 /** "scanner 0.32.0 (@n8n/eslint-plugin-community-nodes 0.29.0, eslint-plugin-n8n-nodes-base 1.16.7)" */
@@ -115,8 +120,13 @@ function parseStylish(text, dir) {
 async function runLeg(leg, dir) {
 	const scanner = await loadScanner();
 	const patterns = leg === 'source' ? scanner.SOURCE_FILE_PATTERNS : TARBALL_PATTERNS;
-	const glob = require(require.resolve('fast-glob', { paths: [path.join(toolsDir, 'node_modules', SCANNER)] }));
-	const files = glob.sync(patterns, { cwd: dir, ignore: ['node_modules/**', '**/package-lock.json'] });
+	const glob = require(
+		require.resolve('fast-glob', { paths: [path.join(toolsDir, 'node_modules', SCANNER)] }),
+	);
+	const files = glob.sync(patterns, {
+		cwd: dir,
+		ignore: ['node_modules/**', '**/package-lock.json'],
+	});
 	const result = await scanner.analyzePackage(dir, patterns);
 	const problems = result.details ? parseStylish(result.details, dir) : [];
 	const passed = result.passed === true && files.length > 0;
@@ -126,16 +136,27 @@ async function runLeg(leg, dir) {
 /** Prints a leg's outcome: the scanner's result, then one line per problem (file:line:col rule). */
 function reportLeg(outcome, log = console.log) {
 	const { leg, patterns, files, result, problems, passed } = outcome;
-	log(`scanner ${leg} leg: analyzePackage(<${leg}>, ${JSON.stringify(patterns)}) on ${files} files`);
+	log(
+		`scanner ${leg} leg: analyzePackage(<${leg}>, ${JSON.stringify(patterns)}) on ${files} files`,
+	);
 	const shown = { passed: result.passed, ...(result.message ? { message: result.message } : {}) };
 	log(`  → ${JSON.stringify(shown)}`);
 	if (result.details) log(result.details.replace(/^/gm, '  '));
-	for (const p of problems) log(`  ${leg} ${p.severity}: ${p.file}:${p.line}:${p.column} ${p.rule}`);
+	for (const p of problems)
+		log(`  ${leg} ${p.severity}: ${p.file}:${p.line}:${p.column} ${p.rule}`);
 	if (files === 0) log(`  no file matched ${JSON.stringify(patterns)}: nothing was checked`);
 	log(`scanner ${leg} leg: ${passed ? 'PASS' : 'FAIL'}`);
 }
 
-module.exports = { ensureScanner, scannerLabel, runLeg, reportLeg, parseStylish, toolsDir, SCANNER };
+module.exports = {
+	ensureScanner,
+	scannerLabel,
+	runLeg,
+	reportLeg,
+	parseStylish,
+	toolsDir,
+	SCANNER,
+};
 
 if (require.main === module) {
 	const [leg, dir] = process.argv.slice(2);

@@ -22,7 +22,8 @@ export class ReplicateInpainting implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle,
-		description: 'Repaint the masked part of an image with Stable Diffusion Inpainting on Replicate',
+		description:
+			'Repaint the masked part of an image with Stable Diffusion Inpainting on Replicate',
 		documentationUrl:
 			'https://github.com/n8n-nodes-replicate-inpainting/n8n-nodes-replicate-inpainting#operations',
 		defaults: { name: 'Replicate Inpainting' },

@@ -10,7 +10,10 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { optionsCollection, resolveOptions } from '../ReplicateInpainting/actions/prediction/options';
+import {
+	optionsCollection,
+	resolveOptions,
+} from '../ReplicateInpainting/actions/prediction/options';
 import { itemsWithOutputs } from '../ReplicateInpainting/actions/prediction/results';
 import type { Prediction } from '../ReplicateInpainting/helpers/prediction';
 import { isTerminal } from '../ReplicateInpainting/helpers/prediction';
@@ -50,13 +53,21 @@ const properties: INodeProperties[] = [
 		type: 'multiOptions',
 		default: ['completed'],
 		options: [
-			{ name: EVENT_NAMES.completed, value: 'completed', description: 'The prediction has finished (any final status)' },
+			{
+				name: EVENT_NAMES.completed,
+				value: 'completed',
+				description: 'The prediction has finished (any final status)',
+			},
 			{ name: EVENT_NAMES.logs, value: 'logs', description: 'A running prediction has new logs' },
-			{ name: EVENT_NAMES.output, value: 'output', description: 'A running prediction has new output' },
+			{
+				name: EVENT_NAMES.output,
+				value: 'output',
+				description: 'A running prediction has new output',
+			},
 			{ name: EVENT_NAMES.start, value: 'start', description: 'The prediction has started' },
 		],
 		description:
-			'Which deliveries start the workflow; the others are acknowledged and dropped. Replicate does not name the event in a delivery, so the trigger goes by the prediction\'s status: starting is Start, processing is Output or Logs, a final status is Completed.',
+			"Which deliveries start the workflow; the others are acknowledged and dropped. Replicate does not name the event in a delivery, so the trigger goes by the prediction's status: starting is Start, processing is Output or Logs, a final status is Completed.",
 	},
 	{
 		displayName: 'Final Statuses',
@@ -64,11 +75,16 @@ const properties: INodeProperties[] = [
 		type: 'options',
 		default: 'succeeded',
 		options: [
-			{ name: 'Succeeded Only', value: 'succeeded', description: 'Only predictions that produced images' },
+			{
+				name: 'Succeeded Only',
+				value: 'succeeded',
+				description: 'Only predictions that produced images',
+			},
 			{
 				name: 'All',
 				value: 'all',
-				description: 'Succeeded, failed, canceled and aborted predictions (for example to report failures)',
+				description:
+					'Succeeded, failed, canceled and aborted predictions (for example to report failures)',
 			},
 		],
 		description: 'Which finished predictions start the workflow (applies to Completed deliveries)',
@@ -90,7 +106,11 @@ function filterReason(context: IWebhookFunctions, prediction: Prediction): strin
 		return `status "${prediction.status}" counts as ${events.join('/')}, not among the node's Events (${wanted.join(', ') || 'none'})`;
 	}
 	const statuses = context.getNodeParameter('statuses', 'succeeded') as string;
-	if (isTerminal(prediction.status) && statuses === 'succeeded' && prediction.status !== 'succeeded') {
+	if (
+		isTerminal(prediction.status) &&
+		statuses === 'succeeded' &&
+		prediction.status !== 'succeeded'
+	) {
 		return `status "${prediction.status}": the node only starts on succeeded predictions`;
 	}
 	return undefined;
@@ -120,9 +140,9 @@ export class ReplicateInpaintingTrigger implements INodeType {
 			header: 'Replicate calls this node when a prediction made with Create Only has finished',
 			executionsHelp: {
 				inactive:
-					'Test URL: click Listen for test event, then run a Replicate Inpainting node (Create Only) with this node\'s Test URL as its Webhook URL; the execution shows up here.<br /><br />Production URL: publish the workflow and put the Production URL into Create Only\'s Webhook URL; those executions show up in the executions list.',
+					"Test URL: click Listen for test event, then run a Replicate Inpainting node (Create Only) with this node's Test URL as its Webhook URL; the execution shows up here.<br /><br />Production URL: publish the workflow and put the Production URL into Create Only's Webhook URL; those executions show up in the executions list.",
 				active:
-					'This workflow is published: predictions created with this node\'s Production URL as Webhook URL start it, and show up in the executions list. The Test URL works while you listen for a test event.',
+					"This workflow is published: predictions created with this node's Production URL as Webhook URL start it, and show up in the executions list. The Test URL works while you listen for a test event.",
 			},
 			activationHint:
 				'Publish the workflow to receive deliveries on the Production URL, then use that URL as Webhook URL in Create Only.',
@@ -150,7 +170,10 @@ export class ReplicateInpaintingTrigger implements INodeType {
 				return false;
 			},
 			async create(this: IHookFunctions): Promise<boolean> {
-				const { maxRetries } = resolveOptions(this.getNode(), this.getNodeParameter('options', {}) as IDataObject);
+				const { maxRetries } = resolveOptions(
+					this.getNode(),
+					this.getNodeParameter('options', {}) as IDataObject,
+				);
 				await webhookSigningKey(this, maxRetries);
 				return true;
 			},
@@ -168,9 +191,15 @@ export class ReplicateInpaintingTrigger implements INodeType {
 	 * are answered 200 and start nothing, so Replicate does not retry them.
 	 */
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		const verified = await verifyDelivery(this, `trigger/${this.getWorkflow().id ?? ''}/${this.getNode().id}`);
+		const verified = await verifyDelivery(
+			this,
+			`trigger/${this.getWorkflow().id ?? ''}/${this.getNode().id}`,
+		);
 		if (isRejection(verified)) return refuse(this, verified, TRIGGER);
-		const options = resolveOptions(this.getNode(), this.getNodeParameter('options', {}) as IDataObject);
+		const options = resolveOptions(
+			this.getNode(),
+			this.getNodeParameter('options', {}) as IDataObject,
+		);
 		const { prediction } = verified;
 
 		const filtered = filterReason(this, prediction);
@@ -181,7 +210,13 @@ export class ReplicateInpaintingTrigger implements INodeType {
 		let items: INodeExecutionData[] | undefined;
 		let failure: unknown;
 		try {
-			items = await itemsWithOutputs(this, prediction, options, { maxRetries: options.maxRetries }, 0);
+			items = await itemsWithOutputs(
+				this,
+				prediction,
+				options,
+				{ maxRetries: options.maxRetries },
+				0,
+			);
 		} catch (error) {
 			failure = error;
 		}

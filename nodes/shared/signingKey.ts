@@ -28,7 +28,7 @@ const fetchedKeys = new Map<string, Promise<Buffer>>();
 const failedFetches = new Map<string, { at: number; message: string }>();
 
 const FETCH_HELP =
-	'Deliveries are verified with the account\'s signing secret. Check the credential, or paste the secret (whsec_…) into its Webhook Signing Secret field when your gateway does not serve this endpoint.';
+	"Deliveries are verified with the account's signing secret. Check the credential, or paste the secret (whsec_…) into its Webhook Signing Secret field when your gateway does not serve this endpoint.";
 
 async function fetchSigningKey(context: TransportContext, maxRetries: number): Promise<Buffer> {
 	const node = context.getNode();
@@ -64,7 +64,9 @@ async function fetchSigningKey(context: TransportContext, maxRetries: number): P
 /** The configured secret's key, or undefined when the credential has none (then it is fetched). */
 function configuredKey(context: TransportContext, credentials: IDataObject): Buffer | undefined {
 	const configured =
-		typeof credentials.webhookSigningSecret === 'string' ? credentials.webhookSigningSecret.trim() : '';
+		typeof credentials.webhookSigningSecret === 'string'
+			? credentials.webhookSigningSecret.trim()
+			: '';
 	if (configured === '') return undefined;
 	const key = signingKeyFromSecret(configured);
 	if (!key) {
@@ -99,9 +101,13 @@ export async function webhookSigningKey(
 		const failed = failedFetches.get(cacheKey);
 		if (failed && nowMs - failed.at < FAILED_FETCH_MEMORY_MS) {
 			const retryIn = Math.ceil((FAILED_FETCH_MEMORY_MS - (nowMs - failed.at)) / 1000);
-			throw new SigningKeyUnavailableError(context.getNode(), `${failed.message} (not retried for another ${retryIn} s)`, {
-				description: FETCH_HELP,
-			});
+			throw new SigningKeyUnavailableError(
+				context.getNode(),
+				`${failed.message} (not retried for another ${retryIn} s)`,
+				{
+					description: FETCH_HELP,
+				},
+			);
 		}
 		pending = fetchSigningKey(context, maxRetries);
 		fetchedKeys.set(cacheKey, pending);

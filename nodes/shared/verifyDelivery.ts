@@ -13,7 +13,12 @@ import type { Prediction } from '../ReplicateInpainting/helpers/prediction';
 import { KNOWN_STATUSES, PREDICTION_ID } from '../ReplicateInpainting/helpers/prediction';
 import { webhookSigningKey } from './signingKey';
 import type { Rejection } from './webhookSignature';
-import { checkTimestamp, readSignedHeaders, ReplayGuard, signatureMatches } from './webhookSignature';
+import {
+	checkTimestamp,
+	readSignedHeaders,
+	ReplayGuard,
+	signatureMatches,
+} from './webhookSignature';
 
 /** Webhook ids already accepted in this n8n process, across every node (keys name their scope). */
 const replayGuard = new ReplayGuard();
@@ -26,7 +31,11 @@ export interface VerifiedDelivery {
 }
 
 /** Answers a refused call itself, so that n8n starts (or resumes) no execution. */
-export function refuse(context: IWebhookFunctions, rejection: Rejection, what: string): IWebhookResponseData {
+export function refuse(
+	context: IWebhookFunctions,
+	rejection: Rejection,
+	what: string,
+): IWebhookResponseData {
 	context.logger.warn(`${what} refused a call (${rejection.status}): ${rejection.reason}`);
 	const response = context.getResponseObject();
 	const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8' };
@@ -63,7 +72,10 @@ function parsePrediction(raw: Buffer): { prediction: Prediction } | { rejection:
 	if (typeof candidate.id !== 'string' || !PREDICTION_ID.test(candidate.id)) {
 		return malformed('The prediction has no valid "id"');
 	}
-	if (typeof candidate.status !== 'string' || !(KNOWN_STATUSES as readonly string[]).includes(candidate.status)) {
+	if (
+		typeof candidate.status !== 'string' ||
+		!(KNOWN_STATUSES as readonly string[]).includes(candidate.status)
+	) {
 		return malformed(`Prediction ${candidate.id} has no known "status"`);
 	}
 	return { prediction: candidate as Prediction };

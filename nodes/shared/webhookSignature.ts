@@ -55,14 +55,21 @@ export function readSignedHeaders(headers: Record<string, HeaderValue>): SignedH
 	].filter((name): name is string => name !== undefined);
 	if (missing.length > 0) return { status: 401, reason: `Missing header ${missing.join(', ')}` };
 	if (!WEBHOOK_ID.test(id as string)) return { status: 401, reason: 'Malformed webhook-id header' };
-	if (!TIMESTAMP.test(timestamp as string)) return { status: 401, reason: 'Malformed webhook-timestamp header' };
+	if (!TIMESTAMP.test(timestamp as string))
+		return { status: 401, reason: 'Malformed webhook-timestamp header' };
 	const signatures = (signature as string)
 		.split(' ')
 		.filter((entry) => entry.startsWith('v1,'))
 		.map((entry) => entry.slice(3))
 		.filter((value) => BASE64.test(value));
-	if (signatures.length === 0) return { status: 401, reason: 'No v1 signature in the webhook-signature header' };
-	return { id: id as string, timestamp: timestamp as string, timestampSeconds: Number(timestamp), signatures };
+	if (signatures.length === 0)
+		return { status: 401, reason: 'No v1 signature in the webhook-signature header' };
+	return {
+		id: id as string,
+		timestamp: timestamp as string,
+		timestampSeconds: Number(timestamp),
+		signatures,
+	};
 }
 
 export function checkTimestamp(timestampSeconds: number, nowMs: number): Rejection | undefined {

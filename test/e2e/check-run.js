@@ -59,7 +59,9 @@ function expectEqual(actual, expected, what) {
 	try {
 		assert.deepStrictEqual(actual, expected);
 	} catch {
-		throw new CheckFailure(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+		throw new CheckFailure(
+			`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`,
+		);
 	}
 }
 
@@ -111,7 +113,9 @@ function prepare(dir) {
 	if (!node) throw new Error(`${EXAMPLE} has no node named "${NODE_NAME}"`);
 	const exampleCredential = node.credentials?.[CREDENTIAL_TYPE];
 	if (exampleCredential?.id !== CREDENTIAL_ID) {
-		throw new Error(`${EXAMPLE}: the node's credential id is ${JSON.stringify(exampleCredential?.id)}, the e2e imports ${CREDENTIAL_ID}`);
+		throw new Error(
+			`${EXAMPLE}: the node's credential id is ${JSON.stringify(exampleCredential?.id)}, the e2e imports ${CREDENTIAL_ID}`,
+		);
 	}
 	const wrong = structuredClone(example);
 	wrong.nodes.find((n) => n.name === NODE_NAME).credentials[CREDENTIAL_TYPE] = {
@@ -158,7 +162,9 @@ function execution(dir, name) {
 	const rc = fs.existsSync(rcFile) ? Number(fs.readFileSync(rcFile, 'utf8').trim()) : undefined;
 	if (!fs.existsSync(file)) {
 		const log = path.join(dir, `${name}.json.log`);
-		throw new CheckFailure(`n8n execute left no execution result (exit code ${rc}${rc === 124 ? ': timed out' : ''}): ${logErrors(log).slice(0, 2).join(' / ') || '(no error logged)'} (log: ${log})`);
+		throw new CheckFailure(
+			`n8n execute left no execution result (exit code ${rc}${rc === 124 ? ': timed out' : ''}): ${logErrors(log).slice(0, 2).join(' / ') || '(no error logged)'} (log: ${log})`,
+		);
 	}
 	return { run: readJson(file), rc };
 }
@@ -178,7 +184,8 @@ function logErrors(file, mentioning) {
 		if (mentioning && !line.includes(mentioning)) continue;
 		const cause = entry.metadata?.error?.message;
 		const message = `${String(entry.message).trim().split('\n')[0]}${cause ? `: ${cause.split('\n')[0]}` : ''}`;
-		if (message && !messages.includes(message)) messages.push(message.length > 400 ? `${message.slice(0, 400)}…` : message);
+		if (message && !messages.includes(message))
+			messages.push(message.length > 400 ? `${message.slice(0, 400)}…` : message);
 	}
 	return messages;
 }
@@ -206,7 +213,8 @@ function expectedInput(ctx) {
 	};
 	if (o.negativePrompt) input.negative_prompt = o.negativePrompt;
 	if (o.seed !== undefined && o.seed !== '') input.seed = Number(o.seed);
-	const dataUri = (file) => `data:image/png;base64,${fs.readFileSync(path.join(ctx.runs.example, 'out/input', file)).toString('base64')}`;
+	const dataUri = (file) =>
+		`data:image/png;base64,${fs.readFileSync(path.join(ctx.runs.example, 'out/input', file)).toString('base64')}`;
 	input.image = dataUri('image.png');
 	input.mask = dataUri('mask.png');
 	return { version: o.modelVersion ?? MODEL_VERSION, input };
@@ -231,9 +239,17 @@ async function session(dir, baseUrl) {
 	const setup = await fetch(`${baseUrl}/rest/owner/setup`, {
 		method: 'POST',
 		headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID },
-		body: JSON.stringify({ email: 'e2e@example.com', firstName: 'E2E', lastName: 'Test', password: 'E2e-test-passw0rd' }),
+		body: JSON.stringify({
+			email: 'e2e@example.com',
+			firstName: 'E2E',
+			lastName: 'Test',
+			password: 'E2e-test-passw0rd',
+		}),
 	});
-	expect(setup.ok, `POST /rest/owner/setup: HTTP ${setup.status} ${(await setup.text()).slice(0, 300)}`);
+	expect(
+		setup.ok,
+		`POST /rest/owner/setup: HTTP ${setup.status} ${(await setup.text()).slice(0, 300)}`,
+	);
 	const cookie = (setup.headers.getSetCookie?.() ?? [setup.headers.get('set-cookie') ?? ''])
 		.map((c) => c.split(';')[0])
 		.find((c) => c.startsWith('n8n-auth='));
@@ -252,19 +268,46 @@ const checks = {
 		const nodes = path.join(ctx.userFolder, '.n8n/nodes');
 		const pkgDir = path.join(nodes, 'node_modules', ctx.packageName);
 		const pkg = readJson(path.join(pkgDir, 'package.json'));
-		expect(!pkg.peerDependencies && !pkg.devDependencies, 'peer/dev dependencies were not dropped from package.json');
+		expect(
+			!pkg.peerDependencies && !pkg.devDependencies,
+			'peer/dev dependencies were not dropped from package.json',
+		);
 		expectEqual(pkg.dependencies ?? {}, {}, 'runtime dependencies of the package');
 		for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials]) {
-			expect(fs.existsSync(path.join(pkgDir, file)), `${file} (listed in package.json "n8n") is not in the tarball`);
+			expect(
+				fs.existsSync(path.join(pkgDir, file)),
+				`${file} (listed in package.json "n8n") is not in the tarball`,
+			);
 		}
-		expect(!fs.existsSync(path.join(pkgDir, 'node_modules')), `the package brought its own node_modules: ${path.join(pkgDir, 'node_modules')}`);
-		const beside = fs.readdirSync(path.join(nodes, 'node_modules')).filter((name) => !name.startsWith('.'));
-		expectEqual(beside, [ctx.packageName], 'folders in .n8n/nodes/node_modules (npm must not have added n8n-workflow, zod, …)');
-		expectEqual(readJson(path.join(nodes, 'package.json')).dependencies, { [ctx.packageName]: pkg.version }, '.n8n/nodes/package.json dependencies');
+		expect(
+			!fs.existsSync(path.join(pkgDir, 'node_modules')),
+			`the package brought its own node_modules: ${path.join(pkgDir, 'node_modules')}`,
+		);
+		const beside = fs
+			.readdirSync(path.join(nodes, 'node_modules'))
+			.filter((name) => !name.startsWith('.'));
+		expectEqual(
+			beside,
+			[ctx.packageName],
+			'folders in .n8n/nodes/node_modules (npm must not have added n8n-workflow, zod, …)',
+		);
+		expectEqual(
+			readJson(path.join(nodes, 'package.json')).dependencies,
+			{ [ctx.packageName]: pkg.version },
+			'.n8n/nodes/package.json dependencies',
+		);
 		const packed = readJson(path.join(dir, 'pack.json'))[0];
-		const stray = packed.files.map((f) => f.path).filter((p) => !/^(dist\/|package\.json$|README|LICENSE|index\.js$)/i.test(p));
-		expectEqual(stray, [], 'files in the tarball outside dist/, package.json, README, LICENSE, index.js');
-		note(`${packed.filename}: ${packed.entryCount} files, ${packed.size} bytes; no dependencies, nothing installed beside it`);
+		const stray = packed.files
+			.map((f) => f.path)
+			.filter((p) => !/^(dist\/|package\.json$|README|LICENSE|index\.js$)/i.test(p));
+		expectEqual(
+			stray,
+			[],
+			'files in the tarball outside dist/, package.json, README, LICENSE, index.js',
+		);
+		note(
+			`${packed.filename}: ${packed.entryCount} files, ${packed.size} bytes; no dependencies, nothing installed beside it`,
+		);
 	},
 
 	/** `n8n start` loaded node and credential: they are in the types the editor UI downloads. */
@@ -272,7 +315,9 @@ const checks = {
 		const ctx = context(dir);
 		const { cookie } = await session(dir, baseUrl);
 		const get = async (route) => {
-			const response = await fetch(`${baseUrl}${route}`, { headers: { cookie, 'browser-id': BROWSER_ID } });
+			const response = await fetch(`${baseUrl}${route}`, {
+				headers: { cookie, 'browser-id': BROWSER_ID },
+			});
 			expect(response.ok, `GET ${route}: HTTP ${response.status}`);
 			return response.json();
 		};
@@ -280,18 +325,38 @@ const checks = {
 		const credentialTypes = await get('/types/credentials.json');
 		// Warnings and errors n8n logged about the package (its loader logs and skips a broken package).
 		const problems = logErrors(path.join(dir, 'start.log'), ctx.packageName);
-		expect(problems.length === 0, `n8n start logged about the package:\n      ${problems.join('\n      ')}`);
+		expect(
+			problems.length === 0,
+			`n8n start logged about the package:\n      ${problems.join('\n      ')}`,
+		);
 		const fullName = `${ctx.packageName}.${NODE_TYPE_NAME}`;
 		const node = nodeTypes.find((n) => n.name === fullName);
-		const ours = nodeTypes.filter((n) => n.name.startsWith(`${ctx.packageName}.`)).map((n) => n.name);
-		expect(node, `${fullName} is not among the ${nodeTypes.length} node types n8n serves (from the package: ${JSON.stringify(ours)})`);
-		expect(node.properties.some((p) => p.name === 'operation'), `${fullName} has no "operation" property`);
-		expect((node.credentials ?? []).some((c) => c.name === CREDENTIAL_TYPE), `${fullName} does not declare the credential ${CREDENTIAL_TYPE}`);
+		const ours = nodeTypes
+			.filter((n) => n.name.startsWith(`${ctx.packageName}.`))
+			.map((n) => n.name);
+		expect(
+			node,
+			`${fullName} is not among the ${nodeTypes.length} node types n8n serves (from the package: ${JSON.stringify(ours)})`,
+		);
+		expect(
+			node.properties.some((p) => p.name === 'operation'),
+			`${fullName} has no "operation" property`,
+		);
+		expect(
+			(node.credentials ?? []).some((c) => c.name === CREDENTIAL_TYPE),
+			`${fullName} does not declare the credential ${CREDENTIAL_TYPE}`,
+		);
 		const credential = credentialTypes.find((c) => c.name === CREDENTIAL_TYPE);
-		expect(credential, `${CREDENTIAL_TYPE} is not among the ${credentialTypes.length} credential types n8n serves`);
+		expect(
+			credential,
+			`${CREDENTIAL_TYPE} is not among the ${credentialTypes.length} credential types n8n serves`,
+		);
 		// n8n adds its own fields (allowedDomains, … on 1.123/2.40) to credentials that authenticate requests.
 		const fields = credential.properties.map((p) => p.name);
-		expect(['apiToken', 'baseUrl'].every((f) => fields.includes(f)), `${CREDENTIAL_TYPE} fields: ${JSON.stringify(fields)}`);
+		expect(
+			['apiToken', 'baseUrl'].every((f) => fields.includes(f)),
+			`${CREDENTIAL_TYPE} fields: ${JSON.stringify(fields)}`,
+		);
 		note(`node types from the package: ${ours.join(', ')}; credential ${CREDENTIAL_TYPE}`);
 	},
 
@@ -304,26 +369,50 @@ const checks = {
 			const response = await fetch(`${baseUrl}/rest/credentials/test`, {
 				method: 'POST',
 				headers: { ...headers, cookie },
-				body: JSON.stringify({ credentials: { id, name, type: CREDENTIAL_TYPE, data: { apiToken, baseUrl: ctx.server.apiUrl } } }),
+				body: JSON.stringify({
+					credentials: {
+						id,
+						name,
+						type: CREDENTIAL_TYPE,
+						data: { apiToken, baseUrl: ctx.server.apiUrl },
+					},
+				}),
 			});
 			const text = await response.text();
 			expect(response.ok, `POST /rest/credentials/test (${name}): HTTP ${response.status} ${text}`);
 			return JSON.parse(text).data;
 		};
 		const right = await test(CREDENTIAL_ID, 'Replicate Inpainting account', ctx.token);
-		const wrong = await test(WRONG_CREDENTIAL_ID, 'Replicate Inpainting (wrong token)', ctx.wrongToken);
+		const wrong = await test(
+			WRONG_CREDENTIAL_ID,
+			'Replicate Inpainting (wrong token)',
+			ctx.wrongToken,
+		);
 		expectEqual(right?.status, 'OK', `test of the right token (answer ${JSON.stringify(right)})`);
 		expectEqual(wrong?.status, 'Error', `test of a wrong token (answer ${JSON.stringify(wrong)})`);
 		const requests = await admin(ctx, 'requests?full=1');
 		const prefix = new URL(ctx.server.apiUrl).pathname;
-		const seen = requests.map((r) => `${r.origin} ${r.method} ${r.path} ${r.headers.authorization ?? '(no authorization)'}`);
+		const seen = requests.map(
+			(r) => `${r.origin} ${r.method} ${r.path} ${r.headers.authorization ?? '(no authorization)'}`,
+		);
 		expect(
-			requests.length > 0 && requests.every((r) => r.origin === 'api' && r.method === 'GET' && r.path === `${prefix}/account`),
+			requests.length > 0 &&
+				requests.every(
+					(r) => r.origin === 'api' && r.method === 'GET' && r.path === `${prefix}/account`,
+				),
 			`the test should only call GET ${prefix}/account on the API; the server saw:\n      ${seen.join('\n      ')}`,
 		);
-		expect(seen[0].endsWith(`Bearer ${ctx.token}`), `the first test request did not carry "Bearer <token>": ${seen[0]}`);
-		expect(seen.slice(1).every((s) => s.endsWith(`Bearer ${ctx.wrongToken}`)), `the wrong-token test requests: ${seen.slice(1).join('; ')}`);
-		note(`right token: ${right.status} "${right.message}"; wrong token: ${wrong.status} "${wrong.message}"; server saw ${requests.length} × GET ${prefix}/account`);
+		expect(
+			seen[0].endsWith(`Bearer ${ctx.token}`),
+			`the first test request did not carry "Bearer <token>": ${seen[0]}`,
+		);
+		expect(
+			seen.slice(1).every((s) => s.endsWith(`Bearer ${ctx.wrongToken}`)),
+			`the wrong-token test requests: ${seen.slice(1).join('; ')}`,
+		);
+		note(
+			`right token: ${right.status} "${right.message}"; wrong token: ${wrong.status} "${wrong.message}"; server saw ${requests.length} × GET ${prefix}/account`,
+		);
 
 		// A Base URL that redirects to another origin (issue 10 item 3): the test fails, naming the
 		// redirect, and does not follow it (n8n would send the token along).
@@ -331,14 +420,35 @@ const checks = {
 		await admin(ctx, 'fault', {
 			method: 'POST',
 			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({ method: 'GET', path: '^/account$', kind: 'status', status: 302, headers: { location: `${ctx.server.outputOrigin}${prefix}/account` }, body: '' }),
+			body: JSON.stringify({
+				method: 'GET',
+				path: '^/account$',
+				kind: 'status',
+				status: 302,
+				headers: { location: `${ctx.server.outputOrigin}${prefix}/account` },
+				body: '',
+			}),
 		});
 		const redirected = await test(CREDENTIAL_ID, 'Replicate Inpainting account', ctx.token);
-		expectEqual(redirected?.status, 'Error', `test of a Base URL that redirects (answer ${JSON.stringify(redirected)})`);
-		expect(/\b302\b/.test(redirected.message ?? ''), `the redirect test's message does not name the 302: "${redirected.message}"`);
+		expectEqual(
+			redirected?.status,
+			'Error',
+			`test of a Base URL that redirects (answer ${JSON.stringify(redirected)})`,
+		);
+		expect(
+			/\b302\b/.test(redirected.message ?? ''),
+			`the redirect test's message does not name the 302: "${redirected.message}"`,
+		);
 		const followed = (await admin(ctx, 'requests?full=1')).filter((r) => r.origin !== 'api');
-		expect(followed.length === 0, `the test followed the redirect: ${followed.map((r) => `${r.origin} ${r.method} ${r.path}`).join('; ')}`);
-		expectEqual((await admin(ctx, 'stats')).tokenToNonApiOrigin, 0, 'requests carrying the token to another origin');
+		expect(
+			followed.length === 0,
+			`the test followed the redirect: ${followed.map((r) => `${r.origin} ${r.method} ${r.path}`).join('; ')}`,
+		);
+		expectEqual(
+			(await admin(ctx, 'stats')).tokenToNonApiOrigin,
+			0,
+			'requests carrying the token to another origin',
+		);
 		note(`Base URL answering 302: ${redirected.status} "${redirected.message}", not followed`);
 	},
 
@@ -347,7 +457,10 @@ const checks = {
 		const ctx = context(dir);
 		const { run, rc } = execution(dir, 'example');
 		const result = run.data.resultData;
-		expect(!result.error, `the execution failed: ${result.error?.message} (node ${result.error?.node?.name ?? '?'})`);
+		expect(
+			!result.error,
+			`the execution failed: ${result.error?.message} (node ${result.error?.node?.name ?? '?'})`,
+		);
 		expectEqual(rc, 0, 'exit code of n8n execute');
 		expectEqual(run.status, 'success', 'execution status');
 		expectEqual(run.finished, true, 'execution finished');
@@ -357,11 +470,16 @@ const checks = {
 			const runs = result.runData[node.name];
 			expect(runs?.length === 1, `${node.name} ran ${runs?.length ?? 0} times`);
 			expect(!runs[0].error, `${node.name} failed: ${runs[0].error?.message}`);
-			if (runs[0].executionStatus !== undefined) expectEqual(runs[0].executionStatus, 'success', `${node.name} status`);
+			if (runs[0].executionStatus !== undefined)
+				expectEqual(runs[0].executionStatus, 'success', `${node.name} status`);
 		}
 		const { input } = expectedInput(ctx);
 		const items = mainItems(run, NODE_NAME);
-		expectEqual(items.length, input.num_outputs, `items out of ${NODE_NAME} (one per output image)`);
+		expectEqual(
+			items.length,
+			input.num_outputs,
+			`items out of ${NODE_NAME} (one per output image)`,
+		);
 		const ids = new Set();
 		items.forEach((item, index) => {
 			expectEqual(item.json.status, 'succeeded', `item ${index} prediction status`);
@@ -369,14 +487,25 @@ const checks = {
 			expectEqual(item.json.output_index, index, `item ${index} output_index`);
 			const binary = item.binary?.data;
 			expect(binary, `item ${index} has no binary "data"`);
-			expectEqual([binary.mimeType, binary.fileExtension], ['image/png', 'png'], `item ${index} binary type`);
-			expect(/\.png$/.test(binary.fileName ?? ''), `item ${index} binary fileName ${binary.fileName}`);
+			expectEqual(
+				[binary.mimeType, binary.fileExtension],
+				['image/png', 'png'],
+				`item ${index} binary type`,
+			);
+			expect(
+				/\.png$/.test(binary.fileName ?? ''),
+				`item ${index} binary fileName ${binary.fileName}`,
+			);
 		});
 		expectEqual(ids.size, 1, 'distinct prediction ids on the items');
 		expectEqual(mainItems(run, 'Write Result').length, items.length, 'items out of Write Result');
 		const first = items[0].binary.data;
-		const storage = first.id ? `stored in n8n's binary data storage (${first.id.split(':')[0]})` : 'held in memory (default mode)';
-		note(`status success, ${items.length} output item(s), binary ${storage}, prediction ${[...ids][0]}`);
+		const storage = first.id
+			? `stored in n8n's binary data storage (${first.id.split(':')[0]})`
+			: 'held in memory (default mode)';
+		note(
+			`status success, ${items.length} output item(s), binary ${storage}, prediction ${[...ids][0]}`,
+		);
 	},
 
 	/** The files Write Result wrote under out/ are real PNGs of the requested size, one per output, the server's bytes. */
@@ -385,7 +514,10 @@ const checks = {
 		const { run } = execution(dir, 'example');
 		const { input } = expectedInput(ctx);
 		const out = path.join(ctx.runs.example, 'out');
-		const written = fs.readdirSync(out).filter((name) => name !== 'input').sort();
+		const written = fs
+			.readdirSync(out)
+			.filter((name) => name !== 'input')
+			.sort();
 		const items = mainItems(run, NODE_NAME);
 		const expected = items.map((item) => item.binary?.data?.fileName).sort();
 		expectEqual(written, expected, `files written to ${out} (one per output item)`);
@@ -403,11 +535,19 @@ const checks = {
 			}
 			expectEqual([image.width, image.height], [input.width, input.height], `${name} size`);
 			const url = item.json.output_url;
-			expect(typeof url === 'string' && url.startsWith(ctx.server.outputOrigin), `${name}: output_url ${url} is not on the output origin`);
+			expect(
+				typeof url === 'string' && url.startsWith(ctx.server.outputOrigin),
+				`${name}: output_url ${url} is not on the output origin`,
+			);
 			const served = Buffer.from(await (await fetch(url)).arrayBuffer());
-			expect(served.equals(bytes), `${name} (${bytes.length} bytes) differs from the file the server serves at ${url} (${served.length} bytes)`);
+			expect(
+				served.equals(bytes),
+				`${name} (${bytes.length} bytes) differs from the file the server serves at ${url} (${served.length} bytes)`,
+			);
 		}
-		note(`${written.join(', ')}: PNG ${input.width}×${input.height}, same bytes as the model's output`);
+		note(
+			`${written.join(', ')}: PNG ${input.width}×${input.height}, same bytes as the model's output`,
+		);
 	},
 
 	/** The server got exactly one create with the expected body; the token went to the API origin only. */
@@ -415,16 +555,23 @@ const checks = {
 		const ctx = context(dir);
 		const { requests, stats, predictions } = readJson(path.join(dir, 'server-example.json'));
 		const prefix = new URL(ctx.server.apiUrl).pathname;
-		const creates = requests.filter((r) => r.origin === 'api' && r.method === 'POST' && r.path === `${prefix}/predictions`);
+		const creates = requests.filter(
+			(r) => r.origin === 'api' && r.method === 'POST' && r.path === `${prefix}/predictions`,
+		);
 		expectEqual(creates.length, 1, 'POST /predictions requests');
 		expectEqual(stats.creates, 1, 'predictions the server created');
 		const expected = expectedInput(ctx);
 		const body = creates[0].json;
 		expectEqual(Object.keys(body ?? {}).sort(), ['input', 'version'], 'create body fields');
 		expectEqual(body.version, expected.version, 'create body version');
-		expectEqual(Object.keys(body.input).sort(), Object.keys(expected.input).sort(), 'create input fields');
+		expectEqual(
+			Object.keys(body.input).sort(),
+			Object.keys(expected.input).sort(),
+			'create input fields',
+		);
 		for (const field of Object.keys(expected.input)) {
-			const shown = (v) => (typeof v === 'string' && v.length > 80 ? `${v.slice(0, 40)}…(${v.length} chars)` : v);
+			const shown = (v) =>
+				typeof v === 'string' && v.length > 80 ? `${v.slice(0, 40)}…(${v.length} chars)` : v;
 			expect(
 				JSON.stringify(body.input[field]) === JSON.stringify(expected.input[field]),
 				`create input.${field}: expected ${JSON.stringify(shown(expected.input[field]))}, got ${JSON.stringify(shown(body.input[field]))}`,
@@ -433,26 +580,56 @@ const checks = {
 		const bearer = `Bearer ${ctx.token}`;
 		const api = requests.filter((r) => r.origin === 'api');
 		const output = requests.filter((r) => r.origin === 'output');
-		for (const r of api) expectEqual(r.headers.authorization, bearer, `Authorization of ${r.method} ${r.path}`);
-		expect(output.length >= expected.input.num_outputs, `only ${output.length} request(s) to the output origin`);
+		for (const r of api)
+			expectEqual(r.headers.authorization, bearer, `Authorization of ${r.method} ${r.path}`);
+		expect(
+			output.length >= expected.input.num_outputs,
+			`only ${output.length} request(s) to the output origin`,
+		);
 		for (const r of output) {
-			expect(r.headers.authorization === undefined, `${r.method} ${r.path} on the output origin carried Authorization: ${r.headers.authorization}`);
-			expect(!JSON.stringify(r.headers).includes(ctx.token), `${r.method} ${r.path} on the output origin carried the token in a header`);
+			expect(
+				r.headers.authorization === undefined,
+				`${r.method} ${r.path} on the output origin carried Authorization: ${r.headers.authorization}`,
+			);
+			expect(
+				!JSON.stringify(r.headers).includes(ctx.token),
+				`${r.method} ${r.path} on the output origin carried the token in a header`,
+			);
 		}
-		expectEqual(stats.tokenToNonApiOrigin, 0, "server's count of requests with the token on the output origin");
-		expect(!JSON.stringify(requests.map((r) => r.json ?? null)).includes(ctx.token), 'the token appears in a request body');
-		const prediction = predictions.find((p) => p.id === mainItems(execution(dir, 'example').run, NODE_NAME)[0]?.json.id);
+		expectEqual(
+			stats.tokenToNonApiOrigin,
+			0,
+			"server's count of requests with the token on the output origin",
+		);
+		expect(
+			!JSON.stringify(requests.map((r) => r.json ?? null)).includes(ctx.token),
+			'the token appears in a request body',
+		);
+		const prediction = predictions.find(
+			(p) => p.id === mainItems(execution(dir, 'example').run, NODE_NAME)[0]?.json.id,
+		);
 		expect(prediction, 'the prediction on the items is not one the server made');
-		const routes = Object.entries(stats.byRoute).map(([route, n]) => `${n}× ${route}`).join(', ');
-		note(`one create (${creates[0].bodyBytes}-byte body, image and mask as data URIs); ${routes}; Authorization only on the ${api.length} API request(s)`);
+		const routes = Object.entries(stats.byRoute)
+			.map(([route, n]) => `${n}× ${route}`)
+			.join(', ');
+		note(
+			`one create (${creates[0].bodyBytes}-byte body, image and mask as data URIs); ${routes}; Authorization only on the ${api.length} API request(s)`,
+		);
 	},
 
 	/** Inside n8n's process, the package's bare imports resolve to n8n's own copies (zod is no runtime dependency). */
 	resolution(dir) {
 		const ctx = context(dir);
 		const logFile = path.join(dir, 'resolve.jsonl');
-		expect(fs.existsSync(logFile), `no resolutions were traced (${logFile} missing): the node never loaded?`);
-		const entries = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+		expect(
+			fs.existsSync(logFile),
+			`no resolutions were traced (${logFile} missing): the node never loaded?`,
+		);
+		const entries = fs
+			.readFileSync(logFile, 'utf8')
+			.trim()
+			.split('\n')
+			.map((line) => JSON.parse(line));
 		const failed = entries.filter((e) => e.error);
 		expect(
 			failed.length === 0,
@@ -462,22 +639,36 @@ const checks = {
 		const n8nPackage = path.join(n8nModules, 'n8n');
 		const requested = [...new Set(entries.map((e) => e.request))].sort();
 		for (const name of ['n8n-workflow', 'zod']) {
-			expect(requested.includes(name), `the package never required '${name}' (required: ${requested.join(', ')})`);
+			expect(
+				requested.includes(name),
+				`the package never required '${name}' (required: ${requested.join(', ')})`,
+			);
 		}
 		const seen = [];
 		for (const request of requested) {
-			const targets = [...new Set(entries.filter((e) => e.request === request).map((e) => e.resolved))];
+			const targets = [
+				...new Set(entries.filter((e) => e.request === request).map((e) => e.resolved)),
+			];
 			for (const target of targets) {
-				expect(isUnder(target, n8nModules), `'${request}' resolved to ${target}, outside n8n's own node_modules ${n8nModules}`);
+				expect(
+					isUnder(target, n8nModules),
+					`'${request}' resolved to ${target}, outside n8n's own node_modules ${n8nModules}`,
+				);
 			}
 			// The very copy n8n itself uses (its own require from the n8n package), not merely one under it.
 			const own = require.resolve(request, { paths: [n8nPackage] });
-			expectEqual(targets, [own], `'${request}' as the package resolves it vs. as n8n itself resolves it`);
+			expectEqual(
+				targets,
+				[own],
+				`'${request}' as the package resolves it vs. as n8n itself resolves it`,
+			);
 			const marker = `${path.sep}node_modules${path.sep}${request}${path.sep}`;
 			const pkgRoot = own.slice(0, own.lastIndexOf(marker) + marker.length - 1);
 			const version = readJson(path.join(pkgRoot, 'package.json')).version;
 			const declared = readJson(path.join(n8nPackage, 'package.json')).dependencies?.[request];
-			seen.push(`${request} ${version} from ${path.relative(ctx.n8nDir, pkgRoot)}${declared ? ` (n8n depends on ${request} ${declared})` : ' (not a direct dependency of n8n!)'}`);
+			seen.push(
+				`${request} ${version} from ${path.relative(ctx.n8nDir, pkgRoot)}${declared ? ` (n8n depends on ${request} ${declared})` : ' (not a direct dependency of n8n!)'}`,
+			);
 		}
 		note(seen.join('; '));
 	},
@@ -494,14 +685,24 @@ const checks = {
 		const nodeRun = result.runData[NODE_NAME]?.[0];
 		expectEqual(nodeRun?.error?.message, WRONG_TOKEN_MESSAGE, `${NODE_NAME} error message`);
 		expect(!result.runData['Write Result'], 'Write Result ran after the failure');
-		const written = fs.readdirSync(path.join(ctx.runs.wrong, 'out')).filter((name) => name !== 'input');
+		const written = fs
+			.readdirSync(path.join(ctx.runs.wrong, 'out'))
+			.filter((name) => name !== 'input');
 		expectEqual(written, [], 'files written by the failed run');
 		const { requests, stats } = readJson(path.join(dir, 'server-wrong.json'));
-		const seen = requests.map((r) => `${r.origin} ${r.method} ${r.path} ${r.headers.authorization ?? '(no authorization)'}`);
+		const seen = requests.map(
+			(r) => `${r.origin} ${r.method} ${r.path} ${r.headers.authorization ?? '(no authorization)'}`,
+		);
 		const prefix = new URL(ctx.server.apiUrl).pathname;
-		expectEqual(seen, [`api POST ${prefix}/predictions Bearer ${ctx.wrongToken}`], 'requests the server saw (one create, not retried)');
+		expectEqual(
+			seen,
+			[`api POST ${prefix}/predictions Bearer ${ctx.wrongToken}`],
+			'requests the server saw (one create, not retried)',
+		);
 		expectEqual(stats.creates, 0, 'predictions created');
-		note(`status error: "${result.error.message}"; ${requests.length} request, nothing created or written`);
+		note(
+			`status error: "${result.error.message}"; ${requests.length} request, nothing created or written`,
+		);
 	},
 };
 

@@ -43,7 +43,9 @@ if (!launcher || !userFolder || !work) {
 }
 fs.mkdirSync(work, { recursive: true });
 const n8nDir = path.dirname(launcher);
-const flatted = require(require.resolve('flatted', { paths: [path.join(n8nDir, 'node_modules/n8n')] }));
+const flatted = require(
+	require.resolve('flatted', { paths: [path.join(n8nDir, 'node_modules/n8n')] }),
+);
 const n8nVersion = require(path.join(n8nDir, 'node_modules/n8n/package.json')).version;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -69,7 +71,8 @@ async function until(what, check, timeoutMs, everyMs = 250) {
 	for (;;) {
 		const value = await check();
 		if (value) return value;
-		if (Date.now() > end) throw new CheckFailure(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+		if (Date.now() > end)
+			throw new CheckFailure(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
 		await sleep(everyMs);
 	}
 }
@@ -81,7 +84,17 @@ async function startServer() {
 	const token = `r8_e2e_wh_${crypto.randomBytes(10).toString('hex')}`;
 	const child = spawn(
 		process.execPath,
-		[path.join(ROOT, '.build/test/server/cli.js'), '--token', token, '--model-time-ms', '1500', '--webhook-retries', '6', '--webhook-retry-delay-ms', '1000'],
+		[
+			path.join(ROOT, '.build/test/server/cli.js'),
+			'--token',
+			token,
+			'--model-time-ms',
+			'1500',
+			'--webhook-retries',
+			'6',
+			'--webhook-retry-delay-ms',
+			'1000',
+		],
 		{ stdio: ['ignore', 'pipe', 'inherit'] },
 	);
 	let out = '';
@@ -99,7 +112,12 @@ async function admin(route, init) {
 	if (!response.ok) throw new Error(`test server ${route}: HTTP ${response.status}`);
 	return response.status === 204 ? undefined : await response.json();
 }
-const script = async (body) => await admin('script', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const script = async (body) =>
+	await admin('script', {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(body),
+	});
 
 // ---- n8n -----------------------------------------------------------------------------------------
 
@@ -127,7 +145,11 @@ async function runN8n(args, logName, timeoutMs = 180_000) {
 	const brokerPort = await freePort();
 	return await new Promise((resolve) => {
 		const log = fs.openSync(path.join(work, logName), 'w');
-		const child = spawn(launcher, args, { env: env({ N8N_RUNNERS_BROKER_PORT: String(brokerPort) }), stdio: ['ignore', log, log], cwd: work });
+		const child = spawn(launcher, args, {
+			env: env({ N8N_RUNNERS_BROKER_PORT: String(brokerPort) }),
+			stdio: ['ignore', log, log],
+			cwd: work,
+		});
 		const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
 		child.on('exit', (code) => {
 			clearTimeout(timer);
@@ -142,15 +164,28 @@ async function startN8n(logName) {
 	const brokerPort = await freePort();
 	const logFile = path.join(work, logName);
 	const log = fs.openSync(logFile, 'w');
-	const extra = { N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_SECURE_COOKIE: 'false', N8N_PERSONALIZATION_ENABLED: 'false', N8N_VERIFIED_PACKAGES_ENABLED: 'false', N8N_RUNNERS_BROKER_PORT: String(brokerPort) };
-	if (fs.existsSync(path.join(n8nDir, 'node_modules/n8n/dist/modules/mcp-registry'))) extra.N8N_DISABLED_MODULES = 'mcp-registry';
-	const child = spawn(launcher, ['start'], { env: env(extra), stdio: ['ignore', log, log], cwd: work });
+	const extra = {
+		N8N_PORT: String(port),
+		N8N_LISTEN_ADDRESS: '127.0.0.1',
+		N8N_SECURE_COOKIE: 'false',
+		N8N_PERSONALIZATION_ENABLED: 'false',
+		N8N_VERIFIED_PACKAGES_ENABLED: 'false',
+		N8N_RUNNERS_BROKER_PORT: String(brokerPort),
+	};
+	if (fs.existsSync(path.join(n8nDir, 'node_modules/n8n/dist/modules/mcp-registry')))
+		extra.N8N_DISABLED_MODULES = 'mcp-registry';
+	const child = spawn(launcher, ['start'], {
+		env: env(extra),
+		stdio: ['ignore', log, log],
+		cwd: work,
+	});
 	const exited = new Promise((resolve) => child.once('exit', resolve));
 	n8n = { child, exited };
 	await until(
 		'n8n start to be ready',
 		async () => {
-			if (child.exitCode !== null) throw new CheckFailure(`n8n start exited (${child.exitCode}); log ${logFile}`);
+			if (child.exitCode !== null)
+				throw new CheckFailure(`n8n start exited (${child.exitCode}); log ${logFile}`);
 			if (!fs.readFileSync(logFile, 'utf8').includes('Editor is now accessible via')) return false;
 			try {
 				return (await fetch(`http://127.0.0.1:${port}/healthz/readiness`)).ok;
@@ -184,26 +219,42 @@ async function login() {
 		response = await fetch(`http://127.0.0.1:${port}/rest/login`, {
 			method: 'POST',
 			headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID },
-			body: JSON.stringify({ emailOrLdapLoginId: body.email, email: body.email, password: body.password }),
+			body: JSON.stringify({
+				emailOrLdapLoginId: body.email,
+				email: body.email,
+				password: body.password,
+			}),
 		});
 	}
-	expect(response.ok, `owner setup / login: HTTP ${response.status} ${(await response.text()).slice(0, 200)}`);
-	cookie = (response.headers.getSetCookie?.() ?? []).map((c) => c.split(';')[0]).find((c) => c.startsWith('n8n-auth='));
+	expect(
+		response.ok,
+		`owner setup / login: HTTP ${response.status} ${(await response.text()).slice(0, 200)}`,
+	);
+	cookie = (response.headers.getSetCookie?.() ?? [])
+		.map((c) => c.split(';')[0])
+		.find((c) => c.startsWith('n8n-auth='));
 	expect(cookie, 'no n8n-auth cookie');
 }
 
 /** An execution as n8n stores it: status and (unflattened) data. */
 async function execution(id) {
-	const response = await fetch(`http://127.0.0.1:${port}/rest/executions/${id}`, { headers: { cookie, 'browser-id': BROWSER_ID } });
+	const response = await fetch(`http://127.0.0.1:${port}/rest/executions/${id}`, {
+		headers: { cookie, 'browser-id': BROWSER_ID },
+	});
 	expect(response.ok, `GET /rest/executions/${id}: HTTP ${response.status}`);
 	const { data } = await response.json();
 	return { ...data, data: typeof data.data === 'string' ? flatted.parse(data.data) : data.data };
 }
 async function finished(id, timeoutMs = 90_000) {
-	return await until(`execution ${id} to finish`, async () => {
-		const current = await execution(id);
-		return ['waiting', 'running', 'new'].includes(current.status) ? false : current;
-	}, timeoutMs, 500);
+	return await until(
+		`execution ${id} to finish`,
+		async () => {
+			const current = await execution(id);
+			return ['waiting', 'running', 'new'].includes(current.status) ? false : current;
+		},
+		timeoutMs,
+		500,
+	);
 }
 
 // ---- workflows -----------------------------------------------------------------------------------
@@ -228,7 +279,14 @@ function workflow(id, replicateParameters, itemCount = 1) {
 		credentials: { [CREDENTIAL_TYPE]: { id: CREDENTIAL_ID, name: 'Replicate (webhook e2e)' } },
 	};
 	const nodes = [
-		{ id: `${id}-start`, name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+		{
+			id: `${id}-start`,
+			name: 'Start',
+			type: 'n8n-nodes-base.manualTrigger',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: {},
+		},
 		{
 			id: `${id}-set`,
 			name: 'Items',
@@ -236,11 +294,27 @@ function workflow(id, replicateParameters, itemCount = 1) {
 			typeVersion: 3.4,
 			position: [200, 0],
 			parameters: {
-				assignments: { assignments: [{ id: 'list', name: 'list', type: 'array', value: `={{ ${JSON.stringify([...Array(itemCount).keys()])} }}` }] },
+				assignments: {
+					assignments: [
+						{
+							id: 'list',
+							name: 'list',
+							type: 'array',
+							value: `={{ ${JSON.stringify([...Array(itemCount).keys()])} }}`,
+						},
+					],
+				},
 				options: {},
 			},
 		},
-		{ id: `${id}-split`, name: 'Split', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [400, 0], parameters: { fieldToSplitOut: 'list', options: {} } },
+		{
+			id: `${id}-split`,
+			name: 'Split',
+			type: 'n8n-nodes-base.splitOut',
+			typeVersion: 1,
+			position: [400, 0],
+			parameters: { fieldToSplitOut: 'list', options: {} },
+		},
 		inpaint,
 	];
 	const connections = {
@@ -248,31 +322,62 @@ function workflow(id, replicateParameters, itemCount = 1) {
 		Items: { main: [[{ node: 'Split', type: 'main', index: 0 }]] },
 		Split: { main: [[{ node: 'Replicate Inpainting', type: 'main', index: 0 }]] },
 	};
-	return { id, name: `Webhook mode ${id}`, active: false, nodes, connections, settings: { executionOrder: 'v1' } };
+	return {
+		id,
+		name: `Webhook mode ${id}`,
+		active: false,
+		nodes,
+		connections,
+		settings: { executionOrder: 'v1' },
+	};
 }
 
 /** Starts the workflow in another n8n process (it parks there); returns its execution id. */
 async function startExecution(workflowId) {
 	const before = (await admin('requests?full=1')).filter(isCreate).length;
 	const started = Date.now();
-	const rc = await runN8n(['execute', `--id=${workflowId}`, '--rawOutput'], `execute-${workflowId}-${started}.log`);
+	const rc = await runN8n(
+		['execute', `--id=${workflowId}`, '--rawOutput'],
+		`execute-${workflowId}-${started}.log`,
+	);
 	const creates = (await admin('requests?full=1')).filter(isCreate);
-	expect(creates.length > before, `n8n execute --id=${workflowId} (exit ${rc}) created no prediction`);
+	expect(
+		creates.length > before,
+		`n8n execute --id=${workflowId} (exit ${rc}) created no prediction`,
+	);
 	const url = new URL(creates[creates.length - 1].json.webhook);
 	const id = /\/webhook-waiting\/([^/?]+)/.exec(url.pathname)?.[1];
 	expect(id, `the webhook URL ${url} names no execution`);
 	return { id, rc, creates: creates.slice(before) };
 }
 function isCreate(request) {
-	return request.origin === 'api' && request.method === 'POST' && /\/predictions$/.test(request.path);
+	return (
+		request.origin === 'api' && request.method === 'POST' && /\/predictions$/.test(request.path)
+	);
 }
 
-function signedCall(url, body, { key = Buffer.from(server.webhookSecret.replace(/^whsec_/, ''), 'base64'), id = `msg_e2e${crypto.randomBytes(8).toString('hex')}`, timestamp = Math.floor(Date.now() / 1000) } = {}) {
+function signedCall(
+	url,
+	body,
+	{
+		key = Buffer.from(server.webhookSecret.replace(/^whsec_/, ''), 'base64'),
+		id = `msg_e2e${crypto.randomBytes(8).toString('hex')}`,
+		timestamp = Math.floor(Date.now() / 1000),
+	} = {},
+) {
 	const text = typeof body === 'string' ? body : JSON.stringify(body);
-	const signature = crypto.createHmac('sha256', key).update(`${id}.${timestamp}.${text}`).digest('base64');
+	const signature = crypto
+		.createHmac('sha256', key)
+		.update(`${id}.${timestamp}.${text}`)
+		.digest('base64');
 	return fetch(url, {
 		method: 'POST',
-		headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` },
+		headers: {
+			'content-type': 'application/json',
+			'webhook-id': id,
+			'webhook-timestamp': String(timestamp),
+			'webhook-signature': `v1,${signature}`,
+		},
 		body: text,
 	});
 }
@@ -280,7 +385,10 @@ function signedCall(url, body, { key = Buffer.from(server.webhookSecret.replace(
 /** The bytes of a binary in n8n's execution data: inline (1.x memory mode) or in its binary store (2.x). */
 async function binaryBytes(binary) {
 	if (!binary.id) return Buffer.from(binary.data, 'base64');
-	const response = await fetch(`http://127.0.0.1:${port}/rest/binary-data?id=${encodeURIComponent(binary.id)}&action=download`, { headers: { cookie, 'browser-id': BROWSER_ID } });
+	const response = await fetch(
+		`http://127.0.0.1:${port}/rest/binary-data?id=${encodeURIComponent(binary.id)}&action=download`,
+		{ headers: { cookie, 'browser-id': BROWSER_ID } },
+	);
 	expect(response.ok, `GET /rest/binary-data: HTTP ${response.status}`);
 	return Buffer.from(await response.arrayBuffer());
 }
@@ -294,25 +402,49 @@ function replicateItems(run) {
 const checks = [];
 const check = (name, fn) => checks.push({ name, fn });
 
-check('w1 single item: parks, Replicate\'s call resumes it with the image', async () => {
+check("w1 single item: parks, Replicate's call resumes it with the image", async () => {
 	const { id, creates } = await startExecution('whSingle');
 	expect(creates.length === 1, `${creates.length} creates, expected 1`);
 	const create = creates[0];
 	const hook = new URL(create.json.webhook);
-	expect(hook.href.startsWith(`${webhookUrl}webhook-waiting/${id}`), `webhook ${hook.href} is not this execution's resume URL under ${webhookUrl}`);
-	if (n8nVersion.startsWith('2.')) expect(hook.searchParams.get('signature'), 'the resume URL carries no n8n signature (2.x)');
-	expect(JSON.stringify(create.json.webhook_events_filter) === '["completed"]', `webhook_events_filter ${JSON.stringify(create.json.webhook_events_filter)}`);
-	expect(create.headers['cancel-after'] === '600s', `Cancel-After ${create.headers['cancel-after']}`);
-	expect(!create.headers.prefer, `a webhook-mode create should not be held (Prefer: ${create.headers.prefer})`);
+	expect(
+		hook.href.startsWith(`${webhookUrl}webhook-waiting/${id}`),
+		`webhook ${hook.href} is not this execution's resume URL under ${webhookUrl}`,
+	);
+	if (n8nVersion.startsWith('2.'))
+		expect(hook.searchParams.get('signature'), 'the resume URL carries no n8n signature (2.x)');
+	expect(
+		JSON.stringify(create.json.webhook_events_filter) === '["completed"]',
+		`webhook_events_filter ${JSON.stringify(create.json.webhook_events_filter)}`,
+	);
+	expect(
+		create.headers['cancel-after'] === '600s',
+		`Cancel-After ${create.headers['cancel-after']}`,
+	);
+	expect(
+		!create.headers.prefer,
+		`a webhook-mode create should not be held (Prefer: ${create.headers.prefer})`,
+	);
 	const done = await finished(id);
-	expect(done.status === 'success', `status ${done.status}: ${done.data.resultData.error?.message ?? ''}`);
+	expect(
+		done.status === 'success',
+		`status ${done.status}: ${done.data.resultData.error?.message ?? ''}`,
+	);
 	const items = replicateItems(done);
-	expect(items.length === 1 && items[0].json.status === 'succeeded', `items ${JSON.stringify(items.map((i) => i.json.status ?? i.json.error))}`);
+	expect(
+		items.length === 1 && items[0].json.status === 'succeeded',
+		`items ${JSON.stringify(items.map((i) => i.json.status ?? i.json.error))}`,
+	);
 	const binary = items[0].binary?.data;
 	expect(binary?.mimeType === 'image/png', `binary ${JSON.stringify(binary)}`);
-	const served = await fetch(items[0].json.output[0]).then(async (r) => Buffer.from(await r.arrayBuffer()));
+	const served = await fetch(items[0].json.output[0]).then(async (r) =>
+		Buffer.from(await r.arrayBuffer()),
+	);
 	const stored = await binaryBytes(binary);
-	expect(stored.equals(served), `the item's PNG (${stored.length} bytes) differs from the server's output (${served.length} bytes)`);
+	expect(
+		stored.equals(served),
+		`the item's PNG (${stored.length} bytes) differs from the server's output (${served.length} bytes)`,
+	);
 	return `execution ${id}: waiting → success; 1 create; PNG of ${stored.length} bytes equals the server's; webhook ${hook.pathname}?${[...hook.searchParams.keys()].join('&')}`;
 });
 
@@ -327,92 +459,158 @@ check('w2 many items: calls out of order, resumed once, output in input order', 
 	expect(done.status === 'success', `status ${done.status}`);
 	const items = replicateItems(done);
 	expect(items.length === 3, `${items.length} items`);
-	expect(items.every((item, index) => item.json.status === 'succeeded' && item.pairedItem?.item === index), `items ${JSON.stringify(items.map((i) => [i.json.status, i.pairedItem]))}`);
-	expect(items.map((item) => item.json.input.prompt).join() === 'item 0,item 1,item 2', `prompts ${items.map((item) => item.json.input.prompt)}`);
-	const deliveries = (await admin('webhooks')).filter((d) => d.url.includes(`/webhook-waiting/${id}`));
+	expect(
+		items.every(
+			(item, index) => item.json.status === 'succeeded' && item.pairedItem?.item === index,
+		),
+		`items ${JSON.stringify(items.map((i) => [i.json.status, i.pairedItem]))}`,
+	);
+	expect(
+		items.map((item) => item.json.input.prompt).join() === 'item 0,item 1,item 2',
+		`prompts ${items.map((item) => item.json.input.prompt)}`,
+	);
+	const deliveries = (await admin('webhooks')).filter((d) =>
+		d.url.includes(`/webhook-waiting/${id}`),
+	);
 	const item = (delivery) => creates.findIndex((c) => c.json.webhook === delivery.url);
 	const order = deliveries.map(item);
 	const statuses = deliveries.map((d) => d.status);
 	expect(order.join() === '1,2,0', `calls came for items ${order.join(', ')} (expected 1, 2, 0)`);
-	expect(statuses.every((s) => s === 200), `calls answered ${statuses}`);
+	expect(
+		statuses.every((s) => s === 200),
+		`calls answered ${statuses}`,
+	);
 	const resumed = deliveries.map((d) => d.status);
 	return `execution ${id}: calls for items ${order.join(', ')} answered ${resumed.join(', ')}; the last resumed it; items in input order`;
 });
 
-check('w3 forged, stale, replayed and unsigned calls are refused, the execution keeps waiting', async () => {
-	await script({ modelTimeMs: 8000 });
-	const { id, creates } = await startExecution('whSingle');
-	const url = creates[0].json.webhook;
-	const body = { id: 'forgedprediction0000000001', status: 'succeeded', output: [] };
-	const forged = await signedCall(url, body, { key: crypto.randomBytes(24) });
-	const stale = await signedCall(url, body, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
-	const unsigned = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-	const statuses = [forged.status, stale.status, unsigned.status];
-	expect(statuses.every((s) => s === 401), `forged/stale/unsigned answered ${statuses}`);
-	if (n8nVersion.startsWith('2.')) {
-		const noToken = new URL(url);
-		noToken.searchParams.delete('signature');
-		const answer = await signedCall(noToken.href, body);
-		expect(answer.status === 401, `a call without n8n's signature answered ${answer.status}`);
-		statuses.push(answer.status);
-	}
-	// A genuine-looking signed call for a running prediction, twice with one webhook-id: the replay is refused.
-	// The newest prediction is this execution's (the server lists them in creation order).
-	const prediction = (await admin('predictions')).at(-1);
-	const replayId = `msg_e2ereplay${crypto.randomBytes(6).toString('hex')}`;
-	const first = await signedCall(url, { ...prediction, status: 'processing' }, { id: replayId });
-	const replay = await signedCall(url, { ...prediction, status: 'processing' }, { id: replayId });
-	expect(first.status === 200 && replay.status === 401, `signed call ${first.status}, its replay ${replay.status}`);
-	const meanwhile = await execution(id);
-	expect(meanwhile.status === 'waiting', `after the refused calls the execution is ${meanwhile.status}`);
-	const done = await finished(id);
-	expect(done.status === 'success' && replicateItems(done)[0]?.json.status === 'succeeded', `then: ${done.status}`);
-	return `refused with ${statuses.join(', ')}; replay 401; still waiting, then success`;
-});
+check(
+	'w3 forged, stale, replayed and unsigned calls are refused, the execution keeps waiting',
+	async () => {
+		await script({ modelTimeMs: 8000 });
+		const { id, creates } = await startExecution('whSingle');
+		const url = creates[0].json.webhook;
+		const body = { id: 'forgedprediction0000000001', status: 'succeeded', output: [] };
+		const forged = await signedCall(url, body, { key: crypto.randomBytes(24) });
+		const stale = await signedCall(url, body, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
+		const unsigned = await fetch(url, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify(body),
+		});
+		const statuses = [forged.status, stale.status, unsigned.status];
+		expect(
+			statuses.every((s) => s === 401),
+			`forged/stale/unsigned answered ${statuses}`,
+		);
+		if (n8nVersion.startsWith('2.')) {
+			const noToken = new URL(url);
+			noToken.searchParams.delete('signature');
+			const answer = await signedCall(noToken.href, body);
+			expect(answer.status === 401, `a call without n8n's signature answered ${answer.status}`);
+			statuses.push(answer.status);
+		}
+		// A genuine-looking signed call for a running prediction, twice with one webhook-id: the replay is refused.
+		// The newest prediction is this execution's (the server lists them in creation order).
+		const prediction = (await admin('predictions')).at(-1);
+		const replayId = `msg_e2ereplay${crypto.randomBytes(6).toString('hex')}`;
+		const first = await signedCall(url, { ...prediction, status: 'processing' }, { id: replayId });
+		const replay = await signedCall(url, { ...prediction, status: 'processing' }, { id: replayId });
+		expect(
+			first.status === 200 && replay.status === 401,
+			`signed call ${first.status}, its replay ${replay.status}`,
+		);
+		const meanwhile = await execution(id);
+		expect(
+			meanwhile.status === 'waiting',
+			`after the refused calls the execution is ${meanwhile.status}`,
+		);
+		const done = await finished(id);
+		expect(
+			done.status === 'success' && replicateItems(done)[0]?.json.status === 'succeeded',
+			`then: ${done.status}`,
+		);
+		return `refused with ${statuses.join(', ')}; replay 401; still waiting, then success`;
+	},
+);
 
-check('w4 timeout: Replicate ends the prediction at Cancel-After, the item reports it', async () => {
-	await script({ modelTimeMs: 60_000 });
-	const started = Date.now();
-	const { id, creates } = await startExecution('whTimeout');
-	expect(creates[0].headers['cancel-after'] === '4s', `Cancel-After ${creates[0].headers['cancel-after']}`);
-	const done = await finished(id, 60_000);
-	const seconds = ((Date.now() - started) / 1000).toFixed(1);
-	const items = replicateItems(done);
-	expect(items.length === 1 && /did not finish within the timeout of 4 s/.test(String(items[0].json.error)), `items ${JSON.stringify(items.map((i) => i.json))}`);
-	expect(typeof items[0].json.predictionId === 'string', 'the error item names no prediction');
-	const prediction = (await admin('predictions')).find((p) => p.id === items[0].json.predictionId);
-	expect(prediction && ['canceled', 'aborted'].includes(prediction.status), `prediction is ${prediction?.status}`);
-	return `execution ${id} ended after ${seconds} s: "${items[0].json.error}", prediction ${prediction.status}`;
-});
+check(
+	'w4 timeout: Replicate ends the prediction at Cancel-After, the item reports it',
+	async () => {
+		await script({ modelTimeMs: 60_000 });
+		const started = Date.now();
+		const { id, creates } = await startExecution('whTimeout');
+		expect(
+			creates[0].headers['cancel-after'] === '4s',
+			`Cancel-After ${creates[0].headers['cancel-after']}`,
+		);
+		const done = await finished(id, 60_000);
+		const seconds = ((Date.now() - started) / 1000).toFixed(1);
+		const items = replicateItems(done);
+		expect(
+			items.length === 1 &&
+				/did not finish within the timeout of 4 s/.test(String(items[0].json.error)),
+			`items ${JSON.stringify(items.map((i) => i.json))}`,
+		);
+		expect(typeof items[0].json.predictionId === 'string', 'the error item names no prediction');
+		const prediction = (await admin('predictions')).find(
+			(p) => p.id === items[0].json.predictionId,
+		);
+		expect(
+			prediction && ['canceled', 'aborted'].includes(prediction.status),
+			`prediction is ${prediction?.status}`,
+		);
+		return `execution ${id} ended after ${seconds} s: "${items[0].json.error}", prediction ${prediction.status}`;
+	},
+);
 
-check('w5 restart: n8n stopped while executions wait, Replicate\'s retried calls resume them', async () => {
-	// Long enough that both executions park (each `n8n execute` takes seconds to start) before any finishes.
-	await script({ modelTimeMs: 30_000, times: 4 });
-	const a = await startExecution('whRestart');
-	const b = await startExecution('whRestart');
-	await stopN8n();
-	// The predictions finish while n8n is down: each call fails at least once and is retried.
-	const ours = (delivery) => [a.id, b.id].some((id) => delivery.url.includes(`/webhook-waiting/${id}?`));
-	await until('all 4 calls to have failed while n8n is down', async () => {
-		const deliveries = (await admin('webhooks')).filter(ours);
-		return deliveries.length === 4 && deliveries.every((d) => d.attempts >= 1 && d.status !== 200);
-	}, 90_000, 500);
-	const failedWhileDown = (await admin('webhooks')).filter(ours).length;
-	await startN8n('start-after-restart.log');
-	await login();
-	const doneA = await finished(a.id);
-	const doneB = await finished(b.id);
-	const ok = (run) => run.status === 'success' && replicateItems(run).length === 2 && replicateItems(run).every((i) => i.json.status === 'succeeded');
-	expect(ok(doneA) && ok(doneB), `after the restart: ${doneA.status} / ${doneB.status}`);
-	return `executions ${a.id}, ${b.id}: ${failedWhileDown} calls failed while n8n was down; both succeeded after the restart`;
-});
+check(
+	"w5 restart: n8n stopped while executions wait, Replicate's retried calls resume them",
+	async () => {
+		// Long enough that both executions park (each `n8n execute` takes seconds to start) before any finishes.
+		await script({ modelTimeMs: 30_000, times: 4 });
+		const a = await startExecution('whRestart');
+		const b = await startExecution('whRestart');
+		await stopN8n();
+		// The predictions finish while n8n is down: each call fails at least once and is retried.
+		const ours = (delivery) =>
+			[a.id, b.id].some((id) => delivery.url.includes(`/webhook-waiting/${id}?`));
+		await until(
+			'all 4 calls to have failed while n8n is down',
+			async () => {
+				const deliveries = (await admin('webhooks')).filter(ours);
+				return (
+					deliveries.length === 4 && deliveries.every((d) => d.attempts >= 1 && d.status !== 200)
+				);
+			},
+			90_000,
+			500,
+		);
+		const failedWhileDown = (await admin('webhooks')).filter(ours).length;
+		await startN8n('start-after-restart.log');
+		await login();
+		const doneA = await finished(a.id);
+		const doneB = await finished(b.id);
+		const ok = (run) =>
+			run.status === 'success' &&
+			replicateItems(run).length === 2 &&
+			replicateItems(run).every((i) => i.json.status === 'succeeded');
+		expect(ok(doneA) && ok(doneB), `after the restart: ${doneA.status} / ${doneB.status}`);
+		return `executions ${a.id}, ${b.id}: ${failedWhileDown} calls failed while n8n was down; both succeeded after the restart`;
+	},
+);
 
 async function main() {
 	await startServer();
 	port = await freePort();
 	webhookUrl = `http://127.0.0.1:${port}/`;
 	writeJson(path.join(work, 'credentials.json'), [
-		{ id: CREDENTIAL_ID, name: 'Replicate (webhook e2e)', type: CREDENTIAL_TYPE, data: { apiToken: server.token, baseUrl: server.apiUrl } },
+		{
+			id: CREDENTIAL_ID,
+			name: 'Replicate (webhook e2e)',
+			type: CREDENTIAL_TYPE,
+			data: { apiToken: server.token, baseUrl: server.apiUrl },
+		},
 	]);
 	writeJson(path.join(work, 'workflows.json'), [
 		workflow('whSingle', {}),
@@ -423,8 +621,20 @@ async function main() {
 	let passed = 0;
 	let failed = 0;
 	try {
-		expect((await runN8n(['import:credentials', `--input=${path.join(work, 'credentials.json')}`], 'import-credentials.log')) === 0, 'import:credentials failed');
-		expect((await runN8n(['import:workflow', `--input=${path.join(work, 'workflows.json')}`], 'import-workflows.log')) === 0, 'import:workflow failed');
+		expect(
+			(await runN8n(
+				['import:credentials', `--input=${path.join(work, 'credentials.json')}`],
+				'import-credentials.log',
+			)) === 0,
+			'import:credentials failed',
+		);
+		expect(
+			(await runN8n(
+				['import:workflow', `--input=${path.join(work, 'workflows.json')}`],
+				'import-workflows.log',
+			)) === 0,
+			'import:workflow failed',
+		);
 		await startN8n('start.log');
 		await login();
 	} catch (error) {

@@ -14,14 +14,19 @@ const os = require('node:os');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..', '..');
-const cache = process.env.N8N_E2E_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-replicate-inpainting-e2e');
+const cache =
+	process.env.N8N_E2E_CACHE ||
+	path.join(os.homedir(), '.cache', 'n8n-nodes-replicate-inpainting-e2e');
 const LINES = ['2.40.7', '1.123.81'];
 const PREFIX = 'n8n-nodes-base.';
 
 function usedTypes() {
 	const used = new Map();
 	const dir = path.join(root, 'examples');
-	for (const file of fs.readdirSync(dir).filter((name) => name.endsWith('.workflow.json')).sort()) {
+	for (const file of fs
+		.readdirSync(dir)
+		.filter((name) => name.endsWith('.workflow.json'))
+		.sort()) {
 		const workflow = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
 		for (const node of workflow.nodes) {
 			if (!node.type.startsWith(PREFIX)) continue;
@@ -42,7 +47,10 @@ function reduceProperty(property) {
 		if (property.type === 'options' || property.type === 'multiOptions') {
 			reduced.values = property.options.map((option) => option.value);
 		} else if (property.type === 'fixedCollection') {
-			reduced.options = property.options.map((group) => ({ name: group.name, values: group.values.map(reduceProperty) }));
+			reduced.options = property.options.map((group) => ({
+				name: group.name,
+				values: group.values.map(reduceProperty),
+			}));
 		} else {
 			reduced.options = property.options.map(reduceProperty);
 		}
@@ -50,16 +58,21 @@ function reduceProperty(property) {
 	return reduced;
 }
 
-const versionsOf = (description) => (Array.isArray(description.version) ? description.version : [description.version]);
+const versionsOf = (description) =>
+	Array.isArray(description.version) ? description.version : [description.version];
 
 function catalogFor(line, used) {
 	const base = path.join(cache, `n8n-${line}`, 'node_modules', 'n8n-nodes-base');
 	const { version } = JSON.parse(fs.readFileSync(path.join(base, 'package.json'), 'utf8'));
-	const descriptions = JSON.parse(fs.readFileSync(path.join(base, 'dist', 'types', 'nodes.json'), 'utf8'));
+	const descriptions = JSON.parse(
+		fs.readFileSync(path.join(base, 'dist', 'types', 'nodes.json'), 'utf8'),
+	);
 	const types = {};
 	for (const [type, wanted] of used) {
 		const name = type.slice(PREFIX.length);
-		const entries = descriptions.filter((description) => description.name === name || description.name === type);
+		const entries = descriptions.filter(
+			(description) => description.name === name || description.name === type,
+		);
 		types[type] = {
 			versions: entries.flatMap(versionsOf).sort((a, b) => a - b),
 			// Full descriptions only for the versions the examples use.

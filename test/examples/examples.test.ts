@@ -7,10 +7,24 @@
  *    allowed ones, and credentials are ones the node takes;
  * 2. the inpainting parts run in n8n's engine against the test server.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+	mkdirSync,
+	mkdtempSync,
+	readdirSync,
+	readFileSync,
+	realpathSync,
+	rmSync,
+	writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { IDataObject, INode, INodeParameters, INodeProperties, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IDataObject,
+	INode,
+	INodeParameters,
+	INodeProperties,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 import { NodeHelpers } from 'n8n-workflow';
 
 import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
@@ -41,11 +55,23 @@ interface Catalog {
 	lines: Array<{
 		n8n: string;
 		nodesBase: string;
-		types: Record<string, { versions: number[]; descriptions: Array<{ versions: number[]; credentials: string[]; properties: CatalogProperty[] }> }>;
+		types: Record<
+			string,
+			{
+				versions: number[];
+				descriptions: Array<{
+					versions: number[];
+					credentials: string[];
+					properties: CatalogProperty[];
+				}>;
+			}
+		>;
 	}>;
 }
 
-const catalog = JSON.parse(readFileSync(path.join(__dirname, 'nodes-base-catalog.json'), 'utf8')) as Catalog;
+const catalog = JSON.parse(
+	readFileSync(path.join(__dirname, 'nodes-base-catalog.json'), 'utf8'),
+) as Catalog;
 
 interface Example {
 	file: string;
@@ -55,7 +81,9 @@ interface Example {
 	settings?: IDataObject;
 }
 
-const exampleFiles = readdirSync(examplesDir).filter((file) => file.endsWith('.workflow.json')).sort();
+const exampleFiles = readdirSync(examplesDir)
+	.filter((file) => file.endsWith('.workflow.json'))
+	.sort();
 const loadExample = (file: string) =>
 	({ file, ...JSON.parse(readFileSync(path.join(examplesDir, file), 'utf8')) }) as Example;
 
@@ -70,7 +98,10 @@ interface Checked {
 }
 
 const ownTypes: Record<string, INodeTypeDescription> = Object.fromEntries(
-	[new ReplicateInpainting(), new ReplicateInpaintingTrigger()].map((node) => [`${PACKAGE}.${node.description.name}`, node.description]),
+	[new ReplicateInpainting(), new ReplicateInpaintingTrigger()].map((node) => [
+		`${PACKAGE}.${node.description.name}`,
+		node.description,
+	]),
 );
 
 function ownDescription(type: string, version: number): Checked | undefined {
@@ -100,8 +131,14 @@ function withShowHideOnly(property: CatalogProperty): CatalogProperty {
 	return copy;
 }
 
-function catalogDescription(line: Catalog['lines'][number], type: string, version: number): Checked | undefined {
-	const entry = line.types[type]?.descriptions.find((description) => description.versions.includes(version));
+function catalogDescription(
+	line: Catalog['lines'][number],
+	type: string,
+	version: number,
+): Checked | undefined {
+	const entry = line.types[type]?.descriptions.find((description) =>
+		description.versions.includes(version),
+	);
 	if (!entry) return undefined;
 	const properties = entry.properties.map(withShowHideOnly);
 	return {
@@ -116,24 +153,33 @@ const isExpression = (value: unknown) => typeof value === 'string' && value.star
 /** Problems with `value` for `property` (nested collections included); [] when it fits. */
 function valueProblems(property: AnyProperty, value: unknown, where: string): string[] {
 	if (isExpression(value)) return [];
-	const allowed = 'values' in property && Array.isArray(property.values)
-		? property.values
-		: property.type === 'options' || property.type === 'multiOptions'
-			? ((property as INodeProperties).options ?? []).map((option) => (option as { value: unknown }).value)
-			: undefined;
+	const allowed =
+		'values' in property && Array.isArray(property.values)
+			? property.values
+			: property.type === 'options' || property.type === 'multiOptions'
+				? ((property as INodeProperties).options ?? []).map(
+						(option) => (option as { value: unknown }).value,
+					)
+				: undefined;
 	if (property.type === 'options' && allowed && !allowed.includes(value)) {
 		return [`${where}: ${JSON.stringify(value)} is not one of ${JSON.stringify(allowed)}`];
 	}
 	if (property.type === 'multiOptions' && allowed) {
 		if (!Array.isArray(value)) return [`${where}: ${JSON.stringify(value)} is not a list`];
-		return value.filter((entry) => !allowed.includes(entry)).map((entry) => `${where}: ${JSON.stringify(entry)} is not one of ${JSON.stringify(allowed)}`);
+		return value
+			.filter((entry) => !allowed.includes(entry))
+			.map(
+				(entry) => `${where}: ${JSON.stringify(entry)} is not one of ${JSON.stringify(allowed)}`,
+			);
 	}
 	if (property.type === 'collection') {
 		const nested = (property.options ?? []) as AnyProperty[];
 		return Object.entries((value ?? {}) as IDataObject).flatMap(([key, entry]) => {
 			const candidates = nested.filter((option) => option.name === key);
 			if (candidates.length === 0) return [`${where}.${key}: no such option`];
-			return candidates.some((candidate) => valueProblems(candidate, entry, `${where}.${key}`).length === 0)
+			return candidates.some(
+				(candidate) => valueProblems(candidate, entry, `${where}.${key}`).length === 0,
+			)
 				? []
 				: valueProblems(candidates[0], entry, `${where}.${key}`);
 		});
@@ -147,8 +193,11 @@ function valueProblems(property: AnyProperty, value: unknown, where: string): st
 			return list.flatMap((entry, index) =>
 				Object.entries(entry as IDataObject).flatMap(([key, fieldValue]) => {
 					const candidates = group.values.filter((field) => field.name === key);
-					if (candidates.length === 0) return [`${where}.${groupName}[${index}].${key}: no such field`];
-					return candidates.some((candidate) => valueProblems(candidate, fieldValue, '').length === 0)
+					if (candidates.length === 0)
+						return [`${where}.${groupName}[${index}].${key}: no such field`];
+					return candidates.some(
+						(candidate) => valueProblems(candidate, fieldValue, '').length === 0,
+					)
 						? []
 						: valueProblems(candidates[0], fieldValue, `${where}.${groupName}[${index}].${key}`);
 				}),
@@ -163,8 +212,14 @@ function parameterProblems(node: INode, checked: Checked, where: string): string
 	const properties = checked.properties as INodeProperties[];
 	const description = checked.description as INodeTypeDescription;
 	// As n8n evaluates displayOptions: against the parameters with their defaults filled in.
-	const withDefaults = (NodeHelpers.getNodeParameters(properties, node.parameters, true, false, node, description) ??
-		{}) as INodeParameters;
+	const withDefaults = (NodeHelpers.getNodeParameters(
+		properties,
+		node.parameters,
+		true,
+		false,
+		node,
+		description,
+	) ?? {}) as INodeParameters;
 	const problems: string[] = [];
 	for (const [key, value] of Object.entries(node.parameters)) {
 		const candidates = properties.filter((property) => property.name === key);
@@ -176,7 +231,9 @@ function parameterProblems(node: INode, checked: Checked, where: string): string
 			NodeHelpers.displayParameter(withDefaults, property, node, description, withDefaults),
 		);
 		if (shown.length === 0) {
-			problems.push(`${where}: parameter "${key}" is not shown with these settings (typeVersion ${node.typeVersion})`);
+			problems.push(
+				`${where}: parameter "${key}" is not shown with these settings (typeVersion ${node.typeVersion})`,
+			);
 			continue;
 		}
 		if (!shown.some((property) => valueProblems(property, value, '').length === 0)) {
@@ -185,7 +242,9 @@ function parameterProblems(node: INode, checked: Checked, where: string): string
 	}
 	for (const credentialType of Object.keys(node.credentials ?? {})) {
 		if (!checked.credentials.includes(credentialType)) {
-			problems.push(`${where}: credential type "${credentialType}" is not one the node takes (${checked.credentials.join(', ')})`);
+			problems.push(
+				`${where}: credential type "${credentialType}" is not one the node takes (${checked.credentials.join(', ')})`,
+			);
 		}
 	}
 	return problems;
@@ -204,70 +263,107 @@ describe.each(exampleFiles)('examples/%s', (file) => {
 		expect(String(notes[0].parameters.content).length).toBeGreaterThan(200);
 		for (const [source, outputs] of Object.entries(example.connections)) {
 			expect(names).toContain(source);
-			for (const connection of Object.values(outputs).flat(2)) expect(names).toContain(connection?.node);
+			for (const connection of Object.values(outputs).flat(2))
+				expect(names).toContain(connection?.node);
 		}
 	});
 
-	it.each(catalog.lines.map((line) => [`n8n ${line.n8n} (n8n-nodes-base ${line.nodesBase})`, line] as const))(
-		'uses only node types, versions and parameters that exist in %s',
-		(_, line) => {
-			const problems: string[] = [];
-			for (const node of example.nodes) {
-				const where = `${node.name} (${node.type} v${node.typeVersion})`;
-				let checked: Checked | undefined;
-				if (node.type.startsWith(`${PACKAGE}.`)) {
-					checked = ownDescription(node.type, node.typeVersion);
-				} else if (node.type.startsWith('n8n-nodes-base.')) {
-					checked = catalogDescription(line, node.type, node.typeVersion);
-					if (!line.types[node.type]) problems.push(`${where}: type not in the catalog (run build-nodes-base-catalog.js)`);
-				} else {
-					problems.push(`${where}: a package this project does not target`);
-					continue;
-				}
-				if (!checked) {
-					problems.push(`${where}: no such type version`);
-					continue;
-				}
-				problems.push(...parameterProblems(node, checked, where));
+	it.each(
+		catalog.lines.map(
+			(line) => [`n8n ${line.n8n} (n8n-nodes-base ${line.nodesBase})`, line] as const,
+		),
+	)('uses only node types, versions and parameters that exist in %s', (_, line) => {
+		const problems: string[] = [];
+		for (const node of example.nodes) {
+			const where = `${node.name} (${node.type} v${node.typeVersion})`;
+			let checked: Checked | undefined;
+			if (node.type.startsWith(`${PACKAGE}.`)) {
+				checked = ownDescription(node.type, node.typeVersion);
+			} else if (node.type.startsWith('n8n-nodes-base.')) {
+				checked = catalogDescription(line, node.type, node.typeVersion);
+				if (!line.types[node.type])
+					problems.push(`${where}: type not in the catalog (run build-nodes-base-catalog.js)`);
+			} else {
+				problems.push(`${where}: a package this project does not target`);
+				continue;
 			}
-			expect(problems).toEqual([]);
-		},
-	);
+			if (!checked) {
+				problems.push(`${where}: no such type version`);
+				continue;
+			}
+			problems.push(...parameterProblems(node, checked, where));
+		}
+		expect(problems).toEqual([]);
+	});
 });
 
 describe('the checks themselves', () => {
 	const line = catalog.lines[0];
 
 	it('catch a wrong parameter name, a hidden parameter, a wrong option value, a wrong version and a wrong credential', () => {
-		const s3 = (parameters: INodeParameters, typeVersion = 1, credentials = { s3: { id: 'x', name: 'x' } }): string[] => {
-			const node = { id: 'n', name: 'S3', type: 'n8n-nodes-base.s3', typeVersion, position: [0, 0], parameters, credentials } as INode;
+		const s3 = (
+			parameters: INodeParameters,
+			typeVersion = 1,
+			credentials = { s3: { id: 'x', name: 'x' } },
+		): string[] => {
+			const node = {
+				id: 'n',
+				name: 'S3',
+				type: 'n8n-nodes-base.s3',
+				typeVersion,
+				position: [0, 0],
+				parameters,
+				credentials,
+			} as INode;
 			const checked = catalogDescription(line, node.type, typeVersion);
 			return checked ? parameterProblems(node, checked, 'S3') : ['no such type version'];
 		};
-		const upload = { resource: 'file', operation: 'upload', bucketName: 'b', binaryPropertyName: 'data' };
+		const upload = {
+			resource: 'file',
+			operation: 'upload',
+			bucketName: 'b',
+			binaryPropertyName: 'data',
+		};
 		expect(s3(upload)).toEqual([]);
 		expect(s3({ ...upload, bucket: 'b' })).toEqual(['S3: parameter "bucket" does not exist']);
-		expect(s3({ ...upload, fileContent: 'text' })).toEqual([expect.stringContaining('"fileContent" is not shown')]);
+		expect(s3({ ...upload, fileContent: 'text' })).toEqual([
+			expect.stringContaining('"fileContent" is not shown'),
+		]);
 		expect(s3({ ...upload, operation: 'put' })[0]).toContain('"put" is not one of');
-		expect(s3({ ...upload, additionalFields: { parentFolder: 'x' } })).toEqual(['S3: additionalFields.parentFolder: no such option']);
+		expect(s3({ ...upload, additionalFields: { parentFolder: 'x' } })).toEqual([
+			'S3: additionalFields.parentFolder: no such option',
+		]);
 		expect(s3(upload, 2)).toEqual(['no such type version']);
-		expect(s3(upload, 1, { aws: { id: 'x', name: 'x' } } as never)[0]).toContain('credential type "aws"');
+		expect(s3(upload, 1, { aws: { id: 'x', name: 'x' } } as never)[0]).toContain(
+			'credential type "aws"',
+		);
 	});
 
 	it('follow version-dependent parameters and fields inside fixed collections', () => {
 		const form = (parameters: INodeParameters, typeVersion: number): string[] => {
-			const node = { id: 'f', name: 'Form', type: 'n8n-nodes-base.formTrigger', typeVersion, position: [0, 0], parameters } as INode;
+			const node = {
+				id: 'f',
+				name: 'Form',
+				type: 'n8n-nodes-base.formTrigger',
+				typeVersion,
+				position: [0, 0],
+				parameters,
+			} as INode;
 			return parameterProblems(node, catalogDescription(line, node.type, typeVersion)!, 'Form');
 		};
 		const fields = { values: [{ fieldLabel: 'Image', fieldType: 'file' }] };
 		expect(form({ formTitle: 't', formFields: fields }, 2.3)).toEqual([]);
-		expect(form({ formTitle: 't', formFields: { values: [{ fieldLable: 'Image' }] } }, 2.3)).toEqual([
-			'Form: formFields.values[0].fieldLable: no such field',
-		]);
+		expect(
+			form({ formTitle: 't', formFields: { values: [{ fieldLable: 'Image' }] } }, 2.3),
+		).toEqual(['Form: formFields.values[0].fieldLable: no such field']);
 		// "Respond to Webhook" mode and the top-level path only exist up to v2.1.
 		expect(form({ formTitle: 't', responseMode: 'responseNode' }, 2.1)).toEqual([]);
-		expect(form({ formTitle: 't', responseMode: 'responseNode' }, 2.3)[0]).toContain('"responseNode" is not one of');
-		expect(form({ formTitle: 't', path: 'x' }, 2.3)).toEqual([expect.stringContaining('"path" is not shown')]);
+		expect(form({ formTitle: 't', responseMode: 'responseNode' }, 2.3)[0]).toContain(
+			'"responseNode" is not one of',
+		);
+		expect(form({ formTitle: 't', path: 'x' }, 2.3)).toEqual([
+			expect.stringContaining('"path" is not shown'),
+		]);
 	});
 });
 
@@ -287,7 +383,10 @@ describe('running the examples against the test server', () => {
 	beforeEach(() => server.reset());
 
 	const credentials = () => ({
-		[EXAMPLE_CREDENTIAL_ID]: { type: 'replicateInpaintingApi', data: { apiToken: server.token, baseUrl: server.apiUrl } },
+		[EXAMPLE_CREDENTIAL_ID]: {
+			type: 'replicateInpaintingApi',
+			data: { apiToken: server.token, baseUrl: server.apiUrl },
+		},
 	});
 
 	it('1. inpaint.workflow.json reads image and mask from disk, inpaints them and writes the result (as it is)', async () => {
@@ -296,8 +395,14 @@ describe('running the examples against the test server', () => {
 		const previous = process.cwd();
 		try {
 			mkdirSync(path.join(scratch, 'out', 'input'), { recursive: true });
-			writeFileSync(path.join(scratch, 'out', 'input', 'image.png'), makeSamplePng(256, 256, 'image'));
-			writeFileSync(path.join(scratch, 'out', 'input', 'mask.png'), makeSamplePng(256, 256, 'mask'));
+			writeFileSync(
+				path.join(scratch, 'out', 'input', 'image.png'),
+				makeSamplePng(256, 256, 'image'),
+			);
+			writeFileSync(
+				path.join(scratch, 'out', 'input', 'mask.png'),
+				makeSamplePng(256, 256, 'mask'),
+			);
 			process.chdir(scratch);
 			const result = await runWorkflow({
 				workflow: path.join(examplesDir, 'inpaint.workflow.json'),
@@ -324,7 +429,7 @@ describe('running the examples against the test server', () => {
 		}
 	});
 
-	it('2. inpaint-form.workflow.json: a form submission (pinned, as n8n\'s Form Trigger emits it) is inpainted and the image returned', async () => {
+	it("2. inpaint-form.workflow.json: a form submission (pinned, as n8n's Form Trigger emits it) is inpainted and the image returned", async () => {
 		const image = makeSamplePng(128, 128, 'image');
 		const mask = makeSamplePng(128, 128, 'mask');
 		const submission = binaryItem(
@@ -359,9 +464,11 @@ describe('running the examples against the test server', () => {
 		expect([png.width, png.height]).toEqual([512, 512]);
 	});
 
-	it('3. webhook-create → webhook-receive-s3: Create Only posts to the trigger\'s URL, the trigger emits the images for S3', async () => {
+	it("3. webhook-create → webhook-receive-s3: Create Only posts to the trigger's URL, the trigger emits the images for S3", async () => {
 		const receiving = loadExample('webhook-receive-s3.workflow.json');
-		const trigger = receiving.nodes.find((node) => node.type === `${PACKAGE}.replicateInpaintingTrigger`)!;
+		const trigger = receiving.nodes.find(
+			(node) => node.type === `${PACKAGE}.replicateInpaintingTrigger`,
+		)!;
 		const listener = await startWebhookListener({
 			nodeType: ReplicateInpaintingTrigger,
 			credentialTypes: [ReplicateInpaintingApi],
@@ -372,15 +479,21 @@ describe('running the examples against the test server', () => {
 			webhookId: trigger.webhookId,
 		});
 		try {
-			const starting = loadExample('webhook-create.workflow.json') as unknown as HarnessWorkflow & { nodes: INode[] };
+			const starting = loadExample('webhook-create.workflow.json') as unknown as HarnessWorkflow & {
+				nodes: INode[];
+			};
 			const create = starting.nodes.find((node) => node.name === 'Start inpainting')!;
 			// The example's placeholder host becomes the listener; the path is the trigger's own.
 			const webhookUrl = String(create.parameters.webhookUrl);
 			expect(new URL(webhookUrl).pathname).toBe(new URL(listener.url).pathname);
-			create.parameters.webhookUrl = webhookUrl.replace(new URL(webhookUrl).origin, new URL(listener.url).origin);
+			create.parameters.webhookUrl = webhookUrl.replace(
+				new URL(webhookUrl).origin,
+				new URL(listener.url).origin,
+			);
 			// The example's photo URLs are on the internet; the test server serves its own.
 			const photos = starting.nodes.find((node) => node.name === 'Photos to inpaint')!;
-			for (const assignment of (photos.parameters.assignments as { assignments: IDataObject[] }).assignments) {
+			for (const assignment of (photos.parameters.assignments as { assignments: IDataObject[] })
+				.assignments) {
 				if (assignment.name === 'imageUrl') assignment.value = server.sampleImageUrl;
 				if (assignment.name === 'maskUrl') assignment.value = server.sampleMaskUrl;
 			}
@@ -394,7 +507,10 @@ describe('running the examples against the test server', () => {
 			expect(result.error?.message).toBeUndefined();
 			const [created] = result.items('Start inpainting');
 			expect(created.json.status).toBe('starting');
-			expect(createRequests(server)[0].json).toMatchObject({ webhook: create.parameters.webhookUrl, webhook_events_filter: ['completed'] });
+			expect(createRequests(server)[0].json).toMatchObject({
+				webhook: create.parameters.webhookUrl,
+				webhook_events_filter: ['completed'],
+			});
 
 			const [delivery] = await listener.waitFor(1);
 			expect(delivery).toMatchObject({ status: 200, started: true });

@@ -12,7 +12,10 @@ import type { Sink } from './support';
 export interface CredentialRow {
 	fault: string;
 	/** The Base URL to test, and what to close afterwards. */
-	arrange: (server: FakeReplicate, sink: Sink) => Promise<{ baseUrl: string; token?: string; close?: () => Promise<void> }>;
+	arrange: (
+		server: FakeReplicate,
+		sink: Sink,
+	) => Promise<{ baseUrl: string; token?: string; close?: () => Promise<void> }>;
 	expect: (result: CredentialTestResult) => void;
 }
 
@@ -39,7 +42,8 @@ async function redirecting(status: number, sink: Sink) {
  * 1.x and the harness's n8n-workflow 2.8 drop that cause, and n8n shows its own text with the
  * status. Both name the redirect's status; ours also says why.
  */
-const REDIRECT_FAILED = /^(The Base URL redirects \(HTTP 30\d\), and the node sends the API token only to the Base URL itself|Request failed with status code 30\d$)/;
+const REDIRECT_FAILED =
+	/^(The Base URL redirects \(HTTP 30\d\), and the node sends the API token only to the Base URL itself|Request failed with status code 30\d$)/;
 
 export const credentialRows: CredentialRow[] = [
 	{

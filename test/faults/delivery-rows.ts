@@ -24,9 +24,14 @@ export interface DeliveryTally {
 type Tally = DeliveryTally;
 
 const SECRET = /^\/webhooks\/default\/secret$/;
-const secretDown = (server: FakeReplicate) => server.inject({ method: 'GET', path: SECRET, kind: 'status', status: 500, times: 100 });
+const secretDown = (server: FakeReplicate) =>
+	server.inject({ method: 'GET', path: SECRET, kind: 'status', status: 500, times: 100 });
 const forgedBody = (server: FakeReplicate) =>
-	JSON.stringify({ id: 'forged00000000000000000001', status: 'succeeded', output: [server.sampleImageUrl] });
+	JSON.stringify({
+		id: 'forged00000000000000000001',
+		status: 'succeeded',
+		output: [server.sampleImageUrl],
+	});
 
 export interface DeliveryRow {
 	name: string;
@@ -34,7 +39,12 @@ export interface DeliveryRow {
 }
 
 /** Three trigger deliveries; each must be answered `status` and start nothing. */
-function triggerRow(name: string, status: number, headersFor: (server: FakeReplicate, body: string) => Record<string, string>, fetches: number): DeliveryRow {
+function triggerRow(
+	name: string,
+	status: number,
+	headersFor: (server: FakeReplicate, body: string) => Record<string, string>,
+	fetches: number,
+): DeliveryRow {
 	return {
 		name: `trigger × ${name}`,
 		run: async (server, _waiting, tally) => {
@@ -54,44 +64,88 @@ function triggerRow(name: string, status: number, headersFor: (server: FakeRepli
 }
 
 /** Three calls to a waiting execution's resume URL; each answered `status`, the execution stays waiting. */
-function resumeRow(name: string, status: number, headersFor: (server: FakeReplicate, body: string) => Record<string, string>, fetches: number): DeliveryRow {
+function resumeRow(
+	name: string,
+	status: number,
+	headersFor: (server: FakeReplicate, body: string) => Record<string, string>,
+	fetches: number,
+): DeliveryRow {
 	return {
 		name: `resume URL × ${name}`,
 		run: async (server, waiting, tally) => {
 			server.scriptNextPrediction({ modelTimeMs: 60_000 });
 			const { executionId } = await park(waiting, server, urlInputs(server));
-			const url = (server.requests.find((request) => request.method === 'POST' && /\/predictions$/.test(request.path))!.json as { webhook: string }).webhook;
+			const url = (
+				server.requests.find(
+					(request) => request.method === 'POST' && /\/predictions$/.test(request.path),
+				)!.json as { webhook: string }
+			).webhook;
 			secretDown(server);
 			const before = server.requests.length;
 			const body = forgedBody(server);
 			for (let i = 0; i < 3; i++) {
-				const response = await fetch(url, { method: 'POST', headers: headersFor(server, body), body });
+				const response = await fetch(url, {
+					method: 'POST',
+					headers: headersFor(server, body),
+					body,
+				});
 				expect(response.status).toBe(status);
 			}
 			const ours = waiting.calls.filter((call) => call.executionId === executionId);
-			tally.forgedExecutions = ours.filter((call) => call.resumed).length + (waiting.status(executionId) === 'waiting' ? 0 : 1);
+			tally.forgedExecutions =
+				ours.filter((call) => call.resumed).length +
+				(waiting.status(executionId) === 'waiting' ? 0 : 1);
 			expect(waiting.status(executionId)).toBe('waiting');
 			tally.secretFetches = secretFetches(server).length;
 			expect(tally.secretFetches).toBe(fetches);
-			expect(server.requests.slice(before).filter((request) => request.origin === 'api')).toHaveLength(fetches);
+			expect(
+				server.requests.slice(before).filter((request) => request.origin === 'api'),
+			).toHaveLength(fetches);
 			// Cleanup: the test stops its prediction.
 			await waiting.stop(executionId);
 		},
 	};
 }
 
-const forgedSignature = (server: FakeReplicate, body: string) => signedHeaders(server, body, { key: randomBytes(24) });
+const forgedSignature = (server: FakeReplicate, body: string) =>
+	signedHeaders(server, body, { key: randomBytes(24) });
 const noHeaders = () => ({ 'content-type': 'application/json' });
-const stale = (server: FakeReplicate, body: string) => signedHeaders(server, body, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
-const genuine = (server: FakeReplicate, body: string) => signedHeaders(server, body, { key: keyOf(server.webhookSecret) });
+const stale = (server: FakeReplicate, body: string) =>
+	signedHeaders(server, body, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
+const genuine = (server: FakeReplicate, body: string) =>
+	signedHeaders(server, body, { key: keyOf(server.webhookSecret) });
 
 export const deliveryRows: DeliveryRow[] = [
-	triggerRow('3 forged deliveries (bad signature), secret endpoint down: 503, one fetch', 503, forgedSignature, 1),
-	triggerRow('3 deliveries without signature headers, secret endpoint down: 401, no fetch', 401, noHeaders, 0),
+	triggerRow(
+		'3 forged deliveries (bad signature), secret endpoint down: 503, one fetch',
+		503,
+		forgedSignature,
+		1,
+	),
+	triggerRow(
+		'3 deliveries without signature headers, secret endpoint down: 401, no fetch',
+		401,
+		noHeaders,
+		0,
+	),
 	triggerRow('3 stale deliveries, secret endpoint down: 401, no fetch', 401, stale, 0),
-	triggerRow('3 genuine deliveries, secret endpoint down: 503 (Replicate retries), one fetch', 503, genuine, 1),
-	resumeRow('3 forged calls, secret endpoint down: 503, still waiting, one fetch', 503, forgedSignature, 1),
-	resumeRow('3 calls without signature headers, secret endpoint down: 401, no fetch', 401, noHeaders, 0),
+	triggerRow(
+		'3 genuine deliveries, secret endpoint down: 503 (Replicate retries), one fetch',
+		503,
+		genuine,
+		1,
+	),
+	resumeRow(
+		'3 forged calls, secret endpoint down: 503, still waiting, one fetch',
+		503,
+		forgedSignature,
+		1,
+	),
+	resumeRow(
+		'3 calls without signature headers, secret endpoint down: 401, no fetch',
+		401,
+		noHeaders,
+		0,
+	),
 	resumeRow('3 stale calls, secret endpoint down: 401, no fetch', 401, stale, 0),
 ];
-

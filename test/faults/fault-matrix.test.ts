@@ -86,7 +86,11 @@ interface RowContext {
 
 type Expected =
 	| { outcome: 'success'; status?: string; binaries?: number; items?: number }
-	| { outcome: 'error'; message: (ctx: RowContext) => string | RegExp; description?: RegExp | RegExp[] }
+	| {
+			outcome: 'error';
+			message: (ctx: RowContext) => string | RegExp;
+			description?: RegExp | RegExp[];
+	  }
 	| { outcome: 'stopped' };
 
 interface Row {
@@ -94,7 +98,10 @@ interface Row {
 	operation: Operation;
 	server?: Partial<FakeReplicateOptions>;
 	/** A prediction the test starts first, through the API (Get and Cancel act on it). */
-	seed?: { until: 'terminal' | 'running'; script?: Parameters<FakeReplicate['scriptNextPrediction']>[0] };
+	seed?: {
+		until: 'terminal' | 'running';
+		script?: Parameters<FakeReplicate['scriptNextPrediction']>[0];
+	};
 	/** Faults and scripts for the node's run. */
 	arrange?: (server: FakeReplicate, sink: Sink, seedId?: string) => void;
 	options?: INodeParameters;
@@ -142,15 +149,34 @@ const tallies: Tally[] = [];
 
 // ---- small readers of the server's records ----
 
-const isCreate = (request: RecordedRequest) => request.origin === 'api' && request.method === 'POST' && /\/predictions$/.test(request.path);
+const isCreate = (request: RecordedRequest) =>
+	request.origin === 'api' && request.method === 'POST' && /\/predictions$/.test(request.path);
 const createPosts = (ctx: RowContext) => ctx.requests.filter(isCreate);
 const polls = (ctx: RowContext) =>
-	ctx.requests.filter((request) => request.origin === 'api' && request.method === 'GET' && /\/predictions\/[^/]+$/.test(request.path));
-const cancels = (ctx: RowContext) => ctx.requests.filter((request) => request.origin === 'api' && /\/cancel$/.test(request.path));
-const downloads = (ctx: RowContext) => ctx.requests.filter((request) => request.origin === 'output' && /\/out-\d+\.png$/.test(request.path));
-const deletes = (ctx: RowContext) => ctx.requests.filter((request) => request.origin === 'api' && request.method === 'DELETE');
-const listings = (ctx: RowContext) => ctx.requests.filter((request) => request.origin === 'api' && request.method === 'GET' && /\/predictions$/.test(request.path));
-const uploadPosts = (ctx: RowContext) => ctx.requests.filter((request) => request.origin === 'api' && request.method === 'POST' && /\/files$/.test(request.path));
+	ctx.requests.filter(
+		(request) =>
+			request.origin === 'api' &&
+			request.method === 'GET' &&
+			/\/predictions\/[^/]+$/.test(request.path),
+	);
+const cancels = (ctx: RowContext) =>
+	ctx.requests.filter((request) => request.origin === 'api' && /\/cancel$/.test(request.path));
+const downloads = (ctx: RowContext) =>
+	ctx.requests.filter(
+		(request) => request.origin === 'output' && /\/out-\d+\.png$/.test(request.path),
+	);
+const deletes = (ctx: RowContext) =>
+	ctx.requests.filter((request) => request.origin === 'api' && request.method === 'DELETE');
+const listings = (ctx: RowContext) =>
+	ctx.requests.filter(
+		(request) =>
+			request.origin === 'api' && request.method === 'GET' && /\/predictions$/.test(request.path),
+	);
+const uploadPosts = (ctx: RowContext) =>
+	ctx.requests.filter(
+		(request) =>
+			request.origin === 'api' && request.method === 'POST' && /\/files$/.test(request.path),
+	);
 const gap = (list: RecordedRequest[]) => list[1].at - list[0].at;
 
 // ---- fault shorthands ----
@@ -163,17 +189,27 @@ const OUTPUT = /\/out-\d+\.png$/;
 const MAY_EXIST = 'Creating the prediction failed, and a prediction may have been created anyway: ';
 /** An ambiguous create the node looked for (GET /predictions) and did not find: it made nothing. */
 const NOT_MADE = 'Creating the prediction failed, and no prediction was made: ';
-const NOT_MADE_HINT = /^The node looked for it among your predictions \(GET \/predictions\) for \d+ s and found none with this input, and did not send the create again/;
+const NOT_MADE_HINT =
+	/^The node looked for it among your predictions \(GET \/predictions\) for \d+ s and found none with this input, and did not send the create again/;
 const EXPIRED_HINT = /about an hour after they finish/;
-const HTML = '<!DOCTYPE html><html><head><title>Just a moment...</title></head><body><h1>Checking your browser</h1></body></html>';
-const KNOWN_HINT = /^Known statuses: starting, processing, succeeded, failed, canceled, aborted\.(\n|$)/;
+const HTML =
+	'<!DOCTYPE html><html><head><title>Just a moment...</title></head><body><h1>Checking your browser</h1></body></html>';
+const KNOWN_HINT =
+	/^Known statuses: starting, processing, succeeded, failed, canceled, aborted\.(\n|$)/;
 /** The node cancelled a prediction it started and could no longer follow. */
-const CANCELLED_HINT = /The node cancelled prediction [a-z0-9]+, so it does not run on unobserved\.$/;
-const STATUS_TITLE: Record<number, string> = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+const CANCELLED_HINT =
+	/The node cancelled prediction [a-z0-9]+, so it does not run on unobserved\.$/;
+const STATUS_TITLE: Record<number, string> = {
+	500: 'Internal Server Error',
+	502: 'Bad Gateway',
+	503: 'Service Unavailable',
+};
 
 /** The node cancelled the prediction it started: the server has it canceled, through the node's request. */
 const cancelledByNode = (ctx: RowContext) => {
-	expect(cancels(ctx).map((request) => request.path)).toEqual([expect.stringMatching(new RegExp(`/predictions/${ctx.id}/cancel$`))]);
+	expect(cancels(ctx).map((request) => request.path)).toEqual([
+		expect.stringMatching(new RegExp(`/predictions/${ctx.id}/cancel$`)),
+	]);
 	expect(ctx.server.predictions.get(ctx.id)!.status).toBe('canceled');
 };
 const noCreate = (ctx: RowContext) => expect(ctx.server.stats().creates).toBe(0);
@@ -183,7 +219,11 @@ const searched = (ctx: RowContext) => expect(listings(ctx).length).toBeGreaterTh
 const adopted = (ctx: RowContext) => {
 	expect(ctx.created).toHaveLength(1);
 	expect(ctx.run.items[0].json.id).toBe(ctx.created[0].id);
-	expect(ctx.run.result.logs.some((line) => line.includes(`found prediction ${ctx.created[0].id} with GET /predictions`))).toBe(true);
+	expect(
+		ctx.run.result.logs.some((line) =>
+			line.includes(`found prediction ${ctx.created[0].id} with GET /predictions`),
+		),
+	).toBe(true);
 };
 const onePost = (ctx: RowContext) => expect(createPosts(ctx)).toHaveLength(1);
 /**
@@ -193,14 +233,20 @@ const onePost = (ctx: RowContext) => expect(createPosts(ctx)).toHaveLength(1);
 const cancelledWithin = (ms: number) => (ctx: RowContext) => {
 	expect(ctx.created.length).toBeGreaterThan(0);
 	for (const prediction of ctx.created) {
-		const cancel = cancels(ctx).find((request) => request.path.endsWith(`/predictions/${prediction.id}/cancel`));
-		expect({ id: prediction.id, cancelled: cancel !== undefined }).toEqual({ id: prediction.id, cancelled: true });
+		const cancel = cancels(ctx).find((request) =>
+			request.path.endsWith(`/predictions/${prediction.id}/cancel`),
+		);
+		expect({ id: prediction.id, cancelled: cancel !== undefined }).toEqual({
+			id: prediction.id,
+			cancelled: true,
+		});
 		expect(cancel!.at - ctx.stopAt!).toBeLessThanOrEqual(ms);
 		expect(prediction.status).toBe('canceled');
 	}
 };
 /** The wait ended within about one poll interval of the moment it should have. */
-const endsWithin = (endsByMs: number) => (ctx: RowContext) => expect(ctx.durationMs).toBeLessThan(endsByMs);
+const endsWithin = (endsByMs: number) => (ctx: RowContext) =>
+	expect(ctx.durationMs).toBeLessThan(endsByMs);
 const all =
 	(...checks: Array<(ctx: RowContext) => void>) =>
 	(ctx: RowContext) =>
@@ -211,7 +257,8 @@ const all =
  * The wait it asks for (≥ 1.5 s once the run has started) is longer than any first backoff (≤ 1 s),
  * so a gap that long shows the date was honoured.
  */
-const httpDateSecondsAhead = (seconds: number) => new Date(Math.ceil(Date.now() / 1000 + seconds) * 1000).toUTCString();
+const httpDateSecondsAhead = (seconds: number) =>
+	new Date(Math.ceil(Date.now() / 1000 + seconds) * 1000).toUTCString();
 const RETRY_AFTER_DATE_MIN_MS = 1_500;
 
 const SUCCESS_WITH_IMAGE: Expected = { outcome: 'success', status: 'succeeded', binaries: 1 };
@@ -223,7 +270,14 @@ const rows: Row[] = [
 	{
 		fault: '429 with Retry-After: 1 on create',
 		operation: 'createAndWait',
-		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'status', status: 429, headers: { 'retry-after': '1' } }),
+		arrange: (s) =>
+			s.inject({
+				method: 'POST',
+				path: CREATE,
+				kind: 'status',
+				status: 429,
+				headers: { 'retry-after': '1' },
+			}),
 		expect: SUCCESS_WITH_IMAGE,
 		check: (ctx) => {
 			expect(createPosts(ctx)).toHaveLength(2);
@@ -234,7 +288,13 @@ const rows: Row[] = [
 		fault: '429 with Retry-After as an HTTP date on create',
 		operation: 'createAndWait',
 		arrange: (s) =>
-			s.inject({ method: 'POST', path: CREATE, kind: 'status', status: 429, headers: { 'retry-after': httpDateSecondsAhead(2) } }),
+			s.inject({
+				method: 'POST',
+				path: CREATE,
+				kind: 'status',
+				status: 429,
+				headers: { 'retry-after': httpDateSecondsAhead(2) },
+			}),
 		expect: SUCCESS_WITH_IMAGE,
 		check: (ctx) => {
 			expect(createPosts(ctx)).toHaveLength(2);
@@ -256,10 +316,19 @@ const rows: Row[] = [
 		fault: '429 on every create, beyond Max Retries (1)',
 		operation: 'createAndWait',
 		options: { maxRetries: 1 },
-		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'status', status: 429, headers: { 'retry-after': '0' }, times: 5 }),
+		arrange: (s) =>
+			s.inject({
+				method: 'POST',
+				path: CREATE,
+				kind: 'status',
+				status: 429,
+				headers: { 'retry-after': '0' },
+				times: 5,
+			}),
 		expect: {
 			outcome: 'error',
-			message: () => 'Replicate API error 429 on POST /predictions: HTTP 429 (Request was throttled. Your rate limit resets in ~30s.)',
+			message: () =>
+				'Replicate API error 429 on POST /predictions: HTTP 429 (Request was throttled. Your rate limit resets in ~30s.)',
 			description: /throttled/,
 		},
 		check: all(noCreate, (ctx) => expect(createPosts(ctx)).toHaveLength(2)),
@@ -269,7 +338,15 @@ const rows: Row[] = [
 		operation: 'createAndWait',
 		items: 3,
 		options: { maxConcurrent: 3, downloadOutputs: false },
-		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'status', status: 429, headers: { 'retry-after': '1' }, times: 2 }),
+		arrange: (s) =>
+			s.inject({
+				method: 'POST',
+				path: CREATE,
+				kind: 'status',
+				status: 429,
+				headers: { 'retry-after': '1' },
+				times: 2,
+			}),
 		expect: { outcome: 'success', status: 'succeeded', items: 3 },
 		check: (ctx) => {
 			expect(ctx.server.stats().creates).toBe(3);
@@ -280,18 +357,34 @@ const rows: Row[] = [
 		fault: '429 with Retry-After: 1 on create (webhook to another origin)',
 		operation: 'createOnly',
 		parameters: {},
-		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'status', status: 429, headers: { 'retry-after': '1' } }),
+		arrange: (s) =>
+			s.inject({
+				method: 'POST',
+				path: CREATE,
+				kind: 'status',
+				status: 429,
+				headers: { 'retry-after': '1' },
+			}),
 		expect: { outcome: 'success', status: 'starting' },
 		check: (ctx) => {
 			expect(createPosts(ctx)).toHaveLength(2);
-			expect(createPosts(ctx)[1].json).toMatchObject({ webhook: `${ctx.sink.origin}/webhook/replicate` });
+			expect(createPosts(ctx)[1].json).toMatchObject({
+				webhook: `${ctx.sink.origin}/webhook/replicate`,
+			});
 		},
 	},
 	{
 		fault: '429 with Retry-After as an HTTP date on get',
 		operation: 'get',
 		seed: { until: 'terminal' },
-		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'status', status: 429, headers: { 'retry-after': httpDateSecondsAhead(2) } }),
+		arrange: (s) =>
+			s.inject({
+				method: 'GET',
+				path: GET_ONE,
+				kind: 'status',
+				status: 429,
+				headers: { 'retry-after': httpDateSecondsAhead(2) },
+			}),
 		expect: SUCCESS_WITH_IMAGE,
 		check: (ctx) => expect(gap(polls(ctx))).toBeGreaterThanOrEqual(RETRY_AFTER_DATE_MIN_MS),
 	},
@@ -306,7 +399,14 @@ const rows: Row[] = [
 	{
 		fault: '429 with Retry-After: 1 on download',
 		operation: 'createAndWait',
-		arrange: (s) => s.inject({ origin: 'output', path: OUTPUT, kind: 'status', status: 429, headers: { 'retry-after': '1' } }),
+		arrange: (s) =>
+			s.inject({
+				origin: 'output',
+				path: OUTPUT,
+				kind: 'status',
+				status: 429,
+				headers: { 'retry-after': '1' },
+			}),
 		expect: SUCCESS_WITH_IMAGE,
 		check: (ctx) => {
 			expect(downloads(ctx)).toHaveLength(2);
@@ -318,7 +418,14 @@ const rows: Row[] = [
 		operation: 'cancel',
 		server: { modelTimeMs: 30_000 },
 		seed: { until: 'running' },
-		arrange: (s) => s.inject({ method: 'POST', path: CANCEL, kind: 'status', status: 429, headers: { 'retry-after': '1' } }),
+		arrange: (s) =>
+			s.inject({
+				method: 'POST',
+				path: CANCEL,
+				kind: 'status',
+				status: 429,
+				headers: { 'retry-after': '1' },
+			}),
 		expect: { outcome: 'success', status: 'canceled' },
 		check: (ctx) => expect(cancels(ctx)).toHaveLength(2),
 	},
@@ -340,7 +447,8 @@ const rows: Row[] = [
 			arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'status', status }),
 			expect: {
 				outcome: 'error',
-				message: () => `${NOT_MADE}Replicate API error ${status} on POST /predictions: ${STATUS_TITLE[status]}`,
+				message: () =>
+					`${NOT_MADE}Replicate API error ${status} on POST /predictions: ${STATUS_TITLE[status]}`,
 				description: NOT_MADE_HINT,
 			},
 			check: all(onePost, noCreate, searched),
@@ -350,7 +458,11 @@ const rows: Row[] = [
 		fault: '502 on create',
 		operation: 'createOnly',
 		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'status', status: 502 }),
-		expect: { outcome: 'error', message: () => `${NOT_MADE}Replicate API error 502 on POST /predictions: Bad Gateway`, description: NOT_MADE_HINT },
+		expect: {
+			outcome: 'error',
+			message: () => `${NOT_MADE}Replicate API error 502 on POST /predictions: Bad Gateway`,
+			description: NOT_MADE_HINT,
+		},
 		check: all(onePost, noCreate, searched),
 	},
 	...[500, 502, 503].map(
@@ -392,8 +504,19 @@ const rows: Row[] = [
 		fault: '503 on every download, beyond Max Retries (1)',
 		operation: 'createAndWait',
 		options: { maxRetries: 1 },
-		arrange: (s) => s.inject({ origin: 'output', path: OUTPUT, kind: 'status', status: 503, headers: { 'retry-after': '0' }, times: 5 }),
-		expect: { outcome: 'error', message: (ctx) => `Downloading output 0 of prediction ${ctx.id} failed with HTTP 503` },
+		arrange: (s) =>
+			s.inject({
+				origin: 'output',
+				path: OUTPUT,
+				kind: 'status',
+				status: 503,
+				headers: { 'retry-after': '0' },
+				times: 5,
+			}),
+		expect: {
+			outcome: 'error',
+			message: (ctx) => `Downloading output 0 of prediction ${ctx.id} failed with HTTP 503`,
+		},
 		check: all(onePost, (ctx) => expect(downloads(ctx)).toHaveLength(2)),
 	},
 	...[500, 502, 503].map(
@@ -424,7 +547,8 @@ const rows: Row[] = [
 		expect: {
 			outcome: 'error',
 			// Nothing was sent, so nothing can exist: no "may have been created" warning.
-			message: () => /^Could not reach the Replicate API \(POST \/predictions\): ECONNREFUSED \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)$/,
+			message: () =>
+				/^Could not reach the Replicate API \(POST \/predictions\): ECONNREFUSED \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)$/,
 		},
 		check: noCreate,
 	},
@@ -442,12 +566,15 @@ const rows: Row[] = [
 		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'reset-before-response' }),
 		expect: { outcome: 'success' },
 		// Adopted with its webhook: Replicate still calls it when the prediction completes.
-		check: all(onePost, searched, adopted, (ctx) => expect(ctx.created[0].status).not.toBe('canceled')),
+		check: all(onePost, searched, adopted, (ctx) =>
+			expect(ctx.created[0].status).not.toBe('canceled'),
+		),
 	},
 	{
 		fault: '502 after the create was made',
 		operation: 'createAndWait',
-		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'status', status: 502, afterHandling: true }),
+		arrange: (s) =>
+			s.inject({ method: 'POST', path: CREATE, kind: 'status', status: 502, afterHandling: true }),
 		expect: SUCCESS_WITH_IMAGE,
 		check: all(onePost, searched, adopted),
 	},
@@ -458,13 +585,16 @@ const rows: Row[] = [
 		sameInput: true,
 		// One prediction per page, newest first: the one to adopt is behind a cursor.
 		server: { modelTimeMs: 1_500, pageSize: 1 },
-		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'reset-before-response', skip: 1 }),
+		arrange: (s) =>
+			s.inject({ method: 'POST', path: CREATE, kind: 'reset-before-response', skip: 1 }),
 		expect: { outcome: 'success', status: 'succeeded', items: 3 },
 		// Each item has its own prediction: the one that lost its answer took the one no other claimed.
 		check: all(searched, (ctx) => {
 			expect(createPosts(ctx)).toHaveLength(3);
 			expect(ctx.created).toHaveLength(3);
-			expect(new Set(ctx.run.items.map((item) => item.json.id))).toEqual(new Set(ctx.created.map((prediction) => prediction.id)));
+			expect(new Set(ctx.run.items.map((item) => item.json.id))).toEqual(
+				new Set(ctx.created.map((prediction) => prediction.id)),
+			);
 			expect(listings(ctx).some((request) => request.query.startsWith('?cursor='))).toBe(true);
 		}),
 	},
@@ -474,7 +604,8 @@ const rows: Row[] = [
 		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'reset-before-handling' }),
 		expect: {
 			outcome: 'error',
-			message: () => `${NOT_MADE}Could not reach the Replicate API (POST /predictions): ECONNRESET (socket hang up)`,
+			message: () =>
+				`${NOT_MADE}Could not reach the Replicate API (POST /predictions): ECONNRESET (socket hang up)`,
 			description: NOT_MADE_HINT,
 		},
 		check: all(onePost, noCreate, searched),
@@ -488,8 +619,10 @@ const rows: Row[] = [
 		},
 		expect: {
 			outcome: 'error',
-			message: () => `${MAY_EXIST}Could not reach the Replicate API (POST /predictions): ECONNRESET (socket hang up)`,
-			description: /^Looking for it failed too: Replicate API error 404 on GET \/predictions: Not Found\n/,
+			message: () =>
+				`${MAY_EXIST}Could not reach the Replicate API (POST /predictions): ECONNRESET (socket hang up)`,
+			description:
+				/^Looking for it failed too: Replicate API error 404 on GET \/predictions: Not Found\n/,
 		},
 		// Left to Replicate's Cancel-After: the node cannot see it.
 		check: all(onePost, searched, (ctx) => expect(ctx.created[0].deadline).not.toBeNull()),
@@ -534,7 +667,10 @@ const rows: Row[] = [
 		server: { modelTimeMs: 30_000 },
 		options: { timeout: 2 },
 		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'delay', ms: 2_500 }),
-		expect: { outcome: 'error', message: (ctx) => `Prediction ${ctx.id} did not finish within the timeout of 2 s` },
+		expect: {
+			outcome: 'error',
+			message: (ctx) => `Prediction ${ctx.id} did not finish within the timeout of 2 s`,
+		},
 		check: all(onePost, (ctx) => expect(ctx.created[0].status).toBe('canceled')),
 	},
 	{
@@ -543,9 +679,15 @@ const rows: Row[] = [
 		server: { modelTimeMs: 30_000, honourPreferWait: false },
 		options: { timeout: 3 },
 		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'delay', ms: 8_000, times: 5 }),
-		expect: { outcome: 'error', message: (ctx) => `Prediction ${ctx.id} did not finish within the timeout of 3 s`, description: /^The node cancelled it/ },
+		expect: {
+			outcome: 'error',
+			message: (ctx) => `Prediction ${ctx.id} did not finish within the timeout of 3 s`,
+			description: /^The node cancelled it/,
+		},
 		// The poll in flight ends one poll interval (1 s) after the deadline at the latest.
-		check: all(onePost, endsWithin(3_000 + 1_000 + 1_000), (ctx) => expect(cancels(ctx)).toHaveLength(1)),
+		check: all(onePost, endsWithin(3_000 + 1_000 + 1_000), (ctx) =>
+			expect(cancels(ctx)).toHaveLength(1),
+		),
 	},
 	{
 		fault: 'get answer slower than the timeout',
@@ -556,17 +698,27 @@ const rows: Row[] = [
 		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'delay', ms: 8_000, times: 5 }),
 		expect: {
 			outcome: 'error',
-			message: (ctx) => new RegExp(`^Could not reach the Replicate API \\(GET /predictions/${ctx.id}\\): ETIMEDOUT \\(timeout of \\d+ms exceeded\\)$`),
+			message: (ctx) =>
+				new RegExp(
+					`^Could not reach the Replicate API \\(GET /predictions/${ctx.id}\\): ETIMEDOUT \\(timeout of \\d+ms exceeded\\)$`,
+				),
 		},
 		// Not retried past the wait's end; and not the node's to cancel (Get only looks at it).
-		check: all(endsWithin(2_000 + 1_000 + 1_000), (ctx) => expect(polls(ctx)).toHaveLength(1), (ctx) => expect(cancels(ctx)).toHaveLength(0)),
+		check: all(
+			endsWithin(2_000 + 1_000 + 1_000),
+			(ctx) => expect(polls(ctx)).toHaveLength(1),
+			(ctx) => expect(cancels(ctx)).toHaveLength(0),
+		),
 	},
 	{
-		fault: "Cancel-After deadline reached before the run started",
+		fault: 'Cancel-After deadline reached before the run started',
 		operation: 'createAndWait',
 		server: { startDelayMs: 10_000 },
 		options: { timeout: 2 },
-		expect: { outcome: 'error', message: (ctx) => `Prediction ${ctx.id} did not finish within the timeout of 2 s` },
+		expect: {
+			outcome: 'error',
+			message: (ctx) => `Prediction ${ctx.id} did not finish within the timeout of 2 s`,
+		},
 		check: all(onePost, (ctx) => expect(['aborted', 'canceled']).toContain(ctx.created[0].status)),
 	},
 
@@ -618,7 +770,8 @@ const rows: Row[] = [
 		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'non-json' }),
 		expect: {
 			outcome: 'error',
-			message: () => `${NOT_MADE}Unexpected answer from the Replicate API on POST /predictions: the body is not JSON ("${HTML}")`,
+			message: () =>
+				`${NOT_MADE}Unexpected answer from the Replicate API on POST /predictions: the body is not JSON ("${HTML}")`,
 			description: NOT_MADE_HINT,
 		},
 		check: all(onePost, noCreate, searched),
@@ -630,7 +783,8 @@ const rows: Row[] = [
 		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'non-json' }),
 		expect: {
 			outcome: 'error',
-			message: (ctx) => `Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: the body is not JSON ("${HTML}")`,
+			message: (ctx) =>
+				`Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: the body is not JSON ("${HTML}")`,
 			description: CANCELLED_HINT,
 		},
 		check: all(onePost, cancelledByNode),
@@ -642,7 +796,8 @@ const rows: Row[] = [
 		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'non-json' }),
 		expect: {
 			outcome: 'error',
-			message: (ctx) => `Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: the body is not JSON ("${HTML}")`,
+			message: (ctx) =>
+				`Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: the body is not JSON ("${HTML}")`,
 		},
 	},
 	{
@@ -653,13 +808,20 @@ const rows: Row[] = [
 		arrange: (s) => s.inject({ method: 'POST', path: CANCEL, kind: 'non-json' }),
 		expect: {
 			outcome: 'error',
-			message: (ctx) => `Unexpected answer from the Replicate API on POST /predictions/${ctx.id}/cancel: the body is not JSON ("${HTML}")`,
+			message: (ctx) =>
+				`Unexpected answer from the Replicate API on POST /predictions/${ctx.id}/cancel: the body is not JSON ("${HTML}")`,
 		},
 	},
 	{
 		fault: 'create answer without id',
 		operation: 'createAndWait',
-		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'mangle', mutate: ({ id: _id, ...rest }) => rest }),
+		arrange: (s) =>
+			s.inject({
+				method: 'POST',
+				path: CREATE,
+				kind: 'mangle',
+				mutate: ({ id: _id, ...rest }) => rest,
+			}),
 		expect: SUCCESS_WITH_IMAGE,
 		check: all(onePost, searched, adopted),
 	},
@@ -668,10 +830,17 @@ const rows: Row[] = [
 		operation: 'createAndWait',
 		server: { modelTimeMs: 30_000 },
 		options: { timeout: 4 },
-		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'mangle', mutate: ({ status: _status, ...rest }) => rest }),
+		arrange: (s) =>
+			s.inject({
+				method: 'POST',
+				path: CREATE,
+				kind: 'mangle',
+				mutate: ({ status: _status, ...rest }) => rest,
+			}),
 		expect: {
 			outcome: 'error',
-			message: (ctx) => `Unexpected answer from the Replicate API on POST /predictions: prediction ${ctx.id} has no "status"`,
+			message: (ctx) =>
+				`Unexpected answer from the Replicate API on POST /predictions: prediction ${ctx.id} has no "status"`,
 			description: CANCELLED_HINT,
 		},
 		check: all(onePost, cancelledByNode),
@@ -680,10 +849,17 @@ const rows: Row[] = [
 		fault: 'create answer with an unknown status',
 		operation: 'createOnly',
 		server: { modelTimeMs: 30_000 },
-		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'mangle', mutate: (body) => ({ ...body, status: 'queued' }) }),
+		arrange: (s) =>
+			s.inject({
+				method: 'POST',
+				path: CREATE,
+				kind: 'mangle',
+				mutate: (body) => ({ ...body, status: 'queued' }),
+			}),
 		expect: {
 			outcome: 'error',
-			message: (ctx) => `Unexpected answer from the Replicate API on POST /predictions: prediction ${ctx.id} has the unknown status "queued"`,
+			message: (ctx) =>
+				`Unexpected answer from the Replicate API on POST /predictions: prediction ${ctx.id} has the unknown status "queued"`,
 			description: [KNOWN_HINT, CANCELLED_HINT],
 		},
 		check: all(onePost, cancelledByNode),
@@ -692,10 +868,17 @@ const rows: Row[] = [
 		fault: 'poll answer without status',
 		operation: 'createAndWait',
 		server: { honourPreferWait: false, modelTimeMs: 30_000 },
-		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'mangle', mutate: ({ status: _status, ...rest }) => rest }),
+		arrange: (s) =>
+			s.inject({
+				method: 'GET',
+				path: GET_ONE,
+				kind: 'mangle',
+				mutate: ({ status: _status, ...rest }) => rest,
+			}),
 		expect: {
 			outcome: 'error',
-			message: (ctx) => `Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: prediction ${ctx.id} has no "status"`,
+			message: (ctx) =>
+				`Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: prediction ${ctx.id} has no "status"`,
 			description: CANCELLED_HINT,
 		},
 		check: all(onePost, cancelledByNode),
@@ -704,10 +887,17 @@ const rows: Row[] = [
 		fault: 'poll answer with an unknown status',
 		operation: 'createAndWait',
 		server: { honourPreferWait: false, modelTimeMs: 30_000 },
-		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'mangle', mutate: (body) => ({ ...body, status: 'queued' }) }),
+		arrange: (s) =>
+			s.inject({
+				method: 'GET',
+				path: GET_ONE,
+				kind: 'mangle',
+				mutate: (body) => ({ ...body, status: 'queued' }),
+			}),
 		expect: {
 			outcome: 'error',
-			message: (ctx) => `Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: prediction ${ctx.id} has the unknown status "queued"`,
+			message: (ctx) =>
+				`Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: prediction ${ctx.id} has the unknown status "queued"`,
 			description: [KNOWN_HINT, CANCELLED_HINT],
 		},
 		check: all(onePost, cancelledByNode),
@@ -716,17 +906,34 @@ const rows: Row[] = [
 		fault: 'get answer without id',
 		operation: 'get',
 		seed: { until: 'terminal' },
-		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'mangle', mutate: ({ id: _id, ...rest }) => rest }),
-		expect: { outcome: 'error', message: (ctx) => `Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: the prediction has no valid "id"` },
+		arrange: (s) =>
+			s.inject({
+				method: 'GET',
+				path: GET_ONE,
+				kind: 'mangle',
+				mutate: ({ id: _id, ...rest }) => rest,
+			}),
+		expect: {
+			outcome: 'error',
+			message: (ctx) =>
+				`Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: the prediction has no valid "id"`,
+		},
 	},
 	{
 		fault: 'get answer with an unknown status',
 		operation: 'get',
 		seed: { until: 'terminal' },
-		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'mangle', mutate: (body) => ({ ...body, status: 'queued' }) }),
+		arrange: (s) =>
+			s.inject({
+				method: 'GET',
+				path: GET_ONE,
+				kind: 'mangle',
+				mutate: (body) => ({ ...body, status: 'queued' }),
+			}),
 		expect: {
 			outcome: 'error',
-			message: (ctx) => `Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: prediction ${ctx.id} has the unknown status "queued"`,
+			message: (ctx) =>
+				`Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: prediction ${ctx.id} has the unknown status "queued"`,
 			description: KNOWN_HINT,
 		},
 	},
@@ -735,18 +942,42 @@ const rows: Row[] = [
 		operation: 'cancel',
 		server: { modelTimeMs: 30_000 },
 		seed: { until: 'running' },
-		arrange: (s) => s.inject({ method: 'POST', path: CANCEL, kind: 'mangle', mutate: ({ status: _status, ...rest }) => rest }),
-		expect: { outcome: 'error', message: (ctx) => `Unexpected answer from the Replicate API on POST /predictions/${ctx.id}/cancel: prediction ${ctx.id} has no "status"` },
+		arrange: (s) =>
+			s.inject({
+				method: 'POST',
+				path: CANCEL,
+				kind: 'mangle',
+				mutate: ({ status: _status, ...rest }) => rest,
+			}),
+		expect: {
+			outcome: 'error',
+			message: (ctx) =>
+				`Unexpected answer from the Replicate API on POST /predictions/${ctx.id}/cancel: prediction ${ctx.id} has no "status"`,
+		},
 	},
 	{
 		fault: 'redirect to another origin on get',
 		operation: 'get',
 		seed: { until: 'terminal' },
 		arrange: (s, sink) =>
-			s.inject({ method: 'GET', path: GET_ONE, kind: 'status', status: 307, headers: { location: `${sink.origin}/v1/predictions/elsewhere` }, body: {} }),
-		expect: { outcome: 'error', message: (ctx) => `Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: the prediction has no valid "id"` },
+			s.inject({
+				method: 'GET',
+				path: GET_ONE,
+				kind: 'status',
+				status: 307,
+				headers: { location: `${sink.origin}/v1/predictions/elsewhere` },
+				body: {},
+			}),
+		expect: {
+			outcome: 'error',
+			message: (ctx) =>
+				`Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: the prediction has no valid "id"`,
+		},
 		// (Webhook deliveries of earlier Create Only rows, from the server, may land on the sink.)
-		check: (ctx) => expect(ctx.sink.requests.filter((request) => !request.url.startsWith('/webhook/'))).toHaveLength(0),
+		check: (ctx) =>
+			expect(
+				ctx.sink.requests.filter((request) => !request.url.startsWith('/webhook/')),
+			).toHaveLength(0),
 	},
 
 	// Predictions that end without success.
@@ -754,7 +985,10 @@ const rows: Row[] = [
 		fault: 'prediction failed',
 		operation: 'createAndWait',
 		arrange: (s) => s.scriptNextPrediction({ outcome: 'failed', error: 'CUDA out of memory' }),
-		expect: { outcome: 'error', message: (ctx) => `Prediction ${ctx.id} failed: CUDA out of memory` },
+		expect: {
+			outcome: 'error',
+			message: (ctx) => `Prediction ${ctx.id} failed: CUDA out of memory`,
+		},
 	},
 	{
 		fault: 'prediction failed',
@@ -772,7 +1006,10 @@ const rows: Row[] = [
 		fault: 'prediction canceled',
 		operation: 'createAndWait',
 		arrange: (s) => s.scriptNextPrediction({ outcome: 'canceled' }),
-		expect: { outcome: 'error', message: (ctx) => `Prediction ${ctx.id} was cancelled before it finished` },
+		expect: {
+			outcome: 'error',
+			message: (ctx) => `Prediction ${ctx.id} was cancelled before it finished`,
+		},
 	},
 	{
 		fault: 'prediction canceled',
@@ -784,7 +1021,10 @@ const rows: Row[] = [
 		fault: 'prediction aborted',
 		operation: 'createAndWait',
 		arrange: (s) => s.scriptNextPrediction({ outcome: 'aborted' }),
-		expect: { outcome: 'error', message: (ctx) => `Prediction ${ctx.id} was aborted before it started` },
+		expect: {
+			outcome: 'error',
+			message: (ctx) => `Prediction ${ctx.id} was aborted before it started`,
+		},
 	},
 	{
 		fault: 'prediction aborted',
@@ -798,23 +1038,35 @@ const rows: Row[] = [
 		fault: 'data_removed',
 		operation: 'createAndWait',
 		arrange: (s) => s.scriptNextPrediction({ dataRemoved: true }),
-		expect: { outcome: 'error', message: (ctx) => `The outputs of prediction ${ctx.id} are no longer available (data_removed is true)`, description: EXPIRED_HINT },
+		expect: {
+			outcome: 'error',
+			message: (ctx) =>
+				`The outputs of prediction ${ctx.id} are no longer available (data_removed is true)`,
+			description: EXPIRED_HINT,
+		},
 	},
 	{
 		fault: 'data_removed',
 		operation: 'get',
 		seed: { until: 'terminal', script: { dataRemoved: true } },
-		expect: { outcome: 'error', message: (ctx) => `The outputs of prediction ${ctx.id} are no longer available (data_removed is true)`, description: EXPIRED_HINT },
+		expect: {
+			outcome: 'error',
+			message: (ctx) =>
+				`The outputs of prediction ${ctx.id} are no longer available (data_removed is true)`,
+			description: EXPIRED_HINT,
+		},
 	},
 	...[404, 410].map(
 		(status): Row => ({
 			fault: `${status} on download`,
 			operation: 'get',
 			seed: { until: 'terminal' },
-			arrange: (s) => s.inject({ origin: 'output', path: OUTPUT, kind: 'status', status, body: 'Not Found' }),
+			arrange: (s) =>
+				s.inject({ origin: 'output', path: OUTPUT, kind: 'status', status, body: 'Not Found' }),
 			expect: {
 				outcome: 'error',
-				message: (ctx) => `The outputs of prediction ${ctx.id} are no longer available (HTTP ${status} for output 0)`,
+				message: (ctx) =>
+					`The outputs of prediction ${ctx.id} are no longer available (HTTP ${status} for output 0)`,
 				description: EXPIRED_HINT,
 			},
 			check: (ctx) => expect(downloads(ctx)).toHaveLength(1),
@@ -824,21 +1076,32 @@ const rows: Row[] = [
 		fault: 'succeeded without output',
 		operation: 'createAndWait',
 		arrange: (s) => s.scriptNextPrediction({ noOutput: true }),
-		expect: { outcome: 'error', message: (ctx) => `Prediction ${ctx.id} succeeded but returned no output files` },
+		expect: {
+			outcome: 'error',
+			message: (ctx) => `Prediction ${ctx.id} succeeded but returned no output files`,
+		},
 	},
 	{
 		fault: 'oversized output (3 MB, Max Output Size 1 MB)',
 		operation: 'createAndWait',
 		options: { maxOutputSizeMb: 1 },
 		arrange: (s) => s.scriptNextPrediction({ outputBytes: 3 * 1024 * 1024 }),
-		expect: { outcome: 'error', message: (ctx) => `Output 0 of prediction ${ctx.id} is larger than the Max Output Size (3145728 > 1048576 bytes)` },
+		expect: {
+			outcome: 'error',
+			message: (ctx) =>
+				`Output 0 of prediction ${ctx.id} is larger than the Max Output Size (3145728 > 1048576 bytes)`,
+		},
 	},
 	{
 		fault: 'oversized output (3 MB, Max Output Size 1 MB)',
 		operation: 'get',
 		seed: { until: 'terminal', script: { outputBytes: 3 * 1024 * 1024 } },
 		options: { maxOutputSizeMb: 1 },
-		expect: { outcome: 'error', message: (ctx) => `Output 0 of prediction ${ctx.id} is larger than the Max Output Size (3145728 > 1048576 bytes)` },
+		expect: {
+			outcome: 'error',
+			message: (ctx) =>
+				`Output 0 of prediction ${ctx.id} is larger than the Max Output Size (3145728 > 1048576 bytes)`,
+		},
 	},
 	{
 		fault: 'file: output URI',
@@ -846,7 +1109,8 @@ const rows: Row[] = [
 		arrange: (s) => s.scriptNextPrediction({ outputUrlScheme: 'file' }),
 		expect: {
 			outcome: 'error',
-			message: (ctx) => `Output 0 of prediction ${ctx.id} has a URL the node will not fetch: "file:///tmp/fake-replicate/${ctx.id}/out-0.png"`,
+			message: (ctx) =>
+				`Output 0 of prediction ${ctx.id} has a URL the node will not fetch: "file:///tmp/fake-replicate/${ctx.id}/out-0.png"`,
 		},
 		check: (ctx) => expect(downloads(ctx)).toHaveLength(0),
 	},
@@ -856,7 +1120,8 @@ const rows: Row[] = [
 		seed: { until: 'terminal', script: { outputUrlScheme: 'file' } },
 		expect: {
 			outcome: 'error',
-			message: (ctx) => `Output 0 of prediction ${ctx.id} has a URL the node will not fetch: "file:///tmp/fake-replicate/${ctx.id}/out-0.png"`,
+			message: (ctx) =>
+				`Output 0 of prediction ${ctx.id} has a URL the node will not fetch: "file:///tmp/fake-replicate/${ctx.id}/out-0.png"`,
 		},
 	},
 
@@ -877,12 +1142,22 @@ const rows: Row[] = [
 		inputItems: binaryInputs,
 		parameters: { imageSource: 'binary', maskSource: 'binary' },
 		options: { uploadRoute: 'upload', downloadOutputs: false },
-		arrange: (s) => s.inject({ method: 'DELETE', path: /^\/files\//, kind: 'status', status: 500, headers: { 'retry-after': '0' }, times: 2 }),
+		arrange: (s) =>
+			s.inject({
+				method: 'DELETE',
+				path: /^\/files\//,
+				kind: 'status',
+				status: 500,
+				headers: { 'retry-after': '0' },
+				times: 2,
+			}),
 		expect: { outcome: 'success', status: 'succeeded' },
 		// Retried (a delete is safe to repeat): nothing is left, nothing to warn about.
 		check: (ctx) => {
 			expect(deletes(ctx)).toHaveLength(4);
-			expect(ctx.run.result.logs.filter((line) => /Could not delete uploaded file/.test(line))).toHaveLength(0);
+			expect(
+				ctx.run.result.logs.filter((line) => /Could not delete uploaded file/.test(line)),
+			).toHaveLength(0);
 		},
 	},
 	{
@@ -892,10 +1167,17 @@ const rows: Row[] = [
 		parameters: { imageSource: 'binary', maskSource: 'binary' },
 		options: { uploadRoute: 'upload' },
 		arrange: (s) => s.scriptNextPrediction({ outcome: 'failed', error: 'CUDA out of memory' }),
-		expect: { outcome: 'error', message: (ctx) => `Prediction ${ctx.id} failed: CUDA out of memory` },
+		expect: {
+			outcome: 'error',
+			message: (ctx) => `Prediction ${ctx.id} failed: CUDA out of memory`,
+		},
 		check: (ctx) => {
 			const input = (createPosts(ctx)[0].json as { input: Record<string, string> }).input;
-			expect(deletes(ctx).map((request) => request.path).sort()).toEqual([input.image, input.mask].map((url) => new URL(url).pathname).sort());
+			expect(
+				deletes(ctx)
+					.map((request) => request.path)
+					.sort(),
+			).toEqual([input.image, input.mask].map((url) => new URL(url).pathname).sort());
 		},
 	},
 
@@ -926,13 +1208,18 @@ const rows: Row[] = [
 		items: 2,
 		server: { modelTimeMs: 8_000 },
 		parameters: { imageUrl: '={{ $json.imageUrl }}' },
-		inputItems: (s) => [{ json: { imageUrl: `${s.outputOrigin}/samples/missing.png` } }, { json: { imageUrl: s.sampleImageUrl } }],
+		inputItems: (s) => [
+			{ json: { imageUrl: `${s.outputOrigin}/samples/missing.png` } },
+			{ json: { imageUrl: s.sampleImageUrl } },
+		],
 		expect: { outcome: 'error', message: () => /^Prediction [a-z0-9]+ failed: / },
 		check: (ctx) => {
 			const failed = ctx.created.find((prediction) => prediction.status === 'failed')!;
 			const held = ctx.created.find((prediction) => prediction !== failed)!;
 			expect(held.status).toBe('canceled');
-			expect(Date.parse(held.completed_at!) - Date.parse(failed.completed_at!)).toBeLessThanOrEqual(2_000);
+			expect(Date.parse(held.completed_at!) - Date.parse(failed.completed_at!)).toBeLessThanOrEqual(
+				2_000,
+			);
 		},
 	},
 
@@ -946,8 +1233,18 @@ const rows: Row[] = [
 			inputItems: binaryInputs,
 			parameters: { imageSource: 'binary', maskSource: 'binary' },
 			options: { uploadRoute: 'upload' },
-			arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'status', status: 422, body: { title: 'Input validation failed', detail: 'Injected', status: 422 } }),
-			expect: { outcome: 'error', message: () => 'Replicate API error 422 on POST /predictions: Input validation failed' },
+			arrange: (s) =>
+				s.inject({
+					method: 'POST',
+					path: CREATE,
+					kind: 'status',
+					status: 422,
+					body: { title: 'Input validation failed', detail: 'Injected', status: 422 },
+				}),
+			expect: {
+				outcome: 'error',
+				message: () => 'Replicate API error 422 on POST /predictions: Input validation failed',
+			},
 			check: all(noCreate, (ctx) => expect(deletes(ctx)).toHaveLength(2)),
 		}),
 	),
@@ -957,8 +1254,12 @@ const rows: Row[] = [
 		inputItems: binaryInputs,
 		parameters: { imageSource: 'binary', maskSource: 'binary' },
 		options: { uploadRoute: 'upload' },
-		arrange: (s) => s.inject({ method: 'POST', path: /^\/files$/, kind: 'status', status: 400, skip: 1 }),
-		expect: { outcome: 'error', message: () => 'Replicate API error 400 on POST /files: Bad Request' },
+		arrange: (s) =>
+			s.inject({ method: 'POST', path: /^\/files$/, kind: 'status', status: 400, skip: 1 }),
+		expect: {
+			outcome: 'error',
+			message: () => 'Replicate API error 400 on POST /files: Bad Request',
+		},
 		check: all(noCreate, (ctx) => {
 			expect(uploadPosts(ctx)).toHaveLength(2);
 			expect(deletes(ctx)).toHaveLength(1);
@@ -981,8 +1282,12 @@ const rows: Row[] = [
 		fault: 'reset on every download, beyond Max Retries (1)',
 		operation: 'createAndWait',
 		options: { maxRetries: 1 },
-		arrange: (s) => s.inject({ origin: 'output', path: OUTPUT, kind: 'reset-before-response', times: 5 }),
-		expect: { outcome: 'error', message: (ctx) => `Downloading output 0 of prediction ${ctx.id} failed: connection reset` },
+		arrange: (s) =>
+			s.inject({ origin: 'output', path: OUTPUT, kind: 'reset-before-response', times: 5 }),
+		expect: {
+			outcome: 'error',
+			message: (ctx) => `Downloading output 0 of prediction ${ctx.id} failed: connection reset`,
+		},
 		check: (ctx) => expect(downloads(ctx)).toHaveLength(2),
 	},
 	{
@@ -990,17 +1295,25 @@ const rows: Row[] = [
 		operation: 'createAndWait',
 		options: { maxRetries: 1 },
 		continueOnFail: true,
-		arrange: (s) => s.inject({ origin: 'output', path: OUTPUT, kind: 'reset-before-response', times: 5 }),
+		arrange: (s) =>
+			s.inject({ origin: 'output', path: OUTPUT, kind: 'reset-before-response', times: 5 }),
 		expect: { outcome: 'success', binaries: 0 },
 		check: (ctx) =>
-			expect(ctx.run.items[0].json).toMatchObject({ error: `Downloading output 0 of prediction ${ctx.id} failed: connection reset`, predictionId: ctx.id }),
+			expect(ctx.run.items[0].json).toMatchObject({
+				error: `Downloading output 0 of prediction ${ctx.id} failed: connection reset`,
+				predictionId: ctx.id,
+			}),
 	},
 	{
 		fault: 'download slower than the Timeout (5 s)',
 		operation: 'createAndWait',
 		options: { timeout: 5 },
-		arrange: (s) => s.inject({ origin: 'output', path: OUTPUT, kind: 'delay', ms: 20_000, times: 5 }),
-		expect: { outcome: 'error', message: (ctx) => `Downloading output 0 of prediction ${ctx.id} failed: timed out` },
+		arrange: (s) =>
+			s.inject({ origin: 'output', path: OUTPUT, kind: 'delay', ms: 20_000, times: 5 }),
+		expect: {
+			outcome: 'error',
+			message: (ctx) => `Downloading output 0 of prediction ${ctx.id} failed: timed out`,
+		},
 		check: all(endsWithin(5_000 + 2_000), (ctx) => expect(downloads(ctx)).toHaveLength(1)),
 	},
 
@@ -1020,13 +1333,19 @@ const rows: Row[] = [
 		fault: 'Mask URL is an empty PNG data URI',
 		operation: 'createOnly',
 		parameters: { maskUrl: 'data:image/png;base64,' },
-		expect: { outcome: 'error', message: () => 'Invalid input (item 0): Mask URL (mask): "data:image/png;base64," is an empty data URI: it carries no image' },
+		expect: {
+			outcome: 'error',
+			message: () =>
+				'Invalid input (item 0): Mask URL (mask): "data:image/png;base64," is an empty data URI: it carries no image',
+		},
 		check: (ctx) => expect(ctx.requests).toHaveLength(0),
 	},
 	{
 		fault: 'Image URL is a PNG data URI (control)',
 		operation: 'createAndWait',
-		parameters: { imageUrl: `data:image/png;base64,${makeSamplePng(64, 64, 'image').toString('base64')}` },
+		parameters: {
+			imageUrl: `data:image/png;base64,${makeSamplePng(64, 64, 'image').toString('base64')}`,
+		},
 		expect: SUCCESS_WITH_IMAGE,
 	},
 
@@ -1034,29 +1353,44 @@ const rows: Row[] = [
 	{
 		fault: 'model error saying "canceled"',
 		operation: 'createAndWait',
-		arrange: (s) => s.scriptNextPrediction({ outcome: 'failed', error: 'Worker task was canceled: CUDA error' }),
+		arrange: (s) =>
+			s.scriptNextPrediction({ outcome: 'failed', error: 'Worker task was canceled: CUDA error' }),
 		expect: {
 			outcome: 'error',
 			message: (ctx) => `Prediction ${ctx.id} failed: Worker task was cancelled: CUDA error`,
-			description: /^As reported: Prediction [a-z0-9]+ failed: Worker task was canceled: CUDA error$/,
+			description:
+				/^As reported: Prediction [a-z0-9]+ failed: Worker task was canceled: CUDA error$/,
 		},
 	},
 	{
 		fault: 'model error saying "canceled", Continue On Fail',
 		operation: 'createAndWait',
 		continueOnFail: true,
-		arrange: (s) => s.scriptNextPrediction({ outcome: 'failed', error: 'Worker task was canceled: CUDA error' }),
+		arrange: (s) =>
+			s.scriptNextPrediction({ outcome: 'failed', error: 'Worker task was canceled: CUDA error' }),
 		expect: { outcome: 'success', binaries: 0 },
-		check: (ctx) => expect(ctx.run.items[0].json).toMatchObject({ error: `Prediction ${ctx.id} failed: Worker task was cancelled: CUDA error`, predictionId: ctx.id }),
+		check: (ctx) =>
+			expect(ctx.run.items[0].json).toMatchObject({
+				error: `Prediction ${ctx.id} failed: Worker task was cancelled: CUDA error`,
+				predictionId: ctx.id,
+			}),
 	},
 	{
 		fault: '404 on get, with "canceled" in its detail',
 		operation: 'get',
 		seed: { until: 'terminal' },
-		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'status', status: 404, body: 'Prediction was canceled and removed' }),
+		arrange: (s) =>
+			s.inject({
+				method: 'GET',
+				path: GET_ONE,
+				kind: 'status',
+				status: 404,
+				body: 'Prediction was canceled and removed',
+			}),
 		expect: {
 			outcome: 'error',
-			message: (ctx) => `Replicate API error 404 on GET /predictions/${ctx.id}: HTTP 404 (Prediction was cancelled and removed)`,
+			message: (ctx) =>
+				`Replicate API error 404 on GET /predictions/${ctx.id}: HTTP 404 (Prediction was cancelled and removed)`,
 			description: /^As reported: .*Prediction was canceled and removed\)\n/,
 		},
 	},
@@ -1065,12 +1399,22 @@ const rows: Row[] = [
 	{
 		fault: 'output redirects to another origin that answers JSON',
 		operation: 'createAndWait',
-		arrange: (s, sink) => s.inject({ origin: 'output', path: OUTPUT, kind: 'status', status: 302, headers: { location: `${sink.origin}/elsewhere.json` }, body: '' }),
+		arrange: (s, sink) =>
+			s.inject({
+				origin: 'output',
+				path: OUTPUT,
+				kind: 'status',
+				status: 302,
+				headers: { location: `${sink.origin}/elsewhere.json` },
+				body: '',
+			}),
 		expect: {
 			outcome: 'error',
-			message: (ctx) => `Output 0 of prediction ${ctx.id} is not an image (application/json, and its bytes are no PNG, JPEG, WebP, GIF, BMP or TIFF file)`,
+			message: (ctx) =>
+				`Output 0 of prediction ${ctx.id} is not an image (application/json, and its bytes are no PNG, JPEG, WebP, GIF, BMP or TIFF file)`,
 		},
-		check: (ctx) => expect(ctx.sink.requests.some((request) => request.url === '/elsewhere.json')).toBe(true),
+		check: (ctx) =>
+			expect(ctx.sink.requests.some((request) => request.url === '/elsewhere.json')).toBe(true),
 	},
 	{
 		fault: 'output answers an HTML page with 200',
@@ -1079,7 +1423,8 @@ const rows: Row[] = [
 		arrange: (s) => s.inject({ origin: 'output', path: OUTPUT, kind: 'non-json' }),
 		expect: {
 			outcome: 'error',
-			message: (ctx) => `Output 0 of prediction ${ctx.id} is not an image (text/html, and its bytes are no PNG, JPEG, WebP, GIF, BMP or TIFF file)`,
+			message: (ctx) =>
+				`Output 0 of prediction ${ctx.id} is not an image (text/html, and its bytes are no PNG, JPEG, WebP, GIF, BMP or TIFF file)`,
 		},
 	},
 	{
@@ -1091,13 +1436,25 @@ const rows: Row[] = [
 				path: OUTPUT,
 				kind: 'status',
 				status: 302,
-				headers: { location: `${s.outputOrigin.replace('127.0.0.1', 'localhost')}/samples/image.png` },
+				headers: {
+					location: `${s.outputOrigin.replace('127.0.0.1', 'localhost')}/samples/image.png`,
+				},
 				body: '',
 			}),
 		expect: SUCCESS_WITH_IMAGE,
 		check: (ctx) => {
-			expect(ctx.requests.filter((request) => request.origin === 'output' && request.path === '/samples/image.png' && request.headers.host.startsWith('localhost:'))).toHaveLength(1);
-			expect(ctx.run.items[0].binary!.data).toMatchObject({ mimeType: 'image/png', fileName: `${ctx.id}-0.png` });
+			expect(
+				ctx.requests.filter(
+					(request) =>
+						request.origin === 'output' &&
+						request.path === '/samples/image.png' &&
+						request.headers.host.startsWith('localhost:'),
+				),
+			).toHaveLength(1);
+			expect(ctx.run.items[0].binary!.data).toMatchObject({
+				mimeType: 'image/png',
+				fileName: `${ctx.id}-0.png`,
+			});
 		},
 	},
 
@@ -1128,22 +1485,37 @@ const rows: Row[] = [
 			expect(ctx.abortListenersPeak).toBeGreaterThanOrEqual(1);
 		},
 	},
-
 ];
 
 function binaryInputs(): INodeExecutionData[] {
 	const image = makeSamplePng(64, 64, 'image');
 	const mask = makeSamplePng(64, 64, 'mask');
-	return [binaryItem({ data: { content: image, fileName: 'a.png', mimeType: 'image/png' }, mask: { content: mask, fileName: 'm.png', mimeType: 'image/png' } })];
+	return [
+		binaryItem({
+			data: { content: image, fileName: 'a.png', mimeType: 'image/png' },
+			mask: { content: mask, fileName: 'm.png', mimeType: 'image/png' },
+		}),
+	];
 }
 
 /** What every row runs: the operation's parameters, with the row's additions; the node's default options. */
-function parametersFor(row: Row, server: FakeReplicate, sink: Sink, seedId: string | undefined): INodeParameters {
+function parametersFor(
+	row: Row,
+	server: FakeReplicate,
+	sink: Sink,
+	seedId: string | undefined,
+): INodeParameters {
 	const options = { ...(row.options ?? {}) };
 	const prompt = row.sameInput ? 'the same prompt for every item' : '={{ $json.tag }}';
 	switch (row.operation) {
 		case 'createAndWait':
-			return { operation: 'createAndWait', ...urlInputs(server), prompt, ...row.parameters, options };
+			return {
+				operation: 'createAndWait',
+				...urlInputs(server),
+				prompt,
+				...row.parameters,
+				options,
+			};
 		case 'createOnly':
 			return {
 				operation: 'createOnly',
@@ -1174,7 +1546,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	try {
-		const sum = (pick: (tally: Tally) => number) => tallies.reduce((total, tally) => total + pick(tally), 0);
+		const sum = (pick: (tally: Tally) => number) =>
+			tallies.reduce((total, tally) => total + pick(tally), 0);
 		const totals = {
 			// The rows that ran (all of them, unless a -t filter picked some).
 			rows: tallies.length,
@@ -1187,7 +1560,9 @@ afterAll(async () => {
 			forgedExecutions: sum((tally) => tally.forgedExecutions),
 		};
 		if (process.env.FAULT_MATRIX_TABLE) {
-			process.stdout.write(`${tallies.map((tally) => `${tally.passed ? 'ok  ' : 'FAIL'} ${tally.row} → ${tally.outcome}`).join('\n')}\n`);
+			process.stdout.write(
+				`${tallies.map((tally) => `${tally.passed ? 'ok  ' : 'FAIL'} ${tally.row} → ${tally.outcome}`).join('\n')}\n`,
+			);
 		}
 		process.stdout.write(
 			`fault matrix: rows=${totals.rows} passed=${totals.passed} creates-per-item-max=${totals.createsPerItemMax} left-running=${totals.leftRunning} uploads-left=${totals.uploadsLeft} token-to-non-api-origin=${totals.tokenToNonApiOrigin} token-in-output-or-error=${totals.tokenInOutputOrError} forged-executions=${totals.forgedExecutions}\n`,
@@ -1210,8 +1585,12 @@ async function uploadsLeftOn(fake: FakeReplicate): Promise<number> {
 	const left = fake.stats().files;
 	const headers = { authorization: `Bearer ${fake.token}` };
 	for (let page: string | null = `${fake.apiUrl}/files`; page; ) {
-		const answer = (await (await fetch(page, { headers })).json()) as { next: string | null; results: Array<{ id: string }> };
-		for (const file of answer.results) await fetch(`${fake.apiUrl}/files/${file.id}`, { method: 'DELETE', headers });
+		const answer = (await (await fetch(page, { headers })).json()) as {
+			next: string | null;
+			results: Array<{ id: string }>;
+		};
+		for (const file of answer.results)
+			await fetch(`${fake.apiUrl}/files/${file.id}`, { method: 'DELETE', headers });
 		page = answer.next;
 	}
 	return left;
@@ -1224,137 +1603,176 @@ const MAX_LISTENERS = 10;
 const TIMER_GRACE_MS = 100;
 
 describe('fault matrix', () => {
-	it.each(rows.map((row) => [`${OPERATION_LABEL[row.operation]} × ${row.fault}`, row] as const))('%s', async (label, row) => {
-		const tally = newTally(label);
-		tallies.push(tally);
+	it.each(rows.map((row) => [`${OPERATION_LABEL[row.operation]} × ${row.fault}`, row] as const))(
+		'%s',
+		async (label, row) => {
+			const tally = newTally(label);
+			tallies.push(tally);
 
-		// Arrange: a clean server, the test's own prediction if the operation needs one, then the fault.
-		server.reset();
-		server.set({ ...SERVER_DEFAULTS, ...row.server });
-		let seedId: string | undefined;
-		if (row.seed) {
-			if (row.seed.script) server.scriptNextPrediction(row.seed.script);
-			seedId = await seedPrediction(server, row.seed.until);
+			// Arrange: a clean server, the test's own prediction if the operation needs one, then the fault.
 			server.reset();
-		}
-		const before = new Set(server.predictions.keys());
-		const sinkMark = sink.requests.length;
-		row.arrange?.(server, sink, seedId);
-		const late = row.refuseConnectionsForMs === undefined ? undefined : await lateApi(server, row.refuseConnectionsForMs);
-
-		// Act: the node, through n8n's engine.
-		const tags = Array.from({ length: row.items ?? 1 }, (_, index) => `${label} #${index}`);
-		const inputItems = (row.inputItems?.(server) ?? tags.map(() => ({ json: {} }))).map((item, index) => ({
-			...item,
-			json: { ...item.json, tag: tags[index] },
-		}));
-		const listeners = trackAbortListeners();
-		const timers = row.stopAfterMs === undefined ? undefined : trackNodeTimers();
-		const startedAt = Date.now();
-		let run: NodeRun;
-		let timersLeft: LiveTimer[] = [];
-		try {
-			run = await runNode(server, parametersFor(row, server, sink, seedId), {
-				inputItems,
-				baseUrl: late?.baseUrl,
-				stopAfterMs: row.stopAfterMs,
-				continueOnFail: row.continueOnFail,
-			});
-			if (timers) {
-				await new Promise((resolve) => setTimeout(resolve, TIMER_GRACE_MS));
-				timersLeft = timers.live();
+			server.set({ ...SERVER_DEFAULTS, ...row.server });
+			let seedId: string | undefined;
+			if (row.seed) {
+				if (row.seed.script) server.scriptNextPrediction(row.seed.script);
+				seedId = await seedPrediction(server, row.seed.until);
+				server.reset();
 			}
-		} finally {
-			listeners.stop();
-			timers?.stop();
-			await late?.close();
-		}
-		const durationMs = Date.now() - startedAt;
-		const created = [...server.predictions.values()].filter((prediction) => !before.has(prediction.id));
-		const ctx: RowContext = {
-			server,
-			sink,
-			id: seedId ?? created[0]?.id ?? '(none created)',
-			seedId,
-			created,
-			requests: [...server.requests],
-			run,
-			durationMs,
-			abortListenersPeak: listeners.peak(),
-			stopAt: row.stopAfterMs === undefined ? undefined : startedAt + row.stopAfterMs,
-		};
+			const before = new Set(server.predictions.keys());
+			const sinkMark = sink.requests.length;
+			row.arrange?.(server, sink, seedId);
+			const late =
+				row.refuseConnectionsForMs === undefined
+					? undefined
+					: await lateApi(server, row.refuseConnectionsForMs);
 
-		// Measured for the totals before anything is asserted, so a failing row still counts.
-		const perItem = row.sameInput
-			? [Math.ceil(created.length / tags.length)]
-			: tags.map((tag) =>
-					created.filter((prediction) => prediction.input.prompt === tag || (tags.length === 1 && prediction.input.prompt === undefined)).length,
-				);
-		tally.createsPerItemMax = Math.max(0, ...perItem);
-		const unattributed = row.sameInput ? 0 : created.length - perItem.reduce((sum, count) => sum + count, 0);
-		const exposed = allText([run.result.run, run.result.error, run.result.logs, run.errorMessage, run.errorDescription, run.items]);
-		tally.tokenInOutputOrError = occurrences(exposed, TOKEN_TEXT);
-		tally.outcome =
-			run.result.status === 'canceled'
-				? 'stopped (execution canceled)'
-				: run.errorMessage
-					? `error: ${run.errorMessage}`
-					: `${run.result.status}${run.items[0] ? ` (${String(run.items[0].json.status ?? run.items[0].json.error)})` : ''}`;
-
-		try {
-			// Assert: the row's own outcome.
-			const expected = row.expect;
-			if (expected.outcome === 'success') {
-				expect(run.errorMessage).toBeUndefined();
-				expect(run.result.status).toBe('success');
-				expect(run.items).toHaveLength(expected.items ?? 1);
-				if (expected.status) for (const item of run.items) expect(item.json.status).toBe(expected.status);
-				if (expected.binaries !== undefined) expect(Object.keys(run.items[0].binary ?? {})).toHaveLength(expected.binaries);
-			} else if (expected.outcome === 'error') {
-				expect(run.result.status).toBe('error');
-				const message = expected.message(ctx);
-				if (typeof message === 'string') expect(run.errorMessage).toBe(message);
-				else expect(run.errorMessage).toMatch(message);
-				for (const description of [expected.description ?? []].flat()) expect(run.errorDescription).toMatch(description);
-			} else {
-				expect(run.result.status).toBe('canceled');
-				expect(run.items).toHaveLength(0);
+			// Act: the node, through n8n's engine.
+			const tags = Array.from({ length: row.items ?? 1 }, (_, index) => `${label} #${index}`);
+			const inputItems = (row.inputItems?.(server) ?? tags.map(() => ({ json: {} }))).map(
+				(item, index) => ({
+					...item,
+					json: { ...item.json, tag: tags[index] },
+				}),
+			);
+			const listeners = trackAbortListeners();
+			const timers = row.stopAfterMs === undefined ? undefined : trackNodeTimers();
+			const startedAt = Date.now();
+			let run: NodeRun;
+			let timersLeft: LiveTimer[] = [];
+			try {
+				run = await runNode(server, parametersFor(row, server, sink, seedId), {
+					inputItems,
+					baseUrl: late?.baseUrl,
+					stopAfterMs: row.stopAfterMs,
+					continueOnFail: row.continueOnFail,
+				});
+				if (timers) {
+					await new Promise((resolve) => setTimeout(resolve, TIMER_GRACE_MS));
+					timersLeft = timers.live();
+				}
+			} finally {
+				listeners.stop();
+				timers?.stop();
+				await late?.close();
 			}
-			await row.check?.(ctx);
+			const durationMs = Date.now() - startedAt;
+			const created = [...server.predictions.values()].filter(
+				(prediction) => !before.has(prediction.id),
+			);
+			const ctx: RowContext = {
+				server,
+				sink,
+				id: seedId ?? created[0]?.id ?? '(none created)',
+				seedId,
+				created,
+				requests: [...server.requests],
+				run,
+				durationMs,
+				abortListenersPeak: listeners.peak(),
+				stopAt: row.stopAfterMs === undefined ? undefined : startedAt + row.stopAfterMs,
+			};
 
-			// Assert, on every row: Cancel-After on every create, at most one prediction per item, no
-			// listener warnings, and after a Stop no timer of the node left pending.
-			const timeout = (parametersFor(row, server, sink, seedId).options as IDataObject).timeout ?? DEFAULT_TIMEOUT_SECONDS;
-			for (const post of createPosts(ctx)) expect(post.headers['cancel-after']).toBe(`${timeout}s`);
-			expect(unattributed).toBe(0);
-			expect(tally.createsPerItemMax).toBeLessThanOrEqual(1);
-			expect(tally.tokenInOutputOrError).toBe(0);
-			expect(ctx.abortListenersPeak).toBeLessThanOrEqual(MAX_LISTENERS);
-			expect(timersLeft.map((timer) => timer.stack)).toEqual([]);
-			if (row.operation === 'get' || row.operation === 'cancel') expect(ctx.server.stats().creates).toBe(0);
-		} finally {
-			// Settle: the test stops its own prediction; whatever the node started must be finished or
-			// canceled within moments (cancels after a Stop have gone out before the node returned).
-			if (seedId) await cancelAsTest(server, seedId);
-			await eventually(() => server.stats().running === 0, 1_500);
-			const stillRunning = [...server.predictions.values()].filter((prediction) => !isTerminal(prediction)).length;
-			// After a Stop, a prediction of the node's that succeeded after it ran on, paid, for nobody.
-			const succeededAfterStop =
-				ctx.stopAt === undefined
-					? 0
-					: created.filter((prediction) => prediction.status === 'succeeded' && Date.parse(prediction.completed_at ?? '') > ctx.stopAt!).length;
-			tally.leftRunning = stillRunning + succeededAfterStop;
-			tally.tokenToNonApiOrigin = server.stats().tokenToNonApiOrigin + sinkRequestsCarrying(sink, TOKEN, sinkMark);
-			// Faults still armed must not meet the test's own clean-up.
-			server.reset();
-			for (const prediction of server.predictions.values()) if (!isTerminal(prediction)) await cancelAsTest(server, prediction.id);
-			tally.uploadsLeft = await uploadsLeftOn(server);
-		}
-		expect(tally.leftRunning).toBe(0);
-		expect(tally.uploadsLeft).toBe(0);
-		expect(tally.tokenToNonApiOrigin).toBe(0);
-		tally.passed = true;
-	});
+			// Measured for the totals before anything is asserted, so a failing row still counts.
+			const perItem = row.sameInput
+				? [Math.ceil(created.length / tags.length)]
+				: tags.map(
+						(tag) =>
+							created.filter(
+								(prediction) =>
+									prediction.input.prompt === tag ||
+									(tags.length === 1 && prediction.input.prompt === undefined),
+							).length,
+					);
+			tally.createsPerItemMax = Math.max(0, ...perItem);
+			const unattributed = row.sameInput
+				? 0
+				: created.length - perItem.reduce((sum, count) => sum + count, 0);
+			const exposed = allText([
+				run.result.run,
+				run.result.error,
+				run.result.logs,
+				run.errorMessage,
+				run.errorDescription,
+				run.items,
+			]);
+			tally.tokenInOutputOrError = occurrences(exposed, TOKEN_TEXT);
+			tally.outcome =
+				run.result.status === 'canceled'
+					? 'stopped (execution canceled)'
+					: run.errorMessage
+						? `error: ${run.errorMessage}`
+						: `${run.result.status}${run.items[0] ? ` (${String(run.items[0].json.status ?? run.items[0].json.error)})` : ''}`;
+
+			try {
+				// Assert: the row's own outcome.
+				const expected = row.expect;
+				if (expected.outcome === 'success') {
+					expect(run.errorMessage).toBeUndefined();
+					expect(run.result.status).toBe('success');
+					expect(run.items).toHaveLength(expected.items ?? 1);
+					if (expected.status)
+						for (const item of run.items) expect(item.json.status).toBe(expected.status);
+					if (expected.binaries !== undefined)
+						expect(Object.keys(run.items[0].binary ?? {})).toHaveLength(expected.binaries);
+				} else if (expected.outcome === 'error') {
+					expect(run.result.status).toBe('error');
+					const message = expected.message(ctx);
+					if (typeof message === 'string') expect(run.errorMessage).toBe(message);
+					else expect(run.errorMessage).toMatch(message);
+					for (const description of [expected.description ?? []].flat())
+						expect(run.errorDescription).toMatch(description);
+				} else {
+					expect(run.result.status).toBe('canceled');
+					expect(run.items).toHaveLength(0);
+				}
+				await row.check?.(ctx);
+
+				// Assert, on every row: Cancel-After on every create, at most one prediction per item, no
+				// listener warnings, and after a Stop no timer of the node left pending.
+				const timeout =
+					(parametersFor(row, server, sink, seedId).options as IDataObject).timeout ??
+					DEFAULT_TIMEOUT_SECONDS;
+				for (const post of createPosts(ctx))
+					expect(post.headers['cancel-after']).toBe(`${timeout}s`);
+				expect(unattributed).toBe(0);
+				expect(tally.createsPerItemMax).toBeLessThanOrEqual(1);
+				expect(tally.tokenInOutputOrError).toBe(0);
+				expect(ctx.abortListenersPeak).toBeLessThanOrEqual(MAX_LISTENERS);
+				expect(timersLeft.map((timer) => timer.stack)).toEqual([]);
+				if (row.operation === 'get' || row.operation === 'cancel')
+					expect(ctx.server.stats().creates).toBe(0);
+			} finally {
+				// Settle: the test stops its own prediction; whatever the node started must be finished or
+				// canceled within moments (cancels after a Stop have gone out before the node returned).
+				if (seedId) await cancelAsTest(server, seedId);
+				await eventually(() => server.stats().running === 0, 1_500);
+				const stillRunning = [...server.predictions.values()].filter(
+					(prediction) => !isTerminal(prediction),
+				).length;
+				// After a Stop, a prediction of the node's that succeeded after it ran on, paid, for nobody.
+				const succeededAfterStop =
+					ctx.stopAt === undefined
+						? 0
+						: created.filter(
+								(prediction) =>
+									prediction.status === 'succeeded' &&
+									Date.parse(prediction.completed_at ?? '') > ctx.stopAt!,
+							).length;
+				tally.leftRunning = stillRunning + succeededAfterStop;
+				tally.tokenToNonApiOrigin =
+					server.stats().tokenToNonApiOrigin + sinkRequestsCarrying(sink, TOKEN, sinkMark);
+				// Faults still armed must not meet the test's own clean-up.
+				server.reset();
+				for (const prediction of server.predictions.values())
+					if (!isTerminal(prediction)) await cancelAsTest(server, prediction.id);
+				tally.uploadsLeft = await uploadsLeftOn(server);
+			}
+			expect(tally.leftRunning).toBe(0);
+			expect(tally.uploadsLeft).toBe(0);
+			expect(tally.tokenToNonApiOrigin).toBe(0);
+			tally.passed = true;
+		},
+	);
 });
 
 describe('fault matrix: trigger', () => {
@@ -1366,58 +1784,76 @@ describe('fault matrix: trigger', () => {
 		prediction = JSON.stringify(await finishedPrediction(server));
 	});
 
-	it.each(triggerRows.map((row) => [`Trigger × ${row.fault}`, row] as const))('%s', async (label, row) => {
-		const tally = newTally(label);
-		tallies.push(tally);
-		server.reset();
-		server.set(SERVER_DEFAULTS);
-		const sinkMark = sink.requests.length;
-		await row.arrange?.(server);
-		const deliveries = row.deliveries(server, prediction);
-		const results: WebhookRunResult[] = [];
-		try {
-			for (const delivery of deliveries) {
-				results.push(await deliver(server, delivery.body, delivery.headers, { credential: row.credential, parameters: row.parameters }));
+	it.each(triggerRows.map((row) => [`Trigger × ${row.fault}`, row] as const))(
+		'%s',
+		async (label, row) => {
+			const tally = newTally(label);
+			tallies.push(tally);
+			server.reset();
+			server.set(SERVER_DEFAULTS);
+			const sinkMark = sink.requests.length;
+			await row.arrange?.(server);
+			const deliveries = row.deliveries(server, prediction);
+			const results: WebhookRunResult[] = [];
+			try {
+				for (const delivery of deliveries) {
+					results.push(
+						await deliver(server, delivery.body, delivery.headers, {
+							credential: row.credential,
+							parameters: row.parameters,
+						}),
+					);
+				}
+			} finally {
+				// Measured before anything is asserted, so a failing row still counts.
+				tally.forgedExecutions = forgedExecutions(deliveries, results);
+				tally.tokenInOutputOrError = occurrences(
+					allText(results.map((result) => [result.body, result.error, result.logs, result.items])),
+					TOKEN_TEXT,
+				);
+				tally.tokenToNonApiOrigin =
+					server.stats().tokenToNonApiOrigin + sinkRequestsCarrying(sink, TOKEN, sinkMark);
+				tally.outcome = results
+					.map((result) => `${result.status}${startedExecution(result) ? ' (execution)' : ''}`)
+					.join(', ');
 			}
-		} finally {
-			// Measured before anything is asserted, so a failing row still counts.
-			tally.forgedExecutions = forgedExecutions(deliveries, results);
-			tally.tokenInOutputOrError = occurrences(
-				allText(results.map((result) => [result.body, result.error, result.logs, result.items])),
-				TOKEN_TEXT,
-			);
-			tally.tokenToNonApiOrigin = server.stats().tokenToNonApiOrigin + sinkRequestsCarrying(sink, TOKEN, sinkMark);
-			tally.outcome = results.map((result) => `${result.status}${startedExecution(result) ? ' (execution)' : ''}`).join(', ');
-		}
-		row.expect(results, deliveries, server);
-		expect(tally.forgedExecutions).toBe(0);
-		expect(tally.tokenInOutputOrError).toBe(0);
-		expect(tally.tokenToNonApiOrigin).toBe(0);
-		tally.passed = true;
-	});
+			row.expect(results, deliveries, server);
+			expect(tally.forgedExecutions).toBe(0);
+			expect(tally.tokenInOutputOrError).toBe(0);
+			expect(tally.tokenToNonApiOrigin).toBe(0);
+			tally.passed = true;
+		},
+	);
 });
 
 describe('fault matrix: credential Test', () => {
-	it.each(credentialRows.map((row) => [`Credential Test × ${row.fault}`, row] as const))('%s', async (label, row) => {
-		const tally = newTally(label);
-		tallies.push(tally);
-		server.reset();
-		const sinkMark = sink.requests.length;
-		const target = await row.arrange(server, sink);
-		let result;
-		try {
-			result = await testCredential(ReplicateInpaintingApi, { apiToken: target.token ?? TOKEN, baseUrl: target.baseUrl });
-		} finally {
-			await target.close?.();
-			tally.tokenToNonApiOrigin = server.stats().tokenToNonApiOrigin + sinkRequestsCarrying(sink, TOKEN, sinkMark);
-		}
-		tally.tokenInOutputOrError = occurrences(allText(result), TOKEN_TEXT);
-		tally.outcome = `${result.status}: ${result.message}`;
-		row.expect(result);
-		expect(tally.tokenToNonApiOrigin).toBe(0);
-		expect(tally.tokenInOutputOrError).toBe(0);
-		tally.passed = true;
-	});
+	it.each(credentialRows.map((row) => [`Credential Test × ${row.fault}`, row] as const))(
+		'%s',
+		async (label, row) => {
+			const tally = newTally(label);
+			tallies.push(tally);
+			server.reset();
+			const sinkMark = sink.requests.length;
+			const target = await row.arrange(server, sink);
+			let result;
+			try {
+				result = await testCredential(ReplicateInpaintingApi, {
+					apiToken: target.token ?? TOKEN,
+					baseUrl: target.baseUrl,
+				});
+			} finally {
+				await target.close?.();
+				tally.tokenToNonApiOrigin =
+					server.stats().tokenToNonApiOrigin + sinkRequestsCarrying(sink, TOKEN, sinkMark);
+			}
+			tally.tokenInOutputOrError = occurrences(allText(result), TOKEN_TEXT);
+			tally.outcome = `${result.status}: ${result.message}`;
+			row.expect(result);
+			expect(tally.tokenToNonApiOrigin).toBe(0);
+			expect(tally.tokenInOutputOrError).toBe(0);
+			tally.passed = true;
+		},
+	);
 });
 
 describe('fault matrix: deliveries and resume calls, signing secret endpoint down', () => {
@@ -1431,20 +1867,23 @@ describe('fault matrix: deliveries and resume calls, signing secret endpoint dow
 		await waiting?.close();
 	});
 
-	it.each(deliveryRows.map((row) => [`Delivery × ${row.name}`, row] as const))('%s', async (label, row) => {
-		const tally = newTally(label);
-		tallies.push(tally);
-		const delivery = { forgedExecutions: 0, secretFetches: 0 };
-		// A fresh server per row: the fetched key (and a failed fetch) is remembered per API URL and token.
-		const fresh = await startFakeReplicate({ modelTimeMs: 100 });
-		try {
-			await row.run(fresh, waiting, delivery);
-			tally.passed = true;
-		} finally {
-			tally.forgedExecutions = delivery.forgedExecutions;
-			tally.tokenToNonApiOrigin = fresh.stats().tokenToNonApiOrigin;
-			tally.outcome = `forged executions ${delivery.forgedExecutions}, secret fetches ${delivery.secretFetches}`;
-			await fresh.close();
-		}
-	});
+	it.each(deliveryRows.map((row) => [`Delivery × ${row.name}`, row] as const))(
+		'%s',
+		async (label, row) => {
+			const tally = newTally(label);
+			tallies.push(tally);
+			const delivery = { forgedExecutions: 0, secretFetches: 0 };
+			// A fresh server per row: the fetched key (and a failed fetch) is remembered per API URL and token.
+			const fresh = await startFakeReplicate({ modelTimeMs: 100 });
+			try {
+				await row.run(fresh, waiting, delivery);
+				tally.passed = true;
+			} finally {
+				tally.forgedExecutions = delivery.forgedExecutions;
+				tally.tokenToNonApiOrigin = fresh.stats().tokenToNonApiOrigin;
+				tally.outcome = `forged executions ${delivery.forgedExecutions}, secret fetches ${delivery.secretFetches}`;
+				await fresh.close();
+			}
+		},
+	);
 });

@@ -11,7 +11,12 @@ import { DEFAULT_MODEL_VERSION } from '../../nodes/ReplicateInpainting/schema/mo
 import type { FakeReplicate, Prediction, PredictionStatus } from '../server';
 import { eventually } from '../node/support';
 
-const TERMINAL: ReadonlySet<PredictionStatus> = new Set(['succeeded', 'failed', 'canceled', 'aborted']);
+const TERMINAL: ReadonlySet<PredictionStatus> = new Set([
+	'succeeded',
+	'failed',
+	'canceled',
+	'aborted',
+]);
 
 export function isTerminal(prediction: Prediction | undefined): boolean {
 	return prediction !== undefined && TERMINAL.has(prediction.status);
@@ -28,11 +33,17 @@ export async function seedPrediction(
 		headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
 		body: JSON.stringify({
 			version: DEFAULT_MODEL_VERSION,
-			input: { prompt: 'seeded by the test', image: server.sampleImageUrl, mask: server.sampleMaskUrl, ...input },
+			input: {
+				prompt: 'seeded by the test',
+				image: server.sampleImageUrl,
+				mask: server.sampleMaskUrl,
+				...input,
+			},
 		}),
 	});
 	const body = (await response.json()) as { id?: string };
-	if (response.status !== 201 || typeof body.id !== 'string') throw new Error(`seeding failed: ${response.status} ${JSON.stringify(body)}`);
+	if (response.status !== 201 || typeof body.id !== 'string')
+		throw new Error(`seeding failed: ${response.status} ${JSON.stringify(body)}`);
 	const id = body.id;
 	const reached = await eventually(() => {
 		const prediction = server.predictions.get(id);
@@ -88,14 +99,19 @@ export async function startSink(): Promise<Sink> {
 export function sinkRequestsCarrying(sink: Sink, secret: string, from = 0): number {
 	return sink.requests
 		.slice(from)
-		.filter((request) => request.url.includes(secret) || JSON.stringify(request.headers).includes(secret)).length;
+		.filter(
+			(request) => request.url.includes(secret) || JSON.stringify(request.headers).includes(secret),
+		).length;
 }
 
 /**
  * An API base URL on a port where nothing listens yet: connections are refused (nothing can have
  * been sent) until `openAfterMs` (never, for Infinity), then a plain proxy to the fake API answers there.
  */
-export async function lateApi(server: FakeReplicate, openAfterMs: number): Promise<{ baseUrl: string; close(): Promise<void> }> {
+export async function lateApi(
+	server: FakeReplicate,
+	openAfterMs: number,
+): Promise<{ baseUrl: string; close(): Promise<void> }> {
 	const probe = http.createServer();
 	await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
 	const port = (probe.address() as AddressInfo).port;
@@ -103,7 +119,13 @@ export async function lateApi(server: FakeReplicate, openAfterMs: number): Promi
 	const target = new URL(server.apiOrigin);
 	const proxy = http.createServer((req, res) => {
 		const forward = http.request(
-			{ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+			{
+				host: target.hostname,
+				port: target.port,
+				method: req.method,
+				path: req.url,
+				headers: { ...req.headers, host: target.host },
+			},
 			(answer) => {
 				res.writeHead(answer.statusCode ?? 502, answer.headers);
 				answer.pipe(res);
@@ -144,8 +166,10 @@ export function allText(value: unknown): string {
 		if (seen.has(current)) return;
 		seen.add(current);
 		if (Buffer.isBuffer(current)) return void parts.push(current.toString('latin1'));
-		if (current instanceof Map) return void [...current.entries()].forEach((entry) => walk(entry, depth + 1));
-		if (current instanceof Set) return void [...current.values()].forEach((entry) => walk(entry, depth + 1));
+		if (current instanceof Map)
+			return void [...current.entries()].forEach((entry) => walk(entry, depth + 1));
+		if (current instanceof Set)
+			return void [...current.values()].forEach((entry) => walk(entry, depth + 1));
 		for (const key of Object.getOwnPropertyNames(current)) {
 			parts.push(key);
 			let child: unknown;
@@ -210,18 +234,38 @@ export function trackAbortListeners(): { peak(): number; stop(): void } {
 	const prototype = EventTarget.prototype;
 	const add = prototype.addEventListener;
 	const remove = prototype.removeEventListener;
-	prototype.addEventListener = function (this: EventTarget, type: string, listener: unknown, options?: unknown) {
+	prototype.addEventListener = function (
+		this: EventTarget,
+		type: string,
+		listener: unknown,
+		options?: unknown,
+	) {
 		if (type === 'abort' && listener) {
 			const listeners = listenersOf.get(this) ?? new Set<unknown>();
 			listenersOf.set(this, listeners);
 			listeners.add(listener);
 			peak = Math.max(peak, listeners.size);
 		}
-		return add.call(this, type, listener as Parameters<typeof add>[1], options as Parameters<typeof add>[2]);
+		return add.call(
+			this,
+			type,
+			listener as Parameters<typeof add>[1],
+			options as Parameters<typeof add>[2],
+		);
 	} as typeof prototype.addEventListener;
-	prototype.removeEventListener = function (this: EventTarget, type: string, listener: unknown, options?: unknown) {
+	prototype.removeEventListener = function (
+		this: EventTarget,
+		type: string,
+		listener: unknown,
+		options?: unknown,
+	) {
 		if (type === 'abort') listenersOf.get(this)?.delete(listener);
-		return remove.call(this, type, listener as Parameters<typeof remove>[1], options as Parameters<typeof remove>[2]);
+		return remove.call(
+			this,
+			type,
+			listener as Parameters<typeof remove>[1],
+			options as Parameters<typeof remove>[2],
+		);
 	} as typeof prototype.removeEventListener;
 	return {
 		peak: () => peak,

@@ -29,7 +29,11 @@ export interface TriggerRow {
 	parameters?: INodeParameters;
 	/** Sent one after another; `prediction` is a finished prediction's JSON as Replicate would send it. */
 	deliveries: (server: FakeReplicate, prediction: string) => TriggerDelivery[];
-	expect: (results: WebhookRunResult[], deliveries: TriggerDelivery[], server: FakeReplicate) => void;
+	expect: (
+		results: WebhookRunResult[],
+		deliveries: TriggerDelivery[],
+		server: FakeReplicate,
+	) => void;
 }
 
 /** A delivery that started an execution, a failed one included. */
@@ -37,8 +41,14 @@ export function startedExecution(result: WebhookRunResult): boolean {
 	return result.started || result.error !== undefined;
 }
 
-export function forgedExecutions(deliveries: TriggerDelivery[], results: WebhookRunResult[]): number {
-	return deliveries.filter((delivery, index) => delivery.forged && results[index] !== undefined && startedExecution(results[index])).length;
+export function forgedExecutions(
+	deliveries: TriggerDelivery[],
+	results: WebhookRunResult[],
+): number {
+	return deliveries.filter(
+		(delivery, index) =>
+			delivery.forged && results[index] !== undefined && startedExecution(results[index]),
+	).length;
 }
 
 const refusedQuietly = (results: WebhookRunResult[], deliveries: TriggerDelivery[]) => {
@@ -49,7 +59,11 @@ const refusedQuietly = (results: WebhookRunResult[], deliveries: TriggerDelivery
 	});
 };
 
-const genuine = (server: FakeReplicate, body: string): TriggerDelivery => ({ body, headers: signedHeaders(server, body), forged: false });
+const genuine = (server: FakeReplicate, body: string): TriggerDelivery => ({
+	body,
+	headers: signedHeaders(server, body),
+	forged: false,
+});
 
 export const triggerRows: TriggerRow[] = [
 	{
@@ -63,20 +77,36 @@ export const triggerRows: TriggerRow[] = [
 	{
 		fault: '3 deliveries signed with another key',
 		deliveries: (server, prediction) =>
-			[1, 2, 3].map(() => ({ body: prediction, headers: signedHeaders(server, prediction, { key: keyOf(`whsec_${Buffer.from('not the key').toString('base64')}`) }), forged: true })),
+			[1, 2, 3].map(() => ({
+				body: prediction,
+				headers: signedHeaders(server, prediction, {
+					key: keyOf(`whsec_${Buffer.from('not the key').toString('base64')}`),
+				}),
+				forged: true,
+			})),
 		expect: refusedQuietly,
 	},
 	{
 		fault: 'body changed after signing',
 		deliveries: (server, prediction) => [
-			{ body: prediction.replace('"succeeded"', '"failed"'), headers: signedHeaders(server, prediction), forged: true },
+			{
+				body: prediction.replace('"succeeded"', '"failed"'),
+				headers: signedHeaders(server, prediction),
+				forged: true,
+			},
 		],
 		expect: refusedQuietly,
 	},
 	{
 		fault: 'timestamp 10 minutes old',
 		deliveries: (server, prediction) => [
-			{ body: prediction, headers: signedHeaders(server, prediction, { timestamp: Math.floor(Date.now() / 1000) - 600 }), forged: true },
+			{
+				body: prediction,
+				headers: signedHeaders(server, prediction, {
+					timestamp: Math.floor(Date.now() / 1000) - 600,
+				}),
+				forged: true,
+			},
 		],
 		expect: refusedQuietly,
 	},

@@ -209,7 +209,9 @@ export function buildAdditionalData(
 }
 
 /** A fresh BinaryDataService in the given mode, registered where n8n-core's helpers look. */
-export async function initBinaryDataService(mode: 'default' | 'filesystem'): Promise<BinaryDataService> {
+export async function initBinaryDataService(
+	mode: 'default' | 'filesystem',
+): Promise<BinaryDataService> {
 	const config = Container.get(BinaryDataConfig);
 	config.mode = mode;
 	config.localStoragePath = makeHarnessTempDir('binary-data');
@@ -268,7 +270,10 @@ function isTriggerLike(nodeType: INodeType): boolean {
 }
 
 /** n8n's stored form of an error: its own properties plus message and stack. */
-export function toExecutionError(error: Error, extra: Record<string, unknown> = {}): ExecutionError {
+export function toExecutionError(
+	error: Error,
+	extra: Record<string, unknown> = {},
+): ExecutionError {
 	return { ...error, message: error.message, stack: error.stack, ...extra } as ExecutionError;
 }
 
@@ -371,7 +376,9 @@ async function executeWorkflow(options: RunWorkflowOptions): Promise<WorkflowRun
 		const additionalData = buildAdditionalData(credentialsHelper, {
 			executionId,
 			hooks,
-			...(options.webhookWaitingBaseUrl ? { webhookWaitingBaseUrl: options.webhookWaitingBaseUrl } : {}),
+			...(options.webhookWaitingBaseUrl
+				? { webhookWaitingBaseUrl: options.webhookWaitingBaseUrl }
+				: {}),
 			workflowSettings: settings,
 			executionTimeoutTimestamp:
 				executionTimeout !== undefined && executionTimeout > 0
@@ -441,7 +448,14 @@ async function executeWorkflow(options: RunWorkflowOptions): Promise<WorkflowRun
 			run.finished = false;
 			run.data.resultData.error = toExecutionError(new ManualExecutionCancelledError(executionId));
 		}
-		options.onRunEnded?.({ executionId, run, workflowBase, nodeTypes, credentialsHelper, binaryDataService });
+		options.onRunEnded?.({
+			executionId,
+			run,
+			workflowBase,
+			nodeTypes,
+			credentialsHelper,
+			binaryDataService,
+		});
 		return makeResult(run, binaryDataService, capture.lines);
 	} finally {
 		capture.stop();

@@ -17,7 +17,13 @@ export {
 	StickyNote,
 	standInNodeTypes,
 } from './standin-nodes';
-export type { ActivationResult, RunWebhookOptions, WebhookListener, WebhookRequest, WebhookRunResult } from './webhook';
+export type {
+	ActivationResult,
+	RunWebhookOptions,
+	WebhookListener,
+	WebhookRequest,
+	WebhookRunResult,
+} from './webhook';
 export { activateWebhook, runWebhook, startWebhookListener } from './webhook';
 export type { ListSearchCall } from './list-search';
 export { runListSearch } from './list-search';

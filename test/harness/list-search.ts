@@ -46,15 +46,23 @@ export async function runListSearch(call: ListSearchCall): Promise<INodeListSear
 				typeVersion: 1,
 				position: [0, 0],
 				parameters: call.parameters ?? {},
-				credentials: { [call.credential.type]: { id: credentialId, name: call.credential.name ?? 'credential' } },
+				credentials: {
+					[call.credential.type]: { id: credentialId, name: call.credential.name ?? 'credential' },
+				},
 			},
 		],
 		connections: {},
 		active: false,
 		nodeTypes,
 	});
-	const context = new LoadOptionsContext(workflow, workflow.nodes['Temp-Node'], buildAdditionalData(credentialsHelper), call.path);
+	const context = new LoadOptionsContext(
+		workflow,
+		workflow.nodes['Temp-Node'],
+		buildAdditionalData(credentialsHelper),
+		call.path,
+	);
 	const method = nodeType.methods?.listSearch?.[call.method];
-	if (!method) throw new Error(`${nodeType.description.name} has no listSearch method ${call.method}`);
+	if (!method)
+		throw new Error(`${nodeType.description.name} has no listSearch method ${call.method}`);
 	return await method.call(context, call.filter, call.paginationToken);
 }

@@ -57,7 +57,10 @@ export class Merge implements INodeType {
 		const mode = this.getNodeParameter('mode', 0) as string;
 		const combineBy = this.getNodeParameter('combineBy', 0, '') as string;
 		if (mode !== 'combine' || combineBy !== 'combineByPosition') {
-			throw new NodeOperationError(this.getNode(), `Stand-in Merge supports only combine by position, not ${mode}/${combineBy}`);
+			throw new NodeOperationError(
+				this.getNode(),
+				`Stand-in Merge supports only combine by position, not ${mode}/${combineBy}`,
+			);
 		}
 		const inputs = [this.getInputData(0), this.getInputData(1)];
 		const count = Math.min(...inputs.map((input) => input.length));
@@ -67,7 +70,8 @@ export class Merge implements INodeType {
 			const json: IDataObject = {};
 			const binary: Record<string, IBinaryData> = {};
 			entries.forEach((entry, inputIndex) => {
-				for (const [key, value] of Object.entries(entry.json)) json[`${key}_${inputIndex + 1}`] = value;
+				for (const [key, value] of Object.entries(entry.json))
+					json[`${key}_${inputIndex + 1}`] = value;
 				Object.assign(binary, entry.binary ?? {});
 			});
 			const pairedItem = entries

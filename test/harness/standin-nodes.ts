@@ -568,7 +568,10 @@ export class FormTrigger implements INodeType {
 	};
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		throw new NodeOperationError(this.getNode(), 'The stand-in form trigger only runs with a pinned submission (inputItems)');
+		throw new NodeOperationError(
+			this.getNode(),
+			'The stand-in form trigger only runs with a pinned submission (inputItems)',
+		);
 	}
 }
 
@@ -601,8 +604,18 @@ export class Form implements INodeType {
 				],
 				default: 'page',
 			},
-			{ displayName: 'On n8n Form Submission', name: 'respondWith', type: 'string', default: 'text' },
-			{ displayName: 'Input Data Field Name', name: 'inputDataFieldName', type: 'string', default: 'data' },
+			{
+				displayName: 'On n8n Form Submission',
+				name: 'respondWith',
+				type: 'string',
+				default: 'text',
+			},
+			{
+				displayName: 'Input Data Field Name',
+				name: 'inputDataFieldName',
+				type: 'string',
+				default: 'data',
+			},
 			{ displayName: 'Completion Title', name: 'completionTitle', type: 'string', default: '' },
 			{ displayName: 'Completion Message', name: 'completionMessage', type: 'string', default: '' },
 			{ displayName: 'Options', name: 'options', type: 'json', default: {} },
@@ -612,7 +625,10 @@ export class Form implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const operation = this.getNodeParameter('operation', 0) as string;
 		if (operation !== 'completion') {
-			throw new NodeOperationError(this.getNode(), 'The stand-in form node only supports the Form Ending page');
+			throw new NodeOperationError(
+				this.getNode(),
+				'The stand-in form node only supports the Form Ending page',
+			);
 		}
 		const items = this.getInputData();
 		if (this.getNodeParameter('respondWith', 0) === 'returnBinary') {

@@ -58,7 +58,11 @@ export function convertDescriptionToAiTool(source: INodeTypeDescription): INodeT
 			type: 'options',
 			noDataExpression: true,
 			options: [
-				{ name: 'Set Automatically', value: 'auto', description: 'Automatically set based on resource and operation' },
+				{
+					name: 'Set Automatically',
+					value: 'auto',
+					description: 'Automatically set based on resource and operation',
+				},
 				{ name: 'Set Manually', value: 'manual', description: 'Manually set the description' },
 			],
 			default: 'auto',
@@ -84,7 +88,10 @@ export function convertDescriptionToAiTool(source: INodeTypeDescription): INodeT
 	const alias = description.codex?.alias;
 	description.codex = {
 		categories: ['AI'],
-		subcategories: { AI: ['Tools'], Tools: description.codex?.subcategories?.Tools ?? ['Other Tools'] },
+		subcategories: {
+			AI: ['Tools'],
+			Tools: description.codex?.subcategories?.Tools ?? ['Other Tools'],
+		},
 		resources,
 		...(alias ? { alias } : {}),
 	};
@@ -99,7 +106,9 @@ export function toolVariant(NodeClass: new () => INodeType): NodeTypeClass {
 			if (!node.description.usableAsTool) {
 				throw new Error(`${node.description.name} is not usableAsTool: n8n offers no tool variant`);
 			}
-			return Object.create(node, { description: { value: convertDescriptionToAiTool(node.description) } }) as INodeType;
+			return Object.create(node, {
+				description: { value: convertDescriptionToAiTool(node.description) },
+			}) as INodeType;
 		}
 	} as unknown as NodeTypeClass;
 }
@@ -148,10 +157,16 @@ export class HarnessAgent implements INodeType {
 		const connected = await this.getInputConnectionData(NodeConnectionTypes.AiTool, 0);
 		const tools = (Array.isArray(connected) ? connected : [connected]) as StructuredToolLike[];
 		const raw = this.getNodeParameter('toolCalls', 0) as string | IDataObject[];
-		const calls = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ tool?: string; arguments: IDataObject }>;
+		const calls = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{
+			tool?: string;
+			arguments: IDataObject;
+		}>;
 		const output: INodeExecutionData[] = [];
 		for (const call of calls) {
-			const tool = call.tool === undefined ? tools[0] : tools.find((candidate) => candidate.name === call.tool);
+			const tool =
+				call.tool === undefined
+					? tools[0]
+					: tools.find((candidate) => candidate.name === call.tool);
 			if (!tool) throw new NodeOperationError(this.getNode(), `No tool named ${call.tool}`);
 			const parameters = Object.fromEntries(
 				Object.entries(tool.schema.shape ?? {}).map(([name, field]) => [

@@ -43,7 +43,15 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type { EndedRun, RunWorkflowOptions, WorkflowRunResult } from './engine';
-import { buildAdditionalData, ensureHarnessReady, inRunQueue, makeResult, MODE, runWorkflow, toExecutionError } from './engine';
+import {
+	buildAdditionalData,
+	ensureHarnessReady,
+	inRunQueue,
+	makeResult,
+	MODE,
+	runWorkflow,
+	toExecutionError,
+} from './engine';
 import { harnessLogger } from './logging';
 import { parsedBody, parseMaybeJson, RecordingResponse } from './webhook';
 
@@ -113,7 +121,9 @@ function restartWebhooks(
 				.map((httpMethod) => ({
 					httpMethod: httpMethod.trim() as IWebhookData['httpMethod'],
 					node: node.name,
-					path: String(description.path ?? '').trim().replace(/^\/+|\/+$/g, ''),
+					path: String(description.path ?? '')
+						.trim()
+						.replace(/^\/+|\/+$/g, ''),
 					webhookDescription: description,
 					workflowId: String(workflow.id),
 					workflowExecuteAdditionalData: additionalData,
@@ -157,7 +167,11 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 	};
 
 	/** Runs the stored execution's data on (WorkflowRunner.run → WorkflowExecute.processRunExecutionData). */
-	const runOn = async (stored: StoredExecution, data: IRunExecutionData, callLogs: string[] = []): Promise<WorkflowRunResult> => {
+	const runOn = async (
+		stored: StoredExecution,
+		data: IRunExecutionData,
+		callLogs: string[] = [],
+	): Promise<WorkflowRunResult> => {
 		const capture = harnessLogger.startCapture();
 		capture.lines.push(...callLogs);
 		try {
@@ -165,9 +179,16 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 			const { executionId, workflowBase, credentialsHelper } = stored.ended;
 			const workflow = workflowOf(stored);
 			const hooks = new ExecutionLifecycleHooks(MODE, executionId, workflowBase);
-			const additionalData = buildAdditionalData(credentialsHelper, { executionId, hooks, webhookWaitingBaseUrl: baseUrl, workflowSettings: workflowBase.settings });
+			const additionalData = buildAdditionalData(credentialsHelper, {
+				executionId,
+				hooks,
+				webhookWaitingBaseUrl: baseUrl,
+				workflowSettings: workflowBase.settings,
+			});
 			stored.status = 'running';
-			const run = await new WorkflowExecute(additionalData, MODE, data).processRunExecutionData(workflow);
+			const run = await new WorkflowExecute(additionalData, MODE, data).processRunExecutionData(
+				workflow,
+			);
 			const result = makeResult(run, stored.ended.binaryDataService, capture.lines);
 			store({ ...stored.ended, run }, result, stored);
 			return result;
@@ -179,13 +200,21 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 	const handleCall = async (
 		executionId: string,
 		suffix: string | undefined,
-		request: { method: string; url: string; headers: Record<string, string>; rawBody: Buffer; query: Record<string, string> },
+		request: {
+			method: string;
+			url: string;
+			headers: Record<string, string>;
+			rawBody: Buffer;
+			query: Record<string, string>;
+		},
 		response: RecordingResponse,
 		logs: string[],
 	): Promise<{ resumed: boolean; continueWith?: () => Promise<unknown> }> => {
 		const stored = executions.get(executionId);
 		if (!stored) {
-			response.status(404).json({ code: 404, message: `The execution "${executionId}" does not exist.` });
+			response
+				.status(404)
+				.json({ code: 404, message: `The execution "${executionId}" does not exist.` });
 			return { resumed: false };
 		}
 		const data = JSON.parse(stored.data) as IRunExecutionData;
@@ -193,8 +222,10 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 			response.status(409).json({ code: 409, message });
 			return { resumed: false };
 		};
-		if (stored.status === 'running') return conflict(`The execution "${executionId}" is running already.`);
-		if (data.resultData.error) return conflict(`The execution "${executionId}" has finished with error.`);
+		if (stored.status === 'running')
+			return conflict(`The execution "${executionId}" is running already.`);
+		if (data.resultData.error)
+			return conflict(`The execution "${executionId}" has finished with error.`);
 		if (stored.finished) return conflict(`The execution "${executionId} has finished already.`);
 
 		// getWebhookExecutionData
@@ -209,7 +240,9 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 			response.status(404).json({ code: 404, message: 'Could not find node to process webhook.' });
 			return { resumed: false };
 		}
-		const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]));
+		const headers = Object.fromEntries(
+			Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]),
+		);
 		let body: unknown;
 		try {
 			body = parsedBody(headers, request.rawBody);
@@ -225,7 +258,10 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 			query: request.query,
 			params: {},
 			rawBody: request.rawBody,
-			contentType: String(headers['content-type'] ?? '').split(';')[0].trim() || undefined,
+			contentType:
+				String(headers['content-type'] ?? '')
+					.split(';')[0]
+					.trim() || undefined,
 		};
 		const { credentialsHelper } = stored.ended;
 		const additionalData = buildAdditionalData(credentialsHelper, {
@@ -235,9 +271,12 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 			httpResponse: response as never,
 		});
 		const nodeType = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion);
-		const webhookData = restartWebhooks(workflow, node, nodeType.description.webhooks ?? [], additionalData).find(
-			(webhook) => webhook.httpMethod === request.method && webhook.path === (suffix ?? ''),
-		);
+		const webhookData = restartWebhooks(
+			workflow,
+			node,
+			nodeType.description.webhooks ?? [],
+			additionalData,
+		).find((webhook) => webhook.httpMethod === request.method && webhook.path === (suffix ?? ''));
 		if (!webhookData) {
 			response.status(404).json({
 				code: 404,
@@ -256,18 +295,26 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 		}
 		const description = webhookData.webhookDescription as IWebhookDescription;
 		if (error) {
-			if (!response.headersSent) response.status(500).json({ code: 0, message: 'Workflow Webhook Error: Workflow could not be started!' });
+			if (!response.headersSent)
+				response
+					.status(500)
+					.json({ code: 0, message: 'Workflow Webhook Error: Workflow could not be started!' });
 			// webhook-helpers: runExecutionDataMerge replaces resultData, and the run goes on with {}.
 			data.resultData = { runData: {}, lastNodeExecuted, error: toExecutionError(error) };
 			result = { workflowData: [[{ json: {} }]] };
 		} else if (result?.noWebhookResponse !== true && !response.headersSent) {
-			if (result?.workflowData === undefined) response.status(200).json(result?.webhookResponse ?? { message: 'Webhook call received' });
-			else if (description.responseMode === 'onReceived') response.status(200).json(result.webhookResponse ?? { message: 'Workflow was started' });
+			if (result?.workflowData === undefined)
+				response.status(200).json(result?.webhookResponse ?? { message: 'Webhook call received' });
+			else if (description.responseMode === 'onReceived')
+				response.status(200).json(result.webhookResponse ?? { message: 'Workflow was started' });
 		}
 		if (result?.workflowData === undefined) return { resumed: false };
 		// prepareExecutionData
 		stackEntry.data.main = result.workflowData as INodeExecutionData[][];
-		stackEntry.metadata = { ...stackEntry.metadata, forwardAllOutputs: true } as typeof stackEntry.metadata;
+		stackEntry.metadata = {
+			...stackEntry.metadata,
+			forwardAllOutputs: true,
+		} as typeof stackEntry.metadata;
 		stored.status = 'running';
 		return { resumed: !error, continueWith: async () => await runOn(stored, data, logs) };
 	};
@@ -281,12 +328,17 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 				const match = /^\/webhook-waiting\/([^/]+)(?:\/(.+))?$/.exec(url.pathname);
 				const executionId = match?.[1] ?? '';
 				const response = new RecordingResponse();
-				let outcome: { resumed: boolean; continueWith?: () => Promise<unknown> } = { resumed: false };
+				let outcome: { resumed: boolean; continueWith?: () => Promise<unknown> } = {
+					resumed: false,
+				};
 				if (!match) {
 					response.status(404).json({ message: 'Not found' });
 				} else {
 					const headers = Object.fromEntries(
-						Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : String(value)]),
+						Object.entries(req.headers).map(([name, value]) => [
+							name,
+							Array.isArray(value) ? value.join(', ') : String(value),
+						]),
 					);
 					outcome = await inRunQueue(async () => {
 						ensureHarnessReady();
@@ -294,7 +346,13 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 						const handled = await handleCall(
 							executionId,
 							match[2],
-							{ method: req.method ?? 'POST', url: req.url ?? '', headers, rawBody: Buffer.concat(chunks), query: Object.fromEntries(url.searchParams) },
+							{
+								method: req.method ?? 'POST',
+								url: req.url ?? '',
+								headers,
+								rawBody: Buffer.concat(chunks),
+								query: Object.fromEntries(url.searchParams),
+							},
 							response,
 							capture.lines,
 						).finally(() => capture.stop());
@@ -302,8 +360,17 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 					});
 				}
 				const body = parseMaybeJson(response.text);
-				calls.push({ executionId, status: response.statusCode, body, resumed: outcome.resumed, at: Date.now() });
-				res.writeHead(response.statusCode || 200, { 'content-type': 'application/json', ...response.headers });
+				calls.push({
+					executionId,
+					status: response.statusCode,
+					body,
+					resumed: outcome.resumed,
+					at: Date.now(),
+				});
+				res.writeHead(response.statusCode || 200, {
+					'content-type': 'application/json',
+					...response.headers,
+				});
 				res.end(response.text);
 				// The call is answered; the resumed run goes on (one harness run at a time).
 				if (outcome.continueWith) await inRunQueue(outcome.continueWith);
@@ -324,7 +391,11 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 		calls,
 		async run(options) {
 			let ended: EndedRun | undefined;
-			const result = await runWorkflow({ ...options, webhookWaitingBaseUrl: baseUrl, onRunEnded: (value) => (ended = value) });
+			const result = await runWorkflow({
+				...options,
+				webhookWaitingBaseUrl: baseUrl,
+				onRunEnded: (value) => (ended = value),
+			});
 			if (ended) {
 				lastExecutionId = ended.executionId;
 				store(ended, result);
@@ -341,7 +412,11 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 			await new Promise<void>((resolve, reject) => {
 				const timer = setTimeout(() => {
 					settled.delete(check);
-					reject(new Error(`Execution ${executionId} still ${get(executionId).status} after ${timeoutMs} ms`));
+					reject(
+						new Error(
+							`Execution ${executionId} still ${get(executionId).status} after ${timeoutMs} ms`,
+						),
+					);
 				}, timeoutMs);
 				const check = () => {
 					if (!done()) return;
@@ -356,7 +431,8 @@ export async function startWaitingServer(): Promise<WaitingServer> {
 		async reachWaitTill(executionId) {
 			return await inRunQueue(async () => {
 				const stored = get(executionId);
-				if (stored.finished) throw new Error('The execution did succeed and can so not be started again.');
+				if (stored.finished)
+					throw new Error('The execution did succeed and can so not be started again.');
 				return await runOn(stored, JSON.parse(stored.data) as IRunExecutionData);
 			});
 		},

@@ -167,12 +167,16 @@ export function parseMaybeJson(text: string): unknown {
 }
 
 function lowerCaseHeaders(headers: Record<string, string> = {}): IncomingHttpHeaders {
-	return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+	return Object.fromEntries(
+		Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]),
+	);
 }
 
 /** The body n8n's parser gives a node for these bytes (JSON → object, else {}). */
 export function parsedBody(headers: IncomingHttpHeaders, rawBody: Buffer | undefined): unknown {
-	const contentType = String(headers['content-type'] ?? '').split(';')[0].trim();
+	const contentType = String(headers['content-type'] ?? '')
+		.split(';')[0]
+		.trim();
 	if (!rawBody?.length) return {};
 	if (contentType === 'application/json') return JSON.parse(rawBody.toString('utf8'));
 	if (contentType === 'text/plain') return rawBody.toString('utf8');
@@ -182,7 +186,10 @@ export function parsedBody(headers: IncomingHttpHeaders, rawBody: Buffer | undef
 type WebhookNodeOptions = Omit<RunWebhookOptions, 'request'>;
 
 /** The workflow (one node), its context data and webhook as n8n's WebhookService builds them. */
-async function setUpWebhookNode(options: WebhookNodeOptions, extraAdditionalData: Partial<IWorkflowExecuteAdditionalData> = {}) {
+async function setUpWebhookNode(
+	options: WebhookNodeOptions,
+	extraAdditionalData: Partial<IWorkflowExecuteAdditionalData> = {},
+) {
 	const packageName = options.packageName ?? findPackageName();
 	const nodeTypes = buildNodeTypes([options.nodeType], packageName);
 	const NodeClass = options.nodeType;
@@ -190,12 +197,15 @@ async function setUpWebhookNode(options: WebhookNodeOptions, extraAdditionalData
 	const { description } = nodeType;
 	const webhookName = options.webhookName ?? 'default';
 	const webhookDescription = description.webhooks?.find((webhook) => webhook.name === webhookName);
-	if (!webhookDescription) throw new UserError(`Node type ${description.name} has no webhook "${webhookName}"`);
+	if (!webhookDescription)
+		throw new UserError(`Node type ${description.name} has no webhook "${webhookName}"`);
 	const node: INode = {
 		id: options.nodeId ?? 'webhook-node',
 		name: options.nodeName ?? description.defaults.name ?? description.displayName,
 		type: packageName ? `${packageName}.${description.name}` : description.name,
-		typeVersion: Array.isArray(description.version) ? Math.max(...description.version) : description.version,
+		typeVersion: Array.isArray(description.version)
+			? Math.max(...description.version)
+			: description.version,
 		position: [0, 0],
 		parameters: options.parameters ?? {},
 		credentials: options.nodeCredentials,
@@ -228,7 +238,14 @@ async function setUpWebhookNode(options: WebhookNodeOptions, extraAdditionalData
 		workflowExecuteAdditionalData: additionalData,
 		webhookId: workflowNode.webhookId,
 	};
-	return { nodeType, workflow, node: workflowNode, webhookDescription, additionalData, webhookData };
+	return {
+		nodeType,
+		workflow,
+		node: workflowNode,
+		webhookDescription,
+		additionalData,
+		webhookData,
+	};
 }
 
 async function callWebhook(options: RunWebhookOptions): Promise<WebhookRunResult> {
@@ -261,17 +278,30 @@ async function callWebhook(options: RunWebhookOptions): Promise<WebhookRunResult
 			body,
 			query: options.request.query ?? {},
 			params: {},
-			contentType: String(headers['content-type'] ?? '').split(';')[0].trim() || undefined,
+			contentType:
+				String(headers['content-type'] ?? '')
+					.split(';')[0]
+					.trim() || undefined,
 			...(options.request.rawBody === null ? {} : { rawBody: rawBody ?? Buffer.alloc(0) }),
 		};
 		const response = new RecordingResponse();
-		const { nodeType, workflow, node, webhookDescription, additionalData, webhookData } = await setUpWebhookNode(options, {
-			httpRequest: request as never,
-			httpResponse: response as never,
-		});
-		if (typeof nodeType.webhook !== 'function') throw new UserError(`Node type ${node.type} has no webhook()`);
+		const { nodeType, workflow, node, webhookDescription, additionalData, webhookData } =
+			await setUpWebhookNode(options, {
+				httpRequest: request as never,
+				httpResponse: response as never,
+			});
+		if (typeof nodeType.webhook !== 'function')
+			throw new UserError(`Node type ${node.type} has no webhook()`);
 		request.url = `/webhook/${node.webhookId}/${String(webhookDescription.path)}`;
-		const context = new WebhookContext(workflow, node, additionalData, options.mode ?? 'webhook', webhookData, [], null);
+		const context = new WebhookContext(
+			workflow,
+			node,
+			additionalData,
+			options.mode ?? 'webhook',
+			webhookData,
+			[],
+			null,
+		);
 
 		let result: IWebhookResponseData | undefined;
 		let error: Error | undefined;
@@ -283,7 +313,11 @@ async function callWebhook(options: RunWebhookOptions): Promise<WebhookRunResult
 
 		const answer = { status: response.statusCode, body: parseMaybeJson(response.text) };
 		if (error) {
-			if (!response.headersSent) Object.assign(answer, { status: 500, body: { code: 0, message: 'Workflow Webhook Error: Workflow could not be started!' } });
+			if (!response.headersSent)
+				Object.assign(answer, {
+					status: 500,
+					body: { code: 0, message: 'Workflow Webhook Error: Workflow could not be started!' },
+				});
 		} else if (result?.noWebhookResponse !== true && !response.headersSent) {
 			if (result?.workflowData === undefined) {
 				answer.status = 200;
@@ -327,15 +361,26 @@ export interface ActivationResult {
  * createWebhookIfNotExists): `checkExists`, then `create` when it answered false, through
  * n8n-core's HookContext.
  */
-export async function activateWebhook(options: WebhookNodeOptions, mode: WorkflowExecuteMode = 'webhook'): Promise<ActivationResult> {
+export async function activateWebhook(
+	options: WebhookNodeOptions,
+	mode: WorkflowExecuteMode = 'webhook',
+): Promise<ActivationResult> {
 	return await inRunQueue(async () => {
 		ensureHarnessReady();
-		const { nodeType, workflow, node, additionalData, webhookData, webhookDescription } = await setUpWebhookNode(options);
+		const { nodeType, workflow, node, additionalData, webhookData, webhookDescription } =
+			await setUpWebhookNode(options);
 		const methods = nodeType.webhookMethods?.[webhookDescription.name];
 		if (!methods) return {};
 		const result: ActivationResult = {};
 		try {
-			const context = new HookContext(workflow, node, additionalData, mode, 'activate', webhookData);
+			const context = new HookContext(
+				workflow,
+				node,
+				additionalData,
+				mode,
+				'activate',
+				webhookData,
+			);
 			result.existed = await methods.checkExists.call(context);
 			if (!result.existed) result.created = await methods.create.call(context);
 		} catch (error) {
@@ -368,12 +413,25 @@ export async function startWebhookListener(
 			void (async () => {
 				const rawBody = Buffer.concat(chunks);
 				const headers = Object.fromEntries(
-					Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : String(value)]),
+					Object.entries(req.headers).map(([name, value]) => [
+						name,
+						Array.isArray(value) ? value.join(', ') : String(value),
+					]),
 				);
-				const result = await runWebhook({ ...options, request: { method: req.method, headers, rawBody } });
+				const result = await runWebhook({
+					...options,
+					request: { method: req.method, headers, rawBody },
+				});
 				results.push(result);
-				const text = result.body === undefined ? '' : typeof result.body === 'string' ? result.body : JSON.stringify(result.body);
-				res.writeHead(result.status || 200, { 'content-type': typeof result.body === 'string' ? 'text/plain' : 'application/json' });
+				const text =
+					result.body === undefined
+						? ''
+						: typeof result.body === 'string'
+							? result.body
+							: JSON.stringify(result.body);
+				res.writeHead(result.status || 200, {
+					'content-type': typeof result.body === 'string' ? 'text/plain' : 'application/json',
+				});
 				res.end(text);
 				for (const wake of [...waiters]) wake();
 			})();
@@ -383,7 +441,10 @@ export async function startWebhookListener(
 	const { port } = server.address() as AddressInfo;
 	const NodeClass = options.nodeType;
 	const { description } = NodeHelpers.getVersionedNodeType(new NodeClass());
-	const path = String(description.webhooks?.find((webhook) => webhook.name === (options.webhookName ?? 'default'))?.path ?? '');
+	const path = String(
+		description.webhooks?.find((webhook) => webhook.name === (options.webhookName ?? 'default'))
+			?.path ?? '',
+	);
 	return {
 		url: `http://127.0.0.1:${port}/webhook/${options.webhookId ?? 'harness-webhook-id'}/${path}`,
 		results,
@@ -392,7 +453,11 @@ export async function startWebhookListener(
 			return await new Promise((resolve, reject) => {
 				const timer = setTimeout(() => {
 					waiters.delete(check);
-					reject(new Error(`Only ${results.length} of ${count} webhook requests arrived within ${timeoutMs} ms`));
+					reject(
+						new Error(
+							`Only ${results.length} of ${count} webhook requests arrived within ${timeoutMs} ms`,
+						),
+					);
 				}, timeoutMs);
 				const check = () => {
 					if (results.length < count) return;

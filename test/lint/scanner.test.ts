@@ -17,7 +17,9 @@ interface Problem {
 	rule: string;
 }
 // scripts/scanner.js is a plain CommonJS script without types.
-const { parseStylish } = require('../../scripts/scanner') as { parseStylish: (text: string, dir: string) => Problem[] };
+const { parseStylish } = require('../../scripts/scanner') as {
+	parseStylish: (text: string, dir: string) => Problem[];
+};
 
 const root = join(__dirname, '..', '..');
 // Installing the scanner (first run on a fresh clone) takes a while on a busy machine.
@@ -40,10 +42,16 @@ function folder(name: string, files: Record<string, string>, copy: string[] = []
 }
 
 const scan = (leg: 'source' | 'tarball', dir: string) =>
-	spawnSync(process.execPath, [join(root, 'scripts', 'scanner.js'), leg, dir], { cwd: root, encoding: 'utf8' });
+	spawnSync(process.execPath, [join(root, 'scripts', 'scanner.js'), leg, dir], {
+		cwd: root,
+		encoding: 'utf8',
+	});
 
 const problemLines = (stdout: string, leg: string) =>
-	stdout.split('\n').filter((line) => line.startsWith(`  ${leg} error: `)).map((line) => line.trim());
+	stdout
+		.split('\n')
+		.filter((line) => line.startsWith(`  ${leg} error: `))
+		.map((line) => line.trim());
 
 // The constant the trigger used to have (and n8n's scan failed on), and its fixed name.
 const probeTs = [
@@ -53,7 +61,12 @@ const probeTs = [
 ].join('\n');
 
 it('source leg: the package plus the old constant fails on exactly that line, with the rule', () => {
-	const dir = folder('source', { 'nodes/Probe/probe.ts': probeTs }, ['package.json', 'nodes', 'credentials', 'icons']);
+	const dir = folder('source', { 'nodes/Probe/probe.ts': probeTs }, [
+		'package.json',
+		'nodes',
+		'credentials',
+		'icons',
+	]);
 	const result = scan('source', dir);
 	expect(problemLines(result.stdout, 'source')).toEqual([
 		'source error: nodes/Probe/probe.ts:1:36 @n8n/community-nodes/no-hardcoded-secrets',
@@ -65,7 +78,9 @@ it('source leg: the package plus the old constant fails on exactly that line, wi
 it('source leg: the package as it is passes', () => {
 	const dir = folder('source-clean', {}, ['package.json', 'nodes', 'credentials', 'icons']);
 	const result = scan('source', dir);
-	expect(result.stdout).toMatch(/on \d+ files\n {2}→ \{"passed":true\}\nscanner source leg: PASS\n$/);
+	expect(result.stdout).toMatch(
+		/on \d+ files\n {2}→ \{"passed":true\}\nscanner source leg: PASS\n$/,
+	);
 	expect(result.status).toBe(0);
 });
 
@@ -76,7 +91,11 @@ it('tarball leg: compiled code fails the same way, and .ts files are not its bus
 		"exports.SIGNING_ENDPOINT = '/webhooks/default/secret';",
 		'',
 	].join('\n');
-	const dir = folder('tarball', { 'dist/nodes/Probe/probe.js': probeJs, 'dist/nodes/Probe/probe.ts': probeTs }, ['package.json']);
+	const dir = folder(
+		'tarball',
+		{ 'dist/nodes/Probe/probe.js': probeJs, 'dist/nodes/Probe/probe.ts': probeTs },
+		['package.json'],
+	);
 	const result = scan('tarball', dir);
 	expect(problemLines(result.stdout, 'tarball')).toEqual([
 		'tarball error: dist/nodes/Probe/probe.js:2:31 @n8n/community-nodes/no-hardcoded-secrets',
@@ -97,14 +116,16 @@ it("parseStylish turns ESLint's stylish text into file, line, column and rule", 
 		'',
 		'/tmp/x/nodes/A/a.ts',
 		'  14:36  error  Possible hardcoded secret assigned to `X`. Store secrets elsewhere  @n8n/community-nodes/no-hardcoded-secrets',
-		'   3:2   error  Use of restricted global \'setTimeout\' is not allowed                 @n8n/community-nodes/no-restricted-globals',
+		"   3:2   error  Use of restricted global 'setTimeout' is not allowed                 @n8n/community-nodes/no-restricted-globals",
 		'',
 		'/tmp/x/package.json',
 		'  1:1  error  Parsing error: Unexpected token',
 		'',
 		'✖ 3 problems (3 errors, 0 warnings)',
 	].join('\n');
-	expect(parseStylish(text, '/tmp/x').map((p) => `${p.file}:${p.line}:${p.column} ${p.rule}`)).toEqual([
+	expect(
+		parseStylish(text, '/tmp/x').map((p) => `${p.file}:${p.line}:${p.column} ${p.rule}`),
+	).toEqual([
 		'nodes/A/a.ts:14:36 @n8n/community-nodes/no-hardcoded-secrets',
 		'nodes/A/a.ts:3:2 @n8n/community-nodes/no-restricted-globals',
 		'package.json:1:1 (no rule: parse error)',

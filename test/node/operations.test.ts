@@ -40,7 +40,10 @@ afterEach(() => {
 
 describe('Create and Wait', () => {
 	it('creates one prediction from URLs and returns the inpainted image as binary data', async () => {
-		const { items, result } = await runNode(server, { ...urlInputs(server), prompt: 'a red armchair' });
+		const { items, result } = await runNode(server, {
+			...urlInputs(server),
+			prompt: 'a red armchair',
+		});
 
 		expect(result.status).toBe('success');
 		expect(items).toHaveLength(1);
@@ -61,7 +64,9 @@ describe('Create and Wait', () => {
 		expect(creates[0].headers.authorization).toBe(`Bearer ${server.token}`);
 		// Finished within the Prefer: wait window: no polling at all.
 		expect(apiRequests(server)).toHaveLength(1);
-		const downloads = server.requests.filter((request) => request.origin === 'output' && /out-0\.png$/.test(request.path));
+		const downloads = server.requests.filter(
+			(request) => request.origin === 'output' && /out-0\.png$/.test(request.path),
+		);
 		expect(downloads).toHaveLength(1);
 		expect(downloads[0].headers.authorization).toBeUndefined();
 	});
@@ -83,7 +88,10 @@ describe('Create and Wait', () => {
 			},
 		});
 		expect(result.status).toBe('success');
-		const body = createRequests(server)[0].json as { version: string; input: Record<string, unknown> };
+		const body = createRequests(server)[0].json as {
+			version: string;
+			input: Record<string, unknown>;
+		};
 		expect(body.version).toBe(DEFAULT_MODEL_VERSION);
 		expect(body.input).toEqual({
 			prompt: 'a blue vase',
@@ -108,13 +116,18 @@ describe('Create and Wait', () => {
 		});
 		const input = (createRequests(server)[0].json as { input: Record<string, unknown> }).input;
 		expect(input).toMatchObject({ strength: 0.8, prompt_strength: 0.5 });
-		expect(errorMessage).toMatch(/^Replicate API error 422 on POST \/predictions: Input validation failed \(input\.strength: .+; input\.prompt_strength: .+\)$/);
+		expect(errorMessage).toMatch(
+			/^Replicate API error 422 on POST \/predictions: Input validation failed \(input\.strength: .+; input\.prompt_strength: .+\)$/,
+		);
 		expect(errorDescription).toContain('Invalid field input.strength');
 		expect(createRequests(server)).toHaveLength(1);
 	});
 
 	it('lays out several images one per item, or all on one item', async () => {
-		const perImage = await runNode(server, { ...urlInputs(server), options: { numOutputs: 3, width: 256, height: 320 } });
+		const perImage = await runNode(server, {
+			...urlInputs(server),
+			options: { numOutputs: 3, width: 256, height: 320 },
+		});
 		expect(perImage.items).toHaveLength(3);
 		perImage.items.forEach((item, index) => {
 			expect(item.json.output_index).toBe(index);
@@ -133,11 +146,18 @@ describe('Create and Wait', () => {
 	});
 
 	it('returns only the prediction JSON with its URLs when Download Outputs is off', async () => {
-		const { items } = await runNode(server, { ...urlInputs(server), options: { downloadOutputs: false } });
+		const { items } = await runNode(server, {
+			...urlInputs(server),
+			options: { downloadOutputs: false },
+		});
 		expect(items).toHaveLength(1);
 		expect(items[0].binary).toBeUndefined();
-		expect(items[0].json.output).toEqual([expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/.+out-0\.png$/)]);
-		expect(server.requests.filter((request) => request.origin === 'output' && /out-/.test(request.path))).toHaveLength(0);
+		expect(items[0].json.output).toEqual([
+			expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/.+out-0\.png$/),
+		]);
+		expect(
+			server.requests.filter((request) => request.origin === 'output' && /out-/.test(request.path)),
+		).toHaveLength(0);
 	});
 
 	it('sends small binary files as data URIs', async () => {
@@ -145,8 +165,22 @@ describe('Create and Wait', () => {
 		const mask = makeSamplePng(128, 128, 'mask');
 		const { items, result } = await runNode(
 			server,
-			{ prompt: 'a red armchair', imageSource: 'binary', imageBinaryProperty: 'photo', maskSource: 'binary', maskBinaryProperty: 'mask', options: { width: 128, height: 128 } },
-			{ inputItems: [binaryItem({ photo: { content: image, fileName: 'photo.png', mimeType: 'image/png' }, mask: { content: mask, fileName: 'mask.png', mimeType: 'image/png' } })] },
+			{
+				prompt: 'a red armchair',
+				imageSource: 'binary',
+				imageBinaryProperty: 'photo',
+				maskSource: 'binary',
+				maskBinaryProperty: 'mask',
+				options: { width: 128, height: 128 },
+			},
+			{
+				inputItems: [
+					binaryItem({
+						photo: { content: image, fileName: 'photo.png', mimeType: 'image/png' },
+						mask: { content: mask, fileName: 'mask.png', mimeType: 'image/png' },
+					}),
+				],
+			},
 		);
 		expect(result.status).toBe('success');
 		const input = (createRequests(server)[0].json as { input: Record<string, string> }).input;
@@ -162,12 +196,24 @@ describe('Create and Wait', () => {
 	it('uploads larger (or forced) binary files to /files and deletes them afterwards', async () => {
 		const image = makeSamplePng(64, 64, 'image');
 		const mask = makeSamplePng(64, 64, 'mask');
-		const inputItems = [binaryItem({ data: { content: image, fileName: 'a.png', mimeType: 'image/png' }, mask: { content: mask, fileName: 'm.png', mimeType: 'image/png' } })];
-		const parameters = { prompt: 'a red armchair', imageSource: 'binary', maskSource: 'binary', options: { uploadRoute: 'upload' } };
+		const inputItems = [
+			binaryItem({
+				data: { content: image, fileName: 'a.png', mimeType: 'image/png' },
+				mask: { content: mask, fileName: 'm.png', mimeType: 'image/png' },
+			}),
+		];
+		const parameters = {
+			prompt: 'a red armchair',
+			imageSource: 'binary',
+			maskSource: 'binary',
+			options: { uploadRoute: 'upload' },
+		};
 
 		const { result } = await runNode(server, parameters, { inputItems });
 		expect(result.status).toBe('success');
-		const uploads = apiRequests(server).filter((request) => request.method === 'POST' && /\/files$/.test(request.path));
+		const uploads = apiRequests(server).filter(
+			(request) => request.method === 'POST' && /\/files$/.test(request.path),
+		);
 		expect(uploads).toHaveLength(2);
 		const input = (createRequests(server)[0].json as { input: Record<string, string> }).input;
 		expect(input.image).toMatch(new RegExp(`^${server.apiUrl}/files/`));
@@ -178,7 +224,11 @@ describe('Create and Wait', () => {
 		);
 
 		server.reset();
-		await runNode(server, { ...parameters, options: { uploadRoute: 'upload', keepUploadedFiles: true } }, { inputItems });
+		await runNode(
+			server,
+			{ ...parameters, options: { uploadRoute: 'upload', keepUploadedFiles: true } },
+			{ inputItems },
+		);
 		expect(apiRequests(server).filter((request) => request.method === 'DELETE')).toHaveLength(0);
 	});
 
@@ -188,8 +238,20 @@ describe('Create and Wait', () => {
 		const mask = makeSamplePng(64, 64, 'mask');
 		const { result } = await runNode(
 			server,
-			{ prompt: 'a red armchair', imageSource: 'binary', maskSource: 'binary', options: { uploadRoute: 'upload' } },
-			{ inputItems: [binaryItem({ data: { content: image, fileName: 'a.png', mimeType: 'image/png' }, mask: { content: mask, fileName: 'm.png', mimeType: 'image/png' } })] },
+			{
+				prompt: 'a red armchair',
+				imageSource: 'binary',
+				maskSource: 'binary',
+				options: { uploadRoute: 'upload' },
+			},
+			{
+				inputItems: [
+					binaryItem({
+						data: { content: image, fileName: 'a.png', mimeType: 'image/png' },
+						mask: { content: mask, fileName: 'm.png', mimeType: 'image/png' },
+					}),
+				],
+			},
 		);
 		expect(result.status).toBe('success');
 		const input = (createRequests(server)[0].json as { input: Record<string, string> }).input;
@@ -206,12 +268,17 @@ describe('Create and Wait', () => {
 
 	it('cancels the prediction and names it when the timeout runs out', async () => {
 		server.set({ modelTimeMs: 20_000 });
-		const { result, errorMessage } = await runNode(server, { ...urlInputs(server), options: { timeout: 2 } });
+		const { result, errorMessage } = await runNode(server, {
+			...urlInputs(server),
+			options: { timeout: 2 },
+		});
 		expect(result.status).toBe('error');
 		const prediction = [...server.predictions.values()].at(-1)!;
 		// The node's own timeout and Replicate's Cancel-After deadline are the same moment: whichever
 		// acts first, the item fails with the same message and nothing is left running.
-		expect(errorMessage).toBe(`Prediction ${prediction.id} did not finish within the timeout of 2 s`);
+		expect(errorMessage).toBe(
+			`Prediction ${prediction.id} did not finish within the timeout of 2 s`,
+		);
 		expect(prediction.status).toBe('canceled');
 		const create = createRequests(server)[0];
 		expect(create.headers.prefer).toBe('wait=1');
@@ -223,11 +290,18 @@ describe('Create and Wait', () => {
 		server.set({ modelTimeMs: 20_000, honourPreferWait: false });
 		// The server's deadline is a little later than the node's (it starts counting on arrival).
 		server.inject({ method: 'POST', path: /^\/predictions$/, kind: 'delay', ms: 0 });
-		const { errorMessage, errorDescription } = await runNode(server, { ...urlInputs(server), options: { timeout: 3 } });
+		const { errorMessage, errorDescription } = await runNode(server, {
+			...urlInputs(server),
+			options: { timeout: 3 },
+		});
 		const prediction = [...server.predictions.values()].at(-1)!;
-		expect(errorMessage).toBe(`Prediction ${prediction.id} did not finish within the timeout of 3 s`);
+		expect(errorMessage).toBe(
+			`Prediction ${prediction.id} did not finish within the timeout of 3 s`,
+		);
 		expect(prediction.status).toBe('canceled');
-		const canceledByNode = apiRequests(server).some((request) => request.path.endsWith(`/predictions/${prediction.id}/cancel`));
+		const canceledByNode = apiRequests(server).some((request) =>
+			request.path.endsWith(`/predictions/${prediction.id}/cancel`),
+		);
 		expect(canceledByNode || /Cancel-After/.test(String(errorDescription))).toBe(true);
 	});
 
@@ -236,13 +310,21 @@ describe('Create and Wait', () => {
 		const { items, result } = await runNode(
 			server,
 			{ ...urlInputs(server), options: { width: '={{ $json.width }}', maxConcurrent: 1 } },
-			{ continueOnFail: true, inputItems: [{ json: { width: 512 } }, { json: { width: 500 } }, { json: { width: 256 } }] },
+			{
+				continueOnFail: true,
+				inputItems: [{ json: { width: 512 } }, { json: { width: 500 } }, { json: { width: 256 } }],
+			},
 		);
 		expect(result.status).toBe('success');
 		expect(items.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
 		const failedId = [...server.predictions.values()].at(-2)!.id;
-		expect(items[0].json).toMatchObject({ predictionId: failedId, error: `Prediction ${failedId} failed: NSFW content detected (E005)` });
-		expect(items[1].json.error).toContain('Width (width): 500 must be a multiple of 64 from 64 to 1024');
+		expect(items[0].json).toMatchObject({
+			predictionId: failedId,
+			error: `Prediction ${failedId} failed: NSFW content detected (E005)`,
+		});
+		expect(items[1].json.error).toContain(
+			'Width (width): 500 must be a multiple of 64 from 64 to 1024',
+		);
 		expect(items[1].json.predictionId).toBeUndefined();
 		expect(items[2].json.status).toBe('succeeded');
 		expect(createRequests(server)).toHaveLength(2);
@@ -260,7 +342,9 @@ describe('Create and Wait', () => {
 		);
 		expect(result.status).toBe('success');
 		const succeeded = result.items(NODE_NAME, 0);
-		expect(succeeded.map((item) => [item.json.status, item.pairedItem])).toEqual([['succeeded', { item: 2 }]]);
+		expect(succeeded.map((item) => [item.json.status, item.pairedItem])).toEqual([
+			['succeeded', { item: 2 }],
+		]);
 		const failed = result.items(NODE_NAME, 1);
 		const failedId = [...server.predictions.values()].at(-2)!.id;
 		expect(failed.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
@@ -270,7 +354,9 @@ describe('Create and Wait', () => {
 			error: `Prediction ${failedId} failed: NSFW content detected (E005)`,
 			message: expect.stringContaining('safety checker'),
 		});
-		expect(failed[1].json.error).toContain('Width (width): 500 must be a multiple of 64 from 64 to 1024');
+		expect(failed[1].json.error).toContain(
+			'Width (width): 500 must be a multiple of 64 from 64 to 1024',
+		);
 		expect(failed[1].json.message).toContain('Nothing was sent to Replicate');
 	});
 });
@@ -289,21 +375,36 @@ describe('Create Only, Get and Cancel', () => {
 		const create = createRequests(server)[0];
 		expect(create.headers.prefer).toBeUndefined();
 		expect(create.headers['cancel-after']).toBe('600s');
-		expect(create.json).toMatchObject({ webhook: 'https://example.com/webhook/replicate', webhook_events_filter: ['start', 'completed'] });
+		expect(create.json).toMatchObject({
+			webhook: 'https://example.com/webhook/replicate',
+			webhook_events_filter: ['start', 'completed'],
+		});
 		expect(apiRequests(server)).toHaveLength(1);
 	});
 
 	it('Get waits for a prediction and downloads its outputs; Cancel stops one', async () => {
 		server.set({ modelTimeMs: 1_500 });
-		const created = await runNode(server, { operation: 'createOnly', ...urlInputs(server), options: { numOutputs: 2 } });
+		const created = await runNode(server, {
+			operation: 'createOnly',
+			...urlInputs(server),
+			options: { numOutputs: 2 },
+		});
 		const id = created.items[0].json.id as string;
 
-		const got = await runNode(server, { operation: 'get', predictionId: id, waitForCompletion: true });
+		const got = await runNode(server, {
+			operation: 'get',
+			predictionId: id,
+			waitForCompletion: true,
+		});
 		expect(got.items).toHaveLength(2);
 		expect(got.items[1].json).toMatchObject({ id, status: 'succeeded', output_index: 1 });
 		expect(got.items[1].binary!.data.fileName).toBe(`${id}-1.png`);
 
-		const lookedUp = await runNode(server, { operation: 'get', predictionId: id, options: { downloadOutputs: false } });
+		const lookedUp = await runNode(server, {
+			operation: 'get',
+			predictionId: id,
+			options: { downloadOutputs: false },
+		});
 		expect(lookedUp.items[0].binary).toBeUndefined();
 		expect(lookedUp.items[0].json.status).toBe('succeeded');
 
@@ -316,7 +417,10 @@ describe('Create Only, Get and Cancel', () => {
 	});
 
 	it('Get of an unknown prediction fails with the API error', async () => {
-		const { errorMessage } = await runNode(server, { operation: 'get', predictionId: 'doesnotexist123' });
+		const { errorMessage } = await runNode(server, {
+			operation: 'get',
+			predictionId: 'doesnotexist123',
+		});
 		expect(errorMessage).toMatch(/^Replicate API error 404 on GET \/predictions\/doesnotexist123/);
 	});
 });
@@ -325,26 +429,44 @@ describe('credential', () => {
 	it('works through a gateway base URL with a path prefix and a trailing slash', async () => {
 		const gateway = await startFakeReplicate({ prefix: '/replicate/v1', modelTimeMs: 20 });
 		try {
-			const { result } = await runNode(gateway, urlInputs(gateway), { baseUrl: `${gateway.apiUrl}/` });
+			const { result } = await runNode(gateway, urlInputs(gateway), {
+				baseUrl: `${gateway.apiUrl}/`,
+			});
 			expect(result.status).toBe('success');
 			expect(createRequests(gateway)[0].path).toBe('/replicate/v1/predictions');
-			expect(await testCredential(ReplicateInpaintingApi, { apiToken: gateway.token, baseUrl: `${gateway.apiUrl}/` })).toMatchObject({ status: 'OK' });
+			expect(
+				await testCredential(ReplicateInpaintingApi, {
+					apiToken: gateway.token,
+					baseUrl: `${gateway.apiUrl}/`,
+				}),
+			).toMatchObject({ status: 'OK' });
 		} finally {
 			await gateway.close();
 		}
 	});
 
 	it('its test tells a right token from a wrong one', async () => {
-		expect(await testCredential(ReplicateInpaintingApi, { apiToken: server.token, baseUrl: server.apiUrl })).toMatchObject({ status: 'OK' });
-		const wrong = await testCredential(ReplicateInpaintingApi, { apiToken: 'r8_wrong', baseUrl: server.apiUrl });
+		expect(
+			await testCredential(ReplicateInpaintingApi, {
+				apiToken: server.token,
+				baseUrl: server.apiUrl,
+			}),
+		).toMatchObject({ status: 'OK' });
+		const wrong = await testCredential(ReplicateInpaintingApi, {
+			apiToken: 'r8_wrong',
+			baseUrl: server.apiUrl,
+		});
 		expect(wrong.status).toBe('Error');
 		expect(wrong.message).not.toContain('r8_wrong');
 	});
 
 	it('a wrong token fails the node with the API error, and the token appears nowhere', async () => {
-		const { errorMessage, errorDescription, result } = await runNode(server, urlInputs(server), { token: 'r8_secret_wrong_token' });
+		const { errorMessage, errorDescription, result } = await runNode(server, urlInputs(server), {
+			token: 'r8_secret_wrong_token',
+		});
 		expect(errorMessage).toBe('Replicate API error 401 on POST /predictions: Unauthenticated');
-		const everything = JSON.stringify(result.run) + result.logs.join('\n') + String(errorDescription);
+		const everything =
+			JSON.stringify(result.run) + result.logs.join('\n') + String(errorDescription);
 		expect(everything).not.toContain('r8_secret_wrong_token');
 		expect(everything).toContain('Check the API Token');
 		// n8n shows the description as one paragraph: each part ends as a sentence.
@@ -358,10 +480,19 @@ it('runs items concurrently yet keeps input order', async () => {
 	server.set({ modelTimeMs: 300 });
 	const { items } = await runNode(
 		server,
-		{ ...urlInputs(server), prompt: '={{ $json.prompt }}', options: { maxConcurrent: 4, downloadOutputs: false } },
+		{
+			...urlInputs(server),
+			prompt: '={{ $json.prompt }}',
+			options: { maxConcurrent: 4, downloadOutputs: false },
+		},
 		{ inputItems: ['a', 'b', 'c', 'd'].map((prompt) => ({ json: { prompt } })) },
 	);
-	expect(items.map((item) => (item.json.input as { prompt: string }).prompt)).toEqual(['a', 'b', 'c', 'd']);
+	expect(items.map((item) => (item.json.input as { prompt: string }).prompt)).toEqual([
+		'a',
+		'b',
+		'c',
+		'd',
+	]);
 	expect(items.map((item) => item.pairedItem)).toEqual([0, 1, 2, 3].map((item) => ({ item })));
 	// Proof that they overlapped; how fast is the benchmark's business, not a test's.
 	expect(server.stats().peakRunning).toBeGreaterThanOrEqual(2);
@@ -379,13 +510,21 @@ describe('a stopped execution', () => {
 
 	it('cancels a prediction whose create was still being held (Prefer: wait) as soon as its ID arrives', async () => {
 		server.set({ modelTimeMs: 30_000 });
-		const { result } = await runNode(server, { ...urlInputs(server), options: { timeout: 6 } }, { stopAfterMs: 1_000 });
+		const { result } = await runNode(
+			server,
+			{ ...urlInputs(server), options: { timeout: 6 } },
+			{ stopAfterMs: 1_000 },
+		);
 		expect(result.status).toBe('canceled');
 		expect(createRequests(server)[0].headers.prefer).toBe('wait=4');
 		// The held create answers after its 4 s wait; the node then cancels what it created.
 		expect(await eventually(() => server.stats().running === 0, 8_000)).toBe(true);
 		const prediction = [...server.predictions.values()].at(-1)!;
 		expect(prediction.status).toBe('canceled');
-		expect(apiRequests(server).some((request) => request.path.endsWith(`/predictions/${prediction.id}/cancel`))).toBe(true);
+		expect(
+			apiRequests(server).some((request) =>
+				request.path.endsWith(`/predictions/${prediction.id}/cancel`),
+			),
+		).toBe(true);
 	});
 });

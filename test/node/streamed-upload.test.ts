@@ -52,7 +52,12 @@ async function run(binaryDataMode: 'filesystem' | 'default') {
 		}),
 		nodeTypes: [ReplicateInpainting],
 		credentialTypes: [ReplicateInpaintingApi],
-		credentials: { [CREDENTIAL_ID]: { type: 'replicateInpaintingApi', data: { apiToken: server.token, baseUrl: server.apiUrl } } },
+		credentials: {
+			[CREDENTIAL_ID]: {
+				type: 'replicateInpaintingApi',
+				data: { apiToken: server.token, baseUrl: server.apiUrl },
+			},
+		},
 		binaryDataMode,
 	});
 	const error = result.nodeError(NODE_NAME);
@@ -61,35 +66,44 @@ async function run(binaryDataMode: 'filesystem' | 'default') {
 }
 
 async function uploadedBytes(url: string): Promise<Buffer> {
-	const response = await fetch(`${url}/download`, { headers: { authorization: `Bearer ${server.token}` } });
+	const response = await fetch(`${url}/download`, {
+		headers: { authorization: `Bearer ${server.token}` },
+	});
 	expect(response.status).toBe(200);
 	return Buffer.from(await response.arrayBuffer());
 }
 
-describe.each(['filesystem', 'default'] as const)('a 3 MB binary input in %s mode', (binaryDataMode) => {
-	test('reaches /files byte for byte, with its length declared', async () => {
-		await run(binaryDataMode);
-		const uploads = apiRequests(server).filter((request) => request.method === 'POST' && /\/files$/.test(request.path));
-		expect(uploads).toHaveLength(1);
-		expect(uploads[0].headers['content-length']).toMatch(/^\d+$/);
-		expect(uploads[0].headers['transfer-encoding']).toBeUndefined();
-		const input = (createRequests(server)[0].json as { input: Record<string, string> }).input;
-		expect(sha256(await uploadedBytes(input.image))).toBe(sha256(image));
-	});
+describe.each(['filesystem', 'default'] as const)(
+	'a 3 MB binary input in %s mode',
+	(binaryDataMode) => {
+		test('reaches /files byte for byte, with its length declared', async () => {
+			await run(binaryDataMode);
+			const uploads = apiRequests(server).filter(
+				(request) => request.method === 'POST' && /\/files$/.test(request.path),
+			);
+			expect(uploads).toHaveLength(1);
+			expect(uploads[0].headers['content-length']).toMatch(/^\d+$/);
+			expect(uploads[0].headers['transfer-encoding']).toBeUndefined();
+			const input = (createRequests(server)[0].json as { input: Record<string, string> }).input;
+			expect(sha256(await uploadedBytes(input.image))).toBe(sha256(image));
+		});
 
-	test('a failed upload is made again from the start of the file', async () => {
-		server.inject({ kind: 'status', status: 503, method: 'POST', path: /^\/files$/ });
-		await run(binaryDataMode);
-		const uploads = apiRequests(server).filter((request) => request.method === 'POST' && /\/files$/.test(request.path));
-		expect(uploads).toHaveLength(2);
-		const input = (createRequests(server)[0].json as { input: Record<string, string> }).input;
-		expect(sha256(await uploadedBytes(input.image))).toBe(sha256(image));
-	});
+		test('a failed upload is made again from the start of the file', async () => {
+			server.inject({ kind: 'status', status: 503, method: 'POST', path: /^\/files$/ });
+			await run(binaryDataMode);
+			const uploads = apiRequests(server).filter(
+				(request) => request.method === 'POST' && /\/files$/.test(request.path),
+			);
+			expect(uploads).toHaveLength(2);
+			const input = (createRequests(server)[0].json as { input: Record<string, string> }).input;
+			expect(sha256(await uploadedBytes(input.image))).toBe(sha256(image));
+		});
 
-	test('a gateway without /files gets the whole file as a data URI', async () => {
-		server.set({ filesEndpoint: false });
-		await run(binaryDataMode);
-		const input = (createRequests(server)[0].json as { input: Record<string, string> }).input;
-		expect(input.image).toBe(`data:image/png;base64,${image.toString('base64')}`);
-	});
-});
+		test('a gateway without /files gets the whole file as a data URI', async () => {
+			server.set({ filesEndpoint: false });
+			await run(binaryDataMode);
+			const input = (createRequests(server)[0].json as { input: Record<string, string> }).input;
+			expect(input.image).toBe(`data:image/png;base64,${image.toString('base64')}`);
+		});
+	},
+);

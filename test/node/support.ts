@@ -46,7 +46,8 @@ export function inpaintingWorkflow(
 	parameters: INodeParameters,
 	continueOnFail: NodeRunOptions['continueOnFail'] = false,
 ): HarnessWorkflow {
-	const onError = continueOnFail === 'errorOutput' ? 'continueErrorOutput' : 'continueRegularOutput';
+	const onError =
+		continueOnFail === 'errorOutput' ? 'continueErrorOutput' : 'continueRegularOutput';
 	return {
 		name: 'Replicate Inpainting test',
 		nodes: [
@@ -66,7 +67,9 @@ export function inpaintingWorkflow(
 				position: [200, 0],
 				parameters,
 				credentials: { replicateInpaintingApi: { id: CREDENTIAL_ID, name: 'Replicate test' } },
-				...(continueOnFail ? { onError: onError as 'continueErrorOutput' | 'continueRegularOutput' } : {}),
+				...(continueOnFail
+					? { onError: onError as 'continueErrorOutput' | 'continueRegularOutput' }
+					: {}),
 			},
 		],
 		connections: { Start: { main: [[{ node: NODE_NAME, type: 'main', index: 0 }]] } },
@@ -103,7 +106,10 @@ export async function runNode(
 		credentials: {
 			[CREDENTIAL_ID]: {
 				type: 'replicateInpaintingApi',
-				data: { apiToken: options.token ?? server.token, baseUrl: options.baseUrl ?? server.apiUrl },
+				data: {
+					apiToken: options.token ?? server.token,
+					baseUrl: options.baseUrl ?? server.apiUrl,
+				},
 			},
 		},
 		inputItems: options.inputItems,
@@ -125,7 +131,9 @@ export function apiRequests(server: FakeReplicate) {
 }
 
 export function createRequests(server: FakeReplicate) {
-	return apiRequests(server).filter((request) => request.method === 'POST' && /\/predictions$/.test(request.path));
+	return apiRequests(server).filter(
+		(request) => request.method === 'POST' && /\/predictions$/.test(request.path),
+	);
 }
 
 /** Waits until `check` holds (the server finishes cancels in the background after a stop). */
@@ -138,13 +146,21 @@ export async function eventually(check: () => boolean, timeoutMs = 5_000): Promi
 	return true;
 }
 
-export function binaryItem(binary: Record<string, { content: Buffer; fileName: string; mimeType: string }>, json: IDataObject = {}): INodeExecutionData {
+export function binaryItem(
+	binary: Record<string, { content: Buffer; fileName: string; mimeType: string }>,
+	json: IDataObject = {},
+): INodeExecutionData {
 	return {
 		json,
 		binary: Object.fromEntries(
 			Object.entries(binary).map(([name, file]) => [
 				name,
-				{ data: file.content.toString('base64'), fileName: file.fileName, mimeType: file.mimeType, fileSize: String(file.content.length) },
+				{
+					data: file.content.toString('base64'),
+					fileName: file.fileName,
+					mimeType: file.mimeType,
+					fileSize: String(file.content.length),
+				},
 			]),
 		),
 	};

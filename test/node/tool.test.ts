@@ -42,7 +42,14 @@ function agentWorkflow(toolParameters: INodeParameters, calls: unknown[]): Harne
 	return {
 		name: 'Agent with the inpainting tool',
 		nodes: [
-			{ id: 'start', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+			{
+				id: 'start',
+				name: 'Start',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
 			{
 				id: 'agent',
 				name: 'Agent',
@@ -74,11 +81,17 @@ async function callTool(toolParameters: INodeParameters, calls: unknown[]) {
 		nodeTypes: [ReplicateInpainting, toolVariant(ReplicateInpainting), HarnessAgent],
 		credentialTypes: [ReplicateInpaintingApi],
 		credentials: {
-			[CREDENTIAL_ID]: { type: 'replicateInpaintingApi', data: { apiToken: server.token, baseUrl: server.apiUrl } },
+			[CREDENTIAL_ID]: {
+				type: 'replicateInpaintingApi',
+				data: { apiToken: server.token, baseUrl: server.apiUrl },
+			},
 		},
 	});
 	expect(result.nodeError('Agent')).toBeUndefined();
-	return { result, calls: result.items('Agent').map((item) => item.json as unknown as ToolCallResult) };
+	return {
+		result,
+		calls: result.items('Agent').map((item) => item.json as unknown as ToolCallResult),
+	};
 }
 
 describe('the tool variant n8n derives', () => {
@@ -89,51 +102,88 @@ describe('the tool variant n8n derives', () => {
 		expect(tool.displayName).toBe('Replicate Inpainting Tool');
 		expect(tool.inputs).toEqual([]);
 		expect(tool.outputs).toEqual(['ai_tool']);
-		expect(tool.properties.slice(0, 2).map((property) => property.name)).toEqual(['descriptionType', 'toolDescription']);
-		expect(tool.codex).toMatchObject({ categories: ['AI'], subcategories: { AI: ['Tools'], Tools: ['Other Tools'] } });
+		expect(tool.properties.slice(0, 2).map((property) => property.name)).toEqual([
+			'descriptionType',
+			'toolDescription',
+		]);
+		expect(tool.codex).toMatchObject({
+			categories: ['AI'],
+			subcategories: { AI: ['Tools'], Tools: ['Other Tools'] },
+		});
 	});
 
 	it('explains the fields a model fills in words written for a model', () => {
 		const field = (name: string) =>
 			tool.properties.find(
-				(property: INodeProperties) => property.name === name && property.displayOptions?.show?.operation?.includes('createAndWait'),
+				(property: INodeProperties) =>
+					property.name === name &&
+					property.displayOptions?.show?.operation?.includes('createAndWait'),
 			)?.description ?? '';
 		expect(field('prompt')).toMatch(/masked area.*short visual description.*e\.g\./);
 		expect(field('imageUrl')).toMatch(/http\(s\) URL/);
-		expect(field('maskUrl')).toMatch(/http\(s\) URL.*white pixels are repainted, black pixels are kept/);
+		expect(field('maskUrl')).toMatch(
+			/http\(s\) URL.*white pixels are repainted, black pixels are kept/,
+		);
 	});
 });
 
 describe('called by an agent', () => {
-	it('creates the prediction from the model\'s arguments and answers with the prediction JSON and output URLs, no binary', async () => {
+	it("creates the prediction from the model's arguments and answers with the prediction JSON and output URLs, no binary", async () => {
 		const { calls, result } = await callTool(FROM_AI, [
-			{ arguments: { prompt: 'a red armchair', imageUrl: server.sampleImageUrl, maskUrl: server.sampleMaskUrl } },
+			{
+				arguments: {
+					prompt: 'a red armchair',
+					imageUrl: server.sampleImageUrl,
+					maskUrl: server.sampleMaskUrl,
+				},
+			},
 		]);
 		expect(calls).toHaveLength(1);
 		const [call] = calls;
 		// What the model is offered.
 		expect(call.tool).toBe('Inpaint_image');
 		// Description "Set Automatically": with no resource, n8n falls back to the node's description.
-		expect(call.description).toBe('Repaint the masked part of an image with Stable Diffusion Inpainting on Replicate');
+		expect(call.description).toBe(
+			'Repaint the masked part of an image with Stable Diffusion Inpainting on Replicate',
+		);
 		expect(Object.keys(call.parameters).sort()).toEqual(['imageUrl', 'maskUrl', 'prompt']);
 		expect(call.parameters.maskUrl.description).toContain('white pixels are repainted');
 		// What it gets back: n8n's JSON.stringify of the items' json.
 		expect(call.error).toBeUndefined();
 		const answer = JSON.parse(call.answer!) as Array<Record<string, unknown>>;
 		expect(answer).toHaveLength(1);
-		expect(answer[0]).toMatchObject({ status: 'succeeded', id: expect.stringMatching(/^[a-z0-9]+$/) });
-		expect(answer[0].output).toEqual([expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/.+out-0\.png$/)]);
+		expect(answer[0]).toMatchObject({
+			status: 'succeeded',
+			id: expect.stringMatching(/^[a-z0-9]+$/),
+		});
+		expect(answer[0].output).toEqual([
+			expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/.+out-0\.png$/),
+		]);
 		// The model's arguments reached Replicate as the input.
 		const input = (createRequests(server)[0].json as { input: Record<string, unknown> }).input;
-		expect(input).toMatchObject({ prompt: 'a red armchair', image: server.sampleImageUrl, mask: server.sampleMaskUrl });
+		expect(input).toMatchObject({
+			prompt: 'a red armchair',
+			image: server.sampleImageUrl,
+			mask: server.sampleMaskUrl,
+		});
 		// No download: a model cannot receive binary data (n8n would drop it with a warning).
-		expect(server.requests.filter((request) => request.origin === 'output' && /out-\d+\.png$/.test(request.path))).toHaveLength(0);
+		expect(
+			server.requests.filter(
+				(request) => request.origin === 'output' && /out-\d+\.png$/.test(request.path),
+			),
+		).toHaveLength(0);
 		expect(result.logs.join('\n')).not.toContain('included binary data');
 	});
 
 	it('polls even with Wait Mode Webhook: an agent cannot wait for a callback', async () => {
 		const { calls } = await callTool({ ...FROM_AI, waitMode: 'webhook' }, [
-			{ arguments: { prompt: 'a red armchair', imageUrl: server.sampleImageUrl, maskUrl: server.sampleMaskUrl } },
+			{
+				arguments: {
+					prompt: 'a red armchair',
+					imageUrl: server.sampleImageUrl,
+					maskUrl: server.sampleMaskUrl,
+				},
+			},
 		]);
 		expect(JSON.parse(calls[0].answer!)).toMatchObject([{ status: 'succeeded' }]);
 		const [create] = createRequests(server);
@@ -147,24 +197,47 @@ describe('called by an agent', () => {
 		const description =
 			'Inpaints a photo: give a public image URL, a black-and-white mask URL of the same size (white = repaint) and a prompt describing what to paint; returns the prediction with the URLs of the new images.';
 		const { calls } = await callTool(
-			{ descriptionType: 'manual', toolDescription: description, prompt: byEditor('Prompt'), imageUrl: byEditor('Image URL'), maskUrl: byEditor('Mask URL') },
-			[{ arguments: { Prompt: 'a lamp', Image_URL: server.sampleImageUrl, Mask_URL: server.sampleMaskUrl } }],
+			{
+				descriptionType: 'manual',
+				toolDescription: description,
+				prompt: byEditor('Prompt'),
+				imageUrl: byEditor('Image URL'),
+				maskUrl: byEditor('Mask URL'),
+			},
+			[
+				{
+					arguments: {
+						Prompt: 'a lamp',
+						Image_URL: server.sampleImageUrl,
+						Mask_URL: server.sampleMaskUrl,
+					},
+				},
+			],
 		);
 		expect(calls[0].description).toBe(description);
 		expect(Object.keys(calls[0].parameters).sort()).toEqual(['Image_URL', 'Mask_URL', 'Prompt']);
-		expect(JSON.parse(calls[0].answer!)[0]).toMatchObject({ status: 'succeeded', input: { prompt: 'a lamp' } });
+		expect(JSON.parse(calls[0].answer!)[0]).toMatchObject({
+			status: 'succeeded',
+			input: { prompt: 'a lamp' },
+		});
 	});
 
 	it('answers several outputs as one prediction with all URLs', async () => {
 		const { calls } = await callTool({ ...FROM_AI, options: { numOutputs: 2 } }, [
-			{ arguments: { prompt: 'a vase', imageUrl: server.sampleImageUrl, maskUrl: server.sampleMaskUrl } },
+			{
+				arguments: {
+					prompt: 'a vase',
+					imageUrl: server.sampleImageUrl,
+					maskUrl: server.sampleMaskUrl,
+				},
+			},
 		]);
 		const answer = JSON.parse(calls[0].answer!) as Array<{ output: string[] }>;
 		expect(answer).toHaveLength(1);
 		expect(answer[0].output).toHaveLength(2);
 	});
 
-	it('hands the model the node\'s error when its arguments are invalid, before anything is paid for', async () => {
+	it("hands the model the node's error when its arguments are invalid, before anything is paid for", async () => {
 		const { calls } = await callTool(FROM_AI, [
 			{ arguments: { prompt: 'a vase', imageUrl: 'photo.png', maskUrl: server.sampleMaskUrl } },
 		]);
@@ -176,12 +249,19 @@ describe('called by an agent', () => {
 
 describe('runsAsTool', () => {
 	const context = (type: string, isToolExecution?: () => boolean) =>
-		({ getNode: () => ({ type }), ...(isToolExecution ? { isToolExecution } : {}) }) as unknown as IExecuteFunctions;
+		({
+			getNode: () => ({ type }),
+			...(isToolExecution ? { isToolExecution } : {}),
+		}) as unknown as IExecuteFunctions;
 
 	it('knows the tool variant by its type (n8n 1.x has no isToolExecution) or by isToolExecution', () => {
 		expect(runsAsTool(context(TOOL_TYPE))).toBe(true);
 		expect(runsAsTool(context('n8n-nodes-replicate-inpainting.replicateInpainting'))).toBe(false);
-		expect(runsAsTool(context('n8n-nodes-replicate-inpainting.replicateInpainting', () => true))).toBe(true);
-		expect(runsAsTool(context('n8n-nodes-replicate-inpainting.replicateInpainting', () => false))).toBe(false);
+		expect(
+			runsAsTool(context('n8n-nodes-replicate-inpainting.replicateInpainting', () => true)),
+		).toBe(true);
+		expect(
+			runsAsTool(context('n8n-nodes-replicate-inpainting.replicateInpainting', () => false)),
+		).toBe(false);
 	});
 });

@@ -24,7 +24,10 @@ const png = makeSamplePng(64, 64, 'image');
 const withFiles = (files: Record<string, Buffer>): INodeExecutionData[] => [
 	binaryItem(
 		Object.fromEntries(
-			Object.entries(files).map(([name, content]) => [name, { content, fileName: `${name}.bin`, mimeType: 'image/png' }]),
+			Object.entries(files).map(([name, content]) => [
+				name,
+				{ content, fileName: `${name}.bin`, mimeType: 'image/png' },
+			]),
 		),
 	),
 ];
@@ -42,7 +45,9 @@ const cases: BadInputCase[] = [
 		(['width', 'height'] as const).map((field) => ({
 			name: `${field} ${value}`,
 			parameters: (s: FakeReplicate) => ({ ...urlInputs(s), options: { [field]: value } }),
-			expected: [`${field === 'width' ? 'Width' : 'Height'} (${field}): ${value} must be a multiple of 64 from 64 to 1024`],
+			expected: [
+				`${field === 'width' ? 'Width' : 'Height'} (${field}): ${value} must be a multiple of 64 from 64 to 1024`,
+			],
 		})),
 	),
 	...[0, 5].map((value) => ({
@@ -53,7 +58,9 @@ const cases: BadInputCase[] = [
 	...[0, 501].map((value) => ({
 		name: `steps ${value}`,
 		parameters: (s: FakeReplicate) => ({ ...urlInputs(s), options: { numInferenceSteps: value } }),
-		expected: [`Inference Steps (num_inference_steps): ${value} must be a whole number from 1 to 500`],
+		expected: [
+			`Inference Steps (num_inference_steps): ${value} must be a whole number from 1 to 500`,
+		],
 	})),
 	...[0.5, 21].map((value) => ({
 		name: `guidance ${value}`,
@@ -63,7 +70,9 @@ const cases: BadInputCase[] = [
 	{
 		name: 'scheduler EULER',
 		parameters: (s) => ({ ...urlInputs(s), options: { scheduler: 'EULER' } }),
-		expected: ['Scheduler (scheduler): "EULER" must be one of DDIM, K_EULER, DPMSolverMultistep, K_EULER_ANCESTRAL, PNDM, KLMS'],
+		expected: [
+			'Scheduler (scheduler): "EULER" must be one of DDIM, K_EULER, DPMSolverMultistep, K_EULER_ANCESTRAL, PNDM, KLMS',
+		],
 	},
 	{
 		name: 'width from an expression (expressions bypass the UI)',
@@ -84,19 +93,25 @@ const cases: BadInputCase[] = [
 	{
 		name: 'image neither http(s) URL nor data URI',
 		parameters: (s) => ({ ...urlInputs(s), imageUrl: 'ftp://example.com/photo.png' }),
-		expected: ['Image URL (image): "ftp://example.com/photo.png" must be an http(s) URL or a data URI'],
+		expected: [
+			'Image URL (image): "ftp://example.com/photo.png" must be an http(s) URL or a data URI',
+		],
 	},
 	{
 		name: 'missing binary property',
 		parameters: (s) => ({ ...urlInputs(s), imageSource: 'binary', imageBinaryProperty: 'photo' }),
 		inputItems: withFiles({ data: png }),
-		expected: ['Image Binary Field Name (image): "photo": the input item has no binary field of that name'],
+		expected: [
+			'Image Binary Field Name (image): "photo": the input item has no binary field of that name',
+		],
 	},
 	{
 		name: 'binary that is not an image',
 		parameters: (s) => ({ ...urlInputs(s), maskSource: 'binary', maskBinaryProperty: 'mask' }),
 		inputItems: withFiles({ mask: Buffer.from('name,price\nchair,12\n') }),
-		expected: ['Mask Binary Field Name (mask): "mask": the file is not an image (mask.bin, image/png, 20 bytes)'],
+		expected: [
+			'Mask Binary Field Name (mask): "mask": the file is not an image (mask.bin, image/png, 20 bytes)',
+		],
 	},
 	{
 		name: 'Extra Input that is a JSON array',
@@ -111,7 +126,7 @@ const cases: BadInputCase[] = [
 	{
 		name: 'Extra Input that overrides a form field',
 		parameters: (s) => ({ ...urlInputs(s), options: { extraInput: '{"width": 2048}' } }),
-		expected: ['Extra Input (JSON) (item 0): width is already set by the node\'s fields'],
+		expected: ["Extra Input (JSON) (item 0): width is already set by the node's fields"],
 	},
 	{
 		name: 'empty prompt (from an expression)',
@@ -125,8 +140,13 @@ const cases: BadInputCase[] = [
 	},
 	{
 		name: 'malformed model version',
-		parameters: (s) => ({ ...urlInputs(s), options: { modelVersion: 'stability-ai/stable-diffusion-inpainting:latest' } }),
-		expected: ['Model Version (version): "stability-ai/stable-diffusion-inpainting:latest" must be "owner/name:<64 hex characters>"'],
+		parameters: (s) => ({
+			...urlInputs(s),
+			options: { modelVersion: 'stability-ai/stable-diffusion-inpainting:latest' },
+		}),
+		expected: [
+			'Model Version (version): "stability-ai/stable-diffusion-inpainting:latest" must be "owner/name:<64 hex characters>"',
+		],
 	},
 ];
 

@@ -12,12 +12,15 @@ function parseArgs(argv: string[]): FakeReplicateOptions {
 	const options: FakeReplicateOptions = {};
 	const numberAfter = (flag: string, value: string | undefined): number => {
 		const n = Number(value);
-		if (value === undefined || !Number.isFinite(n) || n < 0) throw new Error(`${flag} needs a non-negative number`);
+		if (value === undefined || !Number.isFinite(n) || n < 0)
+			throw new Error(`${flag} needs a non-negative number`);
 		return n;
 	};
 	for (let i = 0; i < argv.length; i++) {
 		const flag = argv[i];
-		const [name, inline] = flag.includes('=') ? [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)] : [flag, undefined];
+		const [name, inline] = flag.includes('=')
+			? [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)]
+			: [flag, undefined];
 		const value = () => inline ?? argv[++i];
 		switch (name) {
 			case '--port':

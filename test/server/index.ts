@@ -27,7 +27,15 @@ export {
 	type PngFilter,
 	type RasterImage,
 } from './png';
-export { inpaint, paintFor, prepareInputs, resizeNearest, MASK_THRESHOLD, InputImageError, type PreparedInputs } from './inpaint';
+export {
+	inpaint,
+	paintFor,
+	prepareInputs,
+	resizeNearest,
+	MASK_THRESHOLD,
+	InputImageError,
+	type PreparedInputs,
+} from './inpaint';
 export {
 	decodeDataUri,
 	INPUT_SCHEMA,

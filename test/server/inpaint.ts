@@ -41,7 +41,9 @@ export function decodeInputImage(bytes: Buffer, field: string): RasterImage {
 	try {
 		return decodePng(bytes);
 	} catch (error) {
-		throw new InputImageError(`cannot identify image file '${field}' (${(error as Error).message})`);
+		throw new InputImageError(
+			`cannot identify image file '${field}' (${(error as Error).message})`,
+		);
 	}
 }
 
@@ -81,22 +83,37 @@ export function toLuminance(image: RasterImage): Buffer {
 }
 
 /** Hot loops here avoid global lookups (Math.*): inside jest's vm context each one costs ~100 ns. */
-export function resizeNearest(data: Buffer, width: number, height: number, channels: number, toWidth: number, toHeight: number): Buffer {
+export function resizeNearest(
+	data: Buffer,
+	width: number,
+	height: number,
+	channels: number,
+	toWidth: number,
+	toHeight: number,
+): Buffer {
 	if (width === toWidth && height === toHeight) return data;
 	const out = Buffer.alloc(toWidth * toHeight * channels);
 	const columns = new Int32Array(toWidth);
-	for (let x = 0; x < toWidth; x++) columns[x] = Math.min(width - 1, Math.floor(((x + 0.5) * width) / toWidth)) * channels;
+	for (let x = 0; x < toWidth; x++)
+		columns[x] = Math.min(width - 1, Math.floor(((x + 0.5) * width) / toWidth)) * channels;
 	for (let y = 0; y < toHeight; y++) {
-		const srcRow = Math.min(height - 1, Math.floor(((y + 0.5) * height) / toHeight)) * width * channels;
+		const srcRow =
+			Math.min(height - 1, Math.floor(((y + 0.5) * height) / toHeight)) * width * channels;
 		const dstRow = y * toWidth * channels;
 		for (let x = 0; x < toWidth; x++) {
-			for (let c = 0; c < channels; c++) out[dstRow + x * channels + c] = data[srcRow + columns[x] + c];
+			for (let c = 0; c < channels; c++)
+				out[dstRow + x * channels + c] = data[srcRow + columns[x] + c];
 		}
 	}
 	return out;
 }
 
-export function prepareInputs(imageBytes: Buffer, maskBytes: Buffer, width: number, height: number): PreparedInputs {
+export function prepareInputs(
+	imageBytes: Buffer,
+	maskBytes: Buffer,
+	width: number,
+	height: number,
+): PreparedInputs {
 	const image = decodeInputImage(imageBytes, 'image');
 	const mask = decodeInputImage(maskBytes, 'mask');
 	return {
@@ -108,12 +125,22 @@ export function prepareInputs(imageBytes: Buffer, maskBytes: Buffer, width: numb
 }
 
 /** Two colours and a stripe period derived from the prompt, seed and output index. */
-export function paintFor(params: InpaintParams): { colourA: number[]; colourB: number[]; period: number } {
+export function paintFor(params: InpaintParams): {
+	colourA: number[];
+	colourB: number[];
+	period: number;
+} {
 	const hash = crypto
 		.createHash('sha256')
-		.update(`${params.prompt}\u0000${params.negativePrompt}\u0000${params.seed}\u0000${params.index}`)
+		.update(
+			`${params.prompt}\u0000${params.negativePrompt}\u0000${params.seed}\u0000${params.index}`,
+		)
 		.digest();
-	return { colourA: [hash[0], hash[1], hash[2]], colourB: [hash[3], hash[4], hash[5]], period: 8 + (hash[6] % 24) };
+	return {
+		colourA: [hash[0], hash[1], hash[2]],
+		colourB: [hash[3], hash[4], hash[5]],
+		period: 8 + (hash[6] % 24),
+	};
 }
 
 /** Crude but real inpainting: white-masked pixels become diagonal stripes, the rest keep the image. */

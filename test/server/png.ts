@@ -48,7 +48,13 @@ export function pngChunk(type: string, data: Buffer): Buffer {
 	return chunk;
 }
 
-export function ihdrChunk(width: number, height: number, bitDepth: number, colorType: number, interlace = 0): Buffer {
+export function ihdrChunk(
+	width: number,
+	height: number,
+	bitDepth: number,
+	colorType: number,
+	interlace = 0,
+): Buffer {
 	const ihdr = Buffer.alloc(13);
 	ihdr.writeUInt32BE(width, 0);
 	ihdr.writeUInt32BE(height, 4);
@@ -74,7 +80,17 @@ function paeth(a: number, b: number, c: number): number {
 }
 
 /** Filters one row: out[o..] = filter(row[r..]) given the prior row prior[p..] (zeros for the first row). */
-function filterRow(filter: PngFilter, row: Buffer, r: number, prior: Buffer, p: number, out: Buffer, o: number, length: number, bpp: number): void {
+function filterRow(
+	filter: PngFilter,
+	row: Buffer,
+	r: number,
+	prior: Buffer,
+	p: number,
+	out: Buffer,
+	o: number,
+	length: number,
+	bpp: number,
+): void {
 	switch (filter) {
 		case 0:
 			row.copy(out, o, r, r + length);
@@ -86,17 +102,27 @@ function filterRow(filter: PngFilter, row: Buffer, r: number, prior: Buffer, p: 
 			for (let i = 0; i < length; i++) out[o + i] = row[r + i] - prior[p + i];
 			return;
 		case 3:
-			for (let i = 0; i < length; i++) out[o + i] = row[r + i] - (((i >= bpp ? row[r + i - bpp] : 0) + prior[p + i]) >> 1);
+			for (let i = 0; i < length; i++)
+				out[o + i] = row[r + i] - (((i >= bpp ? row[r + i - bpp] : 0) + prior[p + i]) >> 1);
 			return;
 		case 4:
 			for (let i = 0; i < bpp && i < length; i++) out[o + i] = row[r + i] - prior[p + i];
-			for (let i = bpp; i < length; i++) out[o + i] = row[r + i] - paeth(row[r + i - bpp], prior[p + i], prior[p + i - bpp]);
+			for (let i = bpp; i < length; i++)
+				out[o + i] = row[r + i] - paeth(row[r + i - bpp], prior[p + i], prior[p + i - bpp]);
 			return;
 	}
 }
 
 /** Reverses filterRow in place: row[r..] holds filtered bytes and becomes the reconstructed row. */
-function unfilterRow(filter: number, row: Buffer, r: number, prior: Buffer, p: number, length: number, bpp: number): void {
+function unfilterRow(
+	filter: number,
+	row: Buffer,
+	r: number,
+	prior: Buffer,
+	p: number,
+	length: number,
+	bpp: number,
+): void {
 	switch (filter) {
 		case 0:
 			return;
@@ -107,11 +133,13 @@ function unfilterRow(filter: number, row: Buffer, r: number, prior: Buffer, p: n
 			for (let i = 0; i < length; i++) row[r + i] += prior[p + i];
 			return;
 		case 3:
-			for (let i = 0; i < length; i++) row[r + i] += ((i >= bpp ? row[r + i - bpp] : 0) + prior[p + i]) >> 1;
+			for (let i = 0; i < length; i++)
+				row[r + i] += ((i >= bpp ? row[r + i - bpp] : 0) + prior[p + i]) >> 1;
 			return;
 		case 4:
 			for (let i = 0; i < bpp && i < length; i++) row[r + i] += prior[p + i];
-			for (let i = bpp; i < length; i++) row[r + i] += paeth(row[r + i - bpp], prior[p + i], prior[p + i - bpp]);
+			for (let i = bpp; i < length; i++)
+				row[r + i] += paeth(row[r + i - bpp], prior[p + i], prior[p + i - bpp]);
 			return;
 		default:
 			throw new PngDecodeError(`invalid filter type ${filter}`);
@@ -122,7 +150,8 @@ function unfilterRow(filter: number, row: Buffer, r: number, prior: Buffer, p: n
 export function filterScanlines(image: RasterImage, filter: PngFilter | 'cycle' = 4): Buffer {
 	const { width, height, channels, data } = image;
 	const stride = width * channels;
-	if (data.length < stride * height) throw new Error(`pixel buffer too short: ${data.length} < ${stride * height}`);
+	if (data.length < stride * height)
+		throw new Error(`pixel buffer too short: ${data.length} < ${stride * height}`);
 	const out = Buffer.alloc((stride + 1) * height);
 	const zeros = Buffer.alloc(stride);
 	for (let y = 0; y < height; y++) {
@@ -130,7 +159,17 @@ export function filterScanlines(image: RasterImage, filter: PngFilter | 'cycle' 
 		const dst = y * (stride + 1);
 		out[dst] = rowFilter;
 		const prior = y > 0 ? data : zeros;
-		filterRow(rowFilter, data, y * stride, prior, y > 0 ? (y - 1) * stride : 0, out, dst + 1, stride, channels);
+		filterRow(
+			rowFilter,
+			data,
+			y * stride,
+			prior,
+			y > 0 ? (y - 1) * stride : 0,
+			out,
+			dst + 1,
+			stride,
+			channels,
+		);
 	}
 	return out;
 }
@@ -150,10 +189,15 @@ export function encodePng(image: RasterImage, options: EncodeOptions = {}): Buff
 }
 
 /** Same as encodePng but deflates on libuv's thread pool, so big outputs don't stall the event loop. */
-export async function encodePngAsync(image: RasterImage, options: EncodeOptions = {}): Promise<Buffer> {
+export async function encodePngAsync(
+	image: RasterImage,
+	options: EncodeOptions = {},
+): Promise<Buffer> {
 	const raw = filterScanlines(image, options.filter ?? 4);
 	const idat = await new Promise<Buffer>((resolve, reject) =>
-		zlib.deflate(raw, { level: options.level ?? 1 }, (error, result) => (error ? reject(error) : resolve(result))),
+		zlib.deflate(raw, { level: options.level ?? 1 }, (error, result) =>
+			error ? reject(error) : resolve(result),
+		),
 	);
 	return assemblePng(image, idat);
 }
@@ -187,10 +231,12 @@ export function decodePng(buf: Buffer): RasterImage {
 		if (offset + 12 > buf.length) throw new PngDecodeError('truncated chunk header');
 		const length = buf.readUInt32BE(offset);
 		const type = buf.toString('latin1', offset + 4, offset + 8);
-		if (length > 0x7fffffff || offset + 12 + length > buf.length) throw new PngDecodeError(`truncated ${type} chunk`);
+		if (length > 0x7fffffff || offset + 12 + length > buf.length)
+			throw new PngDecodeError(`truncated ${type} chunk`);
 		const data = buf.subarray(offset + 8, offset + 8 + length);
 		const crc = buf.readUInt32BE(offset + 8 + length);
-		if (zlib.crc32(buf.subarray(offset + 4, offset + 8 + length)) !== crc) throw new PngDecodeError(`CRC mismatch in ${type} chunk`);
+		if (zlib.crc32(buf.subarray(offset + 4, offset + 8 + length)) !== crc)
+			throw new PngDecodeError(`CRC mismatch in ${type} chunk`);
 		offset += 12 + length;
 		if (!header && type !== 'IHDR') throw new PngDecodeError('first chunk is not IHDR');
 		if (type === 'IHDR') {
@@ -200,9 +246,12 @@ export function decodePng(buf: Buffer): RasterImage {
 			const depth = data[8];
 			const colorType = data[9];
 			if (width === 0 || height === 0) throw new PngDecodeError('zero image size');
-			if (width * height > MAX_DECODE_PIXELS) throw new PngDecodeError(`image of ${width}x${height} exceeds the decoder's pixel limit`);
-			if (!ALLOWED_DEPTHS[colorType]?.includes(depth)) throw new PngDecodeError(`unsupported colour type ${colorType} with bit depth ${depth}`);
-			if (data[10] !== 0 || data[11] !== 0) throw new PngDecodeError('unknown compression or filter method');
+			if (width * height > MAX_DECODE_PIXELS)
+				throw new PngDecodeError(`image of ${width}x${height} exceeds the decoder's pixel limit`);
+			if (!ALLOWED_DEPTHS[colorType]?.includes(depth))
+				throw new PngDecodeError(`unsupported colour type ${colorType} with bit depth ${depth}`);
+			if (data[10] !== 0 || data[11] !== 0)
+				throw new PngDecodeError('unknown compression or filter method');
 			if (data[12] !== 0) throw new PngDecodeError('interlaced PNGs are not supported');
 			header = { width, height, depth, colorType };
 		} else if (type === 'PLTE') {
@@ -244,7 +293,9 @@ export function decodePng(buf: Buffer): RasterImage {
 	if (depth !== 8) {
 		samples = Buffer.alloc(sampleCount * height);
 		const maxValue = (1 << Math.min(depth, 8)) - 1;
-		const grayScale = Array.from({ length: maxValue + 1 }, (_, v) => Math.round((v * 255) / maxValue));
+		const grayScale = Array.from({ length: maxValue + 1 }, (_, v) =>
+			Math.round((v * 255) / maxValue),
+		);
 		for (let y = 0; y < height; y++) {
 			const row = y * rowBytes;
 			for (let s = 0; s < sampleCount; s++) {
@@ -259,7 +310,8 @@ export function decodePng(buf: Buffer): RasterImage {
 			}
 		}
 	}
-	if (colorType !== 3) return { width, height, channels: samplesPerPixel as RasterImage['channels'], data: samples };
+	if (colorType !== 3)
+		return { width, height, channels: samplesPerPixel as RasterImage['channels'], data: samples };
 
 	const paletteData = palette as Buffer;
 	const entries = paletteData.length / 3;
@@ -271,13 +323,18 @@ export function decodePng(buf: Buffer): RasterImage {
 		out[i * channels] = paletteData[index * 3];
 		out[i * channels + 1] = paletteData[index * 3 + 1];
 		out[i * channels + 2] = paletteData[index * 3 + 2];
-		if (transparency) out[i * channels + 3] = index < transparency.length ? transparency[index] : 255;
+		if (transparency)
+			out[i * channels + 3] = index < transparency.length ? transparency[index] : 255;
 	}
 	return { width, height, channels, data: out };
 }
 
 /** Pixels of the sample inputs: a colourful gradient image, or a mask with a white centre rectangle on black. */
-export function makeSampleImage(width: number, height: number, kind: 'image' | 'mask'): RasterImage {
+export function makeSampleImage(
+	width: number,
+	height: number,
+	kind: 'image' | 'mask',
+): RasterImage {
 	if (kind === 'mask') {
 		const data = Buffer.alloc(width * height);
 		const x0 = Math.floor(width / 4);

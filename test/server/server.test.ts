@@ -57,7 +57,12 @@ async function call(url: string, options: CallOptions = {}): Promise<CallResult>
 		headers['content-type'] ??= 'application/json';
 	}
 	const started = Date.now();
-	const response = await request(url, { method: (options.method ?? (body === undefined ? 'GET' : 'POST')) as 'GET', headers, body, dispatcher: agent });
+	const response = await request(url, {
+		method: (options.method ?? (body === undefined ? 'GET' : 'POST')) as 'GET',
+		headers,
+		body,
+		dispatcher: agent,
+	});
 	const text = await response.body.text();
 	let json: unknown;
 	try {
@@ -65,12 +70,25 @@ async function call(url: string, options: CallOptions = {}): Promise<CallResult>
 	} catch {
 		json = undefined;
 	}
-	return { status: response.statusCode, headers: response.headers, text, json, elapsedMs: Date.now() - started };
+	return {
+		status: response.statusCode,
+		headers: response.headers,
+		text,
+		json,
+		elapsedMs: Date.now() - started,
+	};
 }
 
-async function download(url: string, headers: Record<string, string> = {}): Promise<{ status: number; bytes: Buffer; headers: Record<string, unknown> }> {
+async function download(
+	url: string,
+	headers: Record<string, string> = {},
+): Promise<{ status: number; bytes: Buffer; headers: Record<string, unknown> }> {
 	const response = await request(url, { headers, dispatcher: agent });
-	return { status: response.statusCode, bytes: Buffer.from(await response.body.arrayBuffer()), headers: response.headers };
+	return {
+		status: response.statusCode,
+		bytes: Buffer.from(await response.body.arrayBuffer()),
+		headers: response.headers,
+	};
 }
 
 function dataUri(png: Buffer): string {
@@ -81,7 +99,11 @@ function createBody(input: Record<string, unknown>, extra: Record<string, unknow
 	return { version: VERSION, input, ...extra };
 }
 
-async function waitUntil<T>(probe: () => Promise<T> | T, done: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+async function waitUntil<T>(
+	probe: () => Promise<T> | T,
+	done: (value: T) => boolean,
+	timeoutMs = 5000,
+): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		const value = await probe();
@@ -105,7 +127,10 @@ function expectInpainted(out: RasterImage, inputRgb: Buffer, maskLuma: Buffer): 
 	let repainted = 0;
 	let keptWrong = 0;
 	for (let i = 0; i < out.width * out.height; i++) {
-		const same = out.data[i * 3] === inputRgb[i * 3] && out.data[i * 3 + 1] === inputRgb[i * 3 + 1] && out.data[i * 3 + 2] === inputRgb[i * 3 + 2];
+		const same =
+			out.data[i * 3] === inputRgb[i * 3] &&
+			out.data[i * 3 + 1] === inputRgb[i * 3 + 1] &&
+			out.data[i * 3 + 2] === inputRgb[i * 3 + 2];
 		if (maskLuma[i] > MASK_THRESHOLD) {
 			masked++;
 			if (!same) repainted++;
@@ -124,7 +149,14 @@ describe('fake Replicate server', () => {
 	});
 	afterEach(() => {
 		fake.reset();
-		fake.set({ modelTimeMs: 60, startDelayMs: 10, retentionMs: 3_600_000, honourPreferWait: true, filesEndpoint: true, pageSize: 100 });
+		fake.set({
+			modelTimeMs: 60,
+			startDelayMs: 10,
+			retentionMs: 3_600_000,
+			honourPreferWait: true,
+			filesEndpoint: true,
+			pageSize: 100,
+		});
 	});
 	afterAll(async () => {
 		await fake.close();
@@ -136,17 +168,29 @@ describe('fake Replicate server', () => {
 			const r = await call(`${fake.apiUrl}/account`, { token });
 			expect(r.status).toBe(401);
 			expect(r.headers['content-type']).toBe('application/problem+json');
-			expect(r.json).toEqual({ title: 'Unauthenticated', detail: 'You did not pass a valid authentication token', status: 401 });
+			expect(r.json).toEqual({
+				title: 'Unauthenticated',
+				detail: 'You did not pass a valid authentication token',
+				status: 401,
+			});
 		}
 		const create = await call(`${fake.apiUrl}/predictions`, { token: null, body: createBody({}) });
 		expect(create.status).toBe(401);
-		const tokenScheme = await request(`${fake.apiUrl}/account`, { headers: { authorization: `Token ${TOKEN}` }, dispatcher: agent });
+		const tokenScheme = await request(`${fake.apiUrl}/account`, {
+			headers: { authorization: `Token ${TOKEN}` },
+			dispatcher: agent,
+		});
 		await tokenScheme.body.text();
 		expect(tokenScheme.statusCode).toBe(401);
 
 		const account = await call(`${fake.apiUrl}/account`);
 		expect(account.status).toBe(200);
-		expect(account.json).toEqual({ type: 'user', username: 'fake', name: 'Fake Replicate', github_url: null });
+		expect(account.json).toEqual({
+			type: 'user',
+			username: 'fake',
+			name: 'Fake Replicate',
+			github_url: null,
+		});
 		expect(fake.stats().creates).toBe(0);
 	});
 
@@ -155,7 +199,15 @@ describe('fake Replicate server', () => {
 		const mask = makeSamplePng(128, 96, 'mask');
 		const r = await call(`${fake.apiUrl}/predictions`, {
 			headers: { prefer: 'wait' },
-			body: createBody({ image: dataUri(image), mask: dataUri(mask), width: 256, height: 192, num_outputs: 2, seed: 42, prompt: 'a cat' }),
+			body: createBody({
+				image: dataUri(image),
+				mask: dataUri(mask),
+				width: 256,
+				height: 192,
+				num_outputs: 2,
+				seed: 42,
+				prompt: 'a cat',
+			}),
 		});
 		expect(r.status).toBe(201);
 		const p = r.json as Prediction;
@@ -164,7 +216,16 @@ describe('fake Replicate server', () => {
 		expect(p.version).toBe(MODEL_VERSION_ID);
 		expect(p.model).toBe('stability-ai/stable-diffusion-inpainting');
 		expect(p.source).toBe('api');
-		expect(p.input).toMatchObject({ width: 256, height: 192, num_outputs: 2, seed: 42, num_inference_steps: 50, guidance_scale: 7.5, scheduler: 'DPMSolverMultistep', disable_safety_checker: false });
+		expect(p.input).toMatchObject({
+			width: 256,
+			height: 192,
+			num_outputs: 2,
+			seed: 42,
+			num_inference_steps: 50,
+			guidance_scale: 7.5,
+			scheduler: 'DPMSolverMultistep',
+			disable_safety_checker: false,
+		});
 		expect(p.urls.get).toBe(`${fake.apiUrl}/predictions/${p.id}`);
 		expect(p.urls.cancel).toBe(`${fake.apiUrl}/predictions/${p.id}/cancel`);
 		expect(p.metrics.predict_time).toBeGreaterThan(0);
@@ -197,14 +258,32 @@ describe('fake Replicate server', () => {
 	test('URL inputs on 127.0.0.1 are fetched; resizing and the crude model agree with the library functions', async () => {
 		const r = await call(`${fake.apiUrl}/predictions`, {
 			headers: { prefer: 'wait=10' },
-			body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl, width: 64, height: 64, seed: 7 }),
+			body: createBody({
+				image: fake.sampleImageUrl,
+				mask: fake.sampleMaskUrl,
+				width: 64,
+				height: 64,
+				seed: 7,
+			}),
 		});
 		expect(r.json.status).toBe('succeeded');
 		const file = await download(r.json.output[0]);
-		const prepared = prepareInputs(makeSamplePng(512, 512, 'image'), makeSamplePng(512, 512, 'mask'), 64, 64);
-		const expected = inpaint(prepared, { prompt: 'a vision of paradise. unreal engine', negativePrompt: '', seed: 7, index: 0 });
+		const prepared = prepareInputs(
+			makeSamplePng(512, 512, 'image'),
+			makeSamplePng(512, 512, 'mask'),
+			64,
+			64,
+		);
+		const expected = inpaint(prepared, {
+			prompt: 'a vision of paradise. unreal engine',
+			negativePrompt: '',
+			seed: 7,
+			index: 0,
+		});
 		expect(decodePng(file.bytes).data.equals(expected.data)).toBe(true);
-		const fetched = fake.requests.filter((q) => q.origin === 'output' && q.path.startsWith('/samples/'));
+		const fetched = fake.requests.filter(
+			(q) => q.origin === 'output' && q.path.startsWith('/samples/'),
+		);
 		expect(fetched.map((q) => q.path).sort()).toEqual(['/samples/image.png', '/samples/mask.png']);
 	});
 
@@ -219,7 +298,9 @@ describe('fake Replicate server', () => {
 		expect(r.json.output).toBeNull();
 		expect(r.elapsedMs).toBeGreaterThanOrEqual(950);
 		expect(r.elapsedMs).toBeLessThan(2500);
-		const canceled = await call(`${fake.apiUrl}/predictions/${r.json.id}/cancel`, { method: 'POST' });
+		const canceled = await call(`${fake.apiUrl}/predictions/${r.json.id}/cancel`, {
+			method: 'POST',
+		});
 		expect(canceled.status).toBe(200);
 		expect(canceled.json.status).toBe('canceled');
 		// Canceling a terminal prediction changes nothing.
@@ -228,12 +309,17 @@ describe('fake Replicate server', () => {
 	});
 
 	test('without Prefer the create answers at once with starting; bad Prefer values are 400', async () => {
-		const r = await call(`${fake.apiUrl}/predictions`, { body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl }) });
+		const r = await call(`${fake.apiUrl}/predictions`, {
+			body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl }),
+		});
 		expect(r.status).toBe(201);
 		expect(r.json.status).toBe('starting');
 		expect((await poll(fake, r.json.id)).status).toBe('succeeded');
 		for (const prefer of ['wait=0', 'wait=61', 'wait=abc', 'respond-async']) {
-			const bad = await call(`${fake.apiUrl}/predictions`, { headers: { prefer }, body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl }) });
+			const bad = await call(`${fake.apiUrl}/predictions`, {
+				headers: { prefer },
+				body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl }),
+			});
 			expect(bad.status).toBe(400);
 		}
 		expect(fake.stats().creates).toBe(1);
@@ -258,7 +344,10 @@ describe('fake Replicate server', () => {
 		expect(late.json.started_at).not.toBeNull();
 		expect(late.elapsedMs).toBeLessThan(1500);
 
-		const bad = await call(`${fake.apiUrl}/predictions`, { headers: { 'cancel-after': '10 minutes' }, body: createBody({}) });
+		const bad = await call(`${fake.apiUrl}/predictions`, {
+			headers: { 'cancel-after': '10 minutes' },
+			body: createBody({}),
+		});
 		expect(bad.status).toBe(400);
 		expect(parseGoDuration('1h30m')).toBe(5_400_000);
 		expect(parseGoDuration('500ms')).toBe(500);
@@ -268,13 +357,21 @@ describe('fake Replicate server', () => {
 
 	test('invalid input is 422 with invalid_fields', async () => {
 		const r = await call(`${fake.apiUrl}/predictions`, {
-			body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl, width: 500, num_outputs: 5, strength: 0.8 }),
+			body: createBody({
+				image: fake.sampleImageUrl,
+				mask: fake.sampleMaskUrl,
+				width: 500,
+				num_outputs: 5,
+				strength: 0.8,
+			}),
 		});
 		expect(r.status).toBe(422);
 		expect(r.headers['content-type']).toBe('application/problem+json');
 		expect(r.json.title).toBe('Input validation failed');
 		expect(r.json.status).toBe(422);
-		const fields = (r.json.invalid_fields as Array<{ type: string; field: string; description: string }>).map((f) => [f.field, f.type]);
+		const fields = (
+			r.json.invalid_fields as Array<{ type: string; field: string; description: string }>
+		).map((f) => [f.field, f.type]);
 		expect(fields).toEqual(
 			expect.arrayContaining([
 				['input.width', 'enum'],
@@ -285,10 +382,22 @@ describe('fake Replicate server', () => {
 		expect(r.json.detail).toContain('input.width');
 
 		const types = await call(`${fake.apiUrl}/predictions`, {
-			body: createBody({ image: 'not a url', seed: null, guidance_scale: '7.5', scheduler: 'EULER', disable_safety_checker: 'false', num_inference_steps: 0 }),
+			body: createBody({
+				image: 'not a url',
+				seed: null,
+				guidance_scale: '7.5',
+				scheduler: 'EULER',
+				disable_safety_checker: 'false',
+				num_inference_steps: 0,
+			}),
 		});
 		expect(types.status).toBe(422);
-		const byField = Object.fromEntries((types.json.invalid_fields as Array<{ type: string; field: string }>).map((f) => [f.field, f.type]));
+		const byField = Object.fromEntries(
+			(types.json.invalid_fields as Array<{ type: string; field: string }>).map((f) => [
+				f.field,
+				f.type,
+			]),
+		);
 		expect(byField).toEqual({
 			'input.image': 'format',
 			'input.mask': 'required',
@@ -299,31 +408,61 @@ describe('fake Replicate server', () => {
 			'input.num_inference_steps': 'number_gte',
 		});
 
-		const notJson = await call(`${fake.apiUrl}/predictions`, { body: '{"version": ', headers: { 'content-type': 'application/json' } });
+		const notJson = await call(`${fake.apiUrl}/predictions`, {
+			body: '{"version": ',
+			headers: { 'content-type': 'application/json' },
+		});
 		expect(notJson.status).toBe(400);
 		expect(fake.stats().creates).toBe(0);
 	});
 
 	test('unknown versions are 422 Invalid version or not permitted; both version forms work', async () => {
-		const wrong = [`stability-ai/stable-diffusion-inpainting:${'0'.repeat(64)}`, 'stability-ai/stable-diffusion-inpainting', `other/model:${MODEL_VERSION_ID}`, undefined];
+		const wrong = [
+			`stability-ai/stable-diffusion-inpainting:${'0'.repeat(64)}`,
+			'stability-ai/stable-diffusion-inpainting',
+			`other/model:${MODEL_VERSION_ID}`,
+			undefined,
+		];
 		for (const version of wrong) {
-			const r = await call(`${fake.apiUrl}/predictions`, { body: { version, input: { image: fake.sampleImageUrl, mask: fake.sampleMaskUrl } } });
+			const r = await call(`${fake.apiUrl}/predictions`, {
+				body: { version, input: { image: fake.sampleImageUrl, mask: fake.sampleMaskUrl } },
+			});
 			expect(r.status).toBe(422);
 			expect(r.json.title).toBe('Invalid version or not permitted');
 		}
-		const bare = await call(`${fake.apiUrl}/predictions`, { body: { version: MODEL_VERSION_ID, input: { image: fake.sampleImageUrl, mask: fake.sampleMaskUrl } } });
+		const bare = await call(`${fake.apiUrl}/predictions`, {
+			body: {
+				version: MODEL_VERSION_ID,
+				input: { image: fake.sampleImageUrl, mask: fake.sampleMaskUrl },
+			},
+		});
 		expect(bare.status).toBe(201);
 	});
 
 	test('bad inputs fail the prediction, never reaching the internet', async () => {
 		const cases: Array<[Record<string, unknown>, RegExp]> = [
-			[{ image: dataUri(Buffer.from('\xff\xd8\xff\xe0 not really a jpeg', 'latin1')), mask: fake.sampleMaskUrl }, /^cannot identify image file 'image'/],
-			[{ image: 'data:image/png;base64,AAAA', mask: fake.sampleMaskUrl }, /^cannot identify image file 'image'/],
-			[{ image: fake.sampleImageUrl, mask: 'https://replicate.delivery/pbxt/x/mask.png' }, /fetches only 127\.0\.0\.1/],
+			[
+				{
+					image: dataUri(Buffer.from('\xff\xd8\xff\xe0 not really a jpeg', 'latin1')),
+					mask: fake.sampleMaskUrl,
+				},
+				/^cannot identify image file 'image'/,
+			],
+			[
+				{ image: 'data:image/png;base64,AAAA', mask: fake.sampleMaskUrl },
+				/^cannot identify image file 'image'/,
+			],
+			[
+				{ image: fake.sampleImageUrl, mask: 'https://replicate.delivery/pbxt/x/mask.png' },
+				/fetches only 127\.0\.0\.1/,
+			],
 			[{ image: `${fake.outputOrigin}/samples/missing.png`, mask: fake.sampleMaskUrl }, /HTTP 404/],
 		];
 		for (const [input, error] of cases) {
-			const r = await call(`${fake.apiUrl}/predictions`, { headers: { prefer: 'wait=5' }, body: createBody(input) });
+			const r = await call(`${fake.apiUrl}/predictions`, {
+				headers: { prefer: 'wait=5' },
+				body: createBody(input),
+			});
 			expect(r.json.status).toBe('failed');
 			expect(r.json.error).toMatch(error);
 			expect(r.json.output).toBeNull();
@@ -331,7 +470,12 @@ describe('fake Replicate server', () => {
 	});
 
 	test('the API can be served under a gateway prefix that ignores Prefer and has no /files', async () => {
-		const gateway = await startFakeReplicate({ prefix: '/replicate/v1', honourPreferWait: false, filesEndpoint: false, modelTimeMs: 300 });
+		const gateway = await startFakeReplicate({
+			prefix: '/replicate/v1',
+			honourPreferWait: false,
+			filesEndpoint: false,
+			modelTimeMs: 300,
+		});
 		try {
 			expect(gateway.apiUrl).toBe(`${gateway.apiOrigin}/replicate/v1`);
 			const r = await call(`${gateway.apiUrl}/predictions`, {
@@ -345,7 +489,9 @@ describe('fake Replicate server', () => {
 			expect((await poll(gateway, r.json.id)).status).toBe('succeeded');
 			expect((await call(`${gateway.apiOrigin}/v1/predictions/${r.json.id}`)).status).toBe(404);
 			expect((await call(`${gateway.apiUrl}/files`)).status).toBe(404);
-			expect((await call(`${gateway.apiUrl}/files`, { method: 'POST', body: 'x' })).status).toBe(404);
+			expect((await call(`${gateway.apiUrl}/files`, { method: 'POST', body: 'x' })).status).toBe(
+				404,
+			);
 		} finally {
 			await gateway.close();
 		}
@@ -358,10 +504,19 @@ describe('fake Replicate server', () => {
 		form.append('filename', 'photo.png');
 		form.append('type', 'image/png');
 		form.append('metadata', JSON.stringify({ purpose: 'test' }));
-		const upload = await fetch(`${fake.apiUrl}/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${TOKEN}` } });
+		const upload = await fetch(`${fake.apiUrl}/files`, {
+			method: 'POST',
+			body: form,
+			headers: { authorization: `Bearer ${TOKEN}` },
+		});
 		expect(upload.status).toBe(201);
 		const file = (await upload.json()) as any;
-		expect(file).toMatchObject({ name: 'photo.png', content_type: 'image/png', size: image.length, metadata: { purpose: 'test' } });
+		expect(file).toMatchObject({
+			name: 'photo.png',
+			content_type: 'image/png',
+			size: image.length,
+			metadata: { purpose: 'test' },
+		});
 		expect(file.checksums.sha256).toBe(crypto.createHash('sha256').update(image).digest('hex'));
 		expect(file.urls.get).toBe(`${fake.apiUrl}/files/${file.id}`);
 		expect(Date.parse(file.expires_at) - Date.parse(file.created_at)).toBe(24 * 3600 * 1000);
@@ -369,12 +524,19 @@ describe('fake Replicate server', () => {
 		const listed = await call(`${fake.apiUrl}/files`);
 		expect(listed.json.results.map((f: { id: string }) => f.id)).toContain(file.id);
 		expect((await call(file.urls.get)).json.id).toBe(file.id);
-		const content = await download(`${file.urls.get}/download`, { authorization: `Bearer ${TOKEN}` });
+		const content = await download(`${file.urls.get}/download`, {
+			authorization: `Bearer ${TOKEN}`,
+		});
 		expect(content.bytes.equals(image)).toBe(true);
 
 		const used = await call(`${fake.apiUrl}/predictions`, {
 			headers: { prefer: 'wait' },
-			body: createBody({ image: file.urls.get, mask: dataUri(makeSamplePng(64, 64, 'mask')), width: 64, height: 64 }),
+			body: createBody({
+				image: file.urls.get,
+				mask: dataUri(makeSamplePng(64, 64, 'mask')),
+				width: 64,
+				height: 64,
+			}),
 		});
 		expect(used.json.status).toBe('succeeded');
 
@@ -389,30 +551,64 @@ describe('fake Replicate server', () => {
 		expect(afterDelete.json.status).toBe('failed');
 		expect(afterDelete.json.error).toContain('does not exist');
 
-		const noContent = await fetch(`${fake.apiUrl}/files`, { method: 'POST', body: new FormData(), headers: { authorization: `Bearer ${TOKEN}` } });
+		const noContent = await fetch(`${fake.apiUrl}/files`, {
+			method: 'POST',
+			body: new FormData(),
+			headers: { authorization: `Bearer ${TOKEN}` },
+		});
 		expect(noContent.status).toBe(400);
 		await noContent.arrayBuffer();
 	});
 
 	test('after retention the output, input and logs are removed and the files 404', async () => {
 		fake.set({ retentionMs: 300 });
-		const r = await call(`${fake.apiUrl}/predictions`, { headers: { prefer: 'wait' }, body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl, width: 64, height: 64 }) });
+		const r = await call(`${fake.apiUrl}/predictions`, {
+			headers: { prefer: 'wait' },
+			body: createBody({
+				image: fake.sampleImageUrl,
+				mask: fake.sampleMaskUrl,
+				width: 64,
+				height: 64,
+			}),
+		});
 		expect(r.json.status).toBe('succeeded');
 		const url = r.json.output[0];
 		expect((await download(url)).status).toBe(200);
 		await new Promise((resolve) => setTimeout(resolve, 400));
 		const later = await call(r.json.urls.get);
-		expect(later.json).toMatchObject({ status: 'succeeded', output: null, data_removed: true, input: {}, logs: '' });
+		expect(later.json).toMatchObject({
+			status: 'succeeded',
+			output: null,
+			data_removed: true,
+			input: {},
+			logs: '',
+		});
 		expect(fake.predictions.get(r.json.id)?.data_removed).toBe(true);
 		expect((await download(url)).status).toBe(404);
 	});
 
 	test('scripted outcomes', async () => {
 		const run = () =>
-			call(`${fake.apiUrl}/predictions`, { headers: { prefer: 'wait' }, body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl, width: 64, height: 64 }) }).then((r) => r.json as Prediction);
+			call(`${fake.apiUrl}/predictions`, {
+				headers: { prefer: 'wait' },
+				body: createBody({
+					image: fake.sampleImageUrl,
+					mask: fake.sampleMaskUrl,
+					width: 64,
+					height: 64,
+				}),
+			}).then((r) => r.json as Prediction);
 
-		fake.scriptNextPrediction({ outcome: 'failed', error: 'E005: NSFW content detected', times: 2 });
-		expect(await run()).toMatchObject({ status: 'failed', error: 'E005: NSFW content detected', output: null });
+		fake.scriptNextPrediction({
+			outcome: 'failed',
+			error: 'E005: NSFW content detected',
+			times: 2,
+		});
+		expect(await run()).toMatchObject({
+			status: 'failed',
+			error: 'E005: NSFW content detected',
+			output: null,
+		});
 		expect((await run()).status).toBe('failed');
 		expect((await run()).status).toBe('succeeded');
 
@@ -428,8 +624,12 @@ describe('fake Replicate server', () => {
 		expect((await run()).output?.[0]).toMatch(/^file:\/\/\/.*out-0\.png$/);
 
 		fake.scriptNextPrediction({ modelTimeMs: 800 });
-		const slow = await call(`${fake.apiUrl}/predictions`, { body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl }) });
-		expect((await call(`${fake.apiUrl}/predictions/${slow.json.id}`)).json.status).not.toBe('succeeded');
+		const slow = await call(`${fake.apiUrl}/predictions`, {
+			body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl }),
+		});
+		expect((await call(`${fake.apiUrl}/predictions/${slow.json.id}`)).json.status).not.toBe(
+			'succeeded',
+		);
 		await call(`${fake.apiUrl}/predictions/${slow.json.id}/cancel`, { method: 'POST' });
 
 		fake.scriptNextPrediction({ outputBytes: 3_000_000 });
@@ -443,7 +643,14 @@ describe('fake Replicate server', () => {
 	test('faults: status, resets, delay, non-JSON, mangle, and on the output origin', async () => {
 		const input = { image: fake.sampleImageUrl, mask: fake.sampleMaskUrl, width: 64, height: 64 };
 
-		fake.inject({ kind: 'status', status: 429, method: 'POST', path: /^\/predictions$/, headers: { 'retry-after': '2' }, times: 2 });
+		fake.inject({
+			kind: 'status',
+			status: 429,
+			method: 'POST',
+			path: /^\/predictions$/,
+			headers: { 'retry-after': '2' },
+			times: 2,
+		});
 		for (let i = 0; i < 2; i++) {
 			const throttled = await call(`${fake.apiUrl}/predictions`, { body: createBody(input) });
 			expect(throttled.status).toBe(429);
@@ -472,12 +679,18 @@ describe('fake Replicate server', () => {
 		expect(html.json).toBeUndefined();
 		expect(fake.stats().creates).toBe(1);
 
-		fake.inject({ kind: 'mangle', path: /^\/predictions\/[^/]+$/, mutate: (body) => ({ ...body, status: 'weird', id: undefined }) });
+		fake.inject({
+			kind: 'mangle',
+			path: /^\/predictions\/[^/]+$/,
+			mutate: (body) => ({ ...body, status: 'weird', id: undefined }),
+		});
 		const created = await call(`${fake.apiUrl}/predictions`, { body: createBody(input) });
 		const mangled = await call(`${fake.apiUrl}/predictions/${created.json.id}`);
 		expect(mangled.json.status).toBe('weird');
 		expect(mangled.json.id).toBeUndefined();
-		expect((await call(`${fake.apiUrl}/predictions/${created.json.id}`)).json.status).not.toBe('weird');
+		expect((await call(`${fake.apiUrl}/predictions/${created.json.id}`)).json.status).not.toBe(
+			'weird',
+		);
 
 		fake.inject({ kind: 'status', origin: 'output', status: 503, path: /out-0\.png$/ });
 		const done = await poll(fake, created.json.id);
@@ -506,9 +719,15 @@ describe('fake Replicate server', () => {
 
 			const r = await call(`${fake.apiUrl}/predictions`, {
 				headers: { prefer: 'wait' },
-				body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl, width: 64, height: 64 }, { webhook: hook, webhook_events_filter: ['completed'] }),
+				body: createBody(
+					{ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl, width: 64, height: 64 },
+					{ webhook: hook, webhook_events_filter: ['completed'] },
+				),
 			});
-			await waitUntil(() => received.length, (n) => n >= 1);
+			await waitUntil(
+				() => received.length,
+				(n) => n >= 1,
+			);
 			await new Promise((resolve) => setTimeout(resolve, 100));
 			expect(received).toHaveLength(1);
 			const [delivery] = received;
@@ -517,20 +736,33 @@ describe('fake Replicate server', () => {
 			const signed = `${delivery.headers['webhook-id']}.${delivery.headers['webhook-timestamp']}.${delivery.body}`;
 			const expected = crypto.createHmac('sha256', key).update(signed).digest('base64');
 			expect(delivery.headers['webhook-signature']).toBe(`v1,${expected}`);
-			expect(Math.abs(Number(delivery.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(5);
+			expect(
+				Math.abs(Number(delivery.headers['webhook-timestamp']) - Date.now() / 1000),
+			).toBeLessThan(5);
 
 			received.length = 0;
 			const all = await call(`${fake.apiUrl}/predictions`, {
 				headers: { prefer: 'wait' },
-				body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl, width: 64, height: 64 }, { webhook: hook }),
+				body: createBody(
+					{ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl, width: 64, height: 64 },
+					{ webhook: hook },
+				),
 			});
-			await waitUntil(() => received.map((d) => JSON.parse(d.body).status), (s) => s.includes('succeeded'));
+			await waitUntil(
+				() => received.map((d) => JSON.parse(d.body).status),
+				(s) => s.includes('succeeded'),
+			);
 			const statuses = received.map((d) => JSON.parse(d.body).status as string);
 			expect(statuses[0]).toBe('starting');
 			expect(statuses[statuses.length - 1]).toBe('succeeded');
 			expect(received.every((d) => JSON.parse(d.body).id === all.json.id)).toBe(true);
 
-			const invalid = await call(`${fake.apiUrl}/predictions`, { body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl }, { webhook_events_filter: ['done'] }) });
+			const invalid = await call(`${fake.apiUrl}/predictions`, {
+				body: createBody(
+					{ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl },
+					{ webhook_events_filter: ['done'] },
+				),
+			});
 			expect(invalid.status).toBe(422);
 		} finally {
 			await new Promise((resolve) => receiver.close(resolve));
@@ -541,7 +773,14 @@ describe('fake Replicate server', () => {
 		fake.set({ pageSize: 2 });
 		const ids: string[] = [];
 		for (let i = 0; i < 3; i++) {
-			const r = await call(`${fake.apiUrl}/predictions`, { body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl, width: 64, height: 64 }) });
+			const r = await call(`${fake.apiUrl}/predictions`, {
+				body: createBody({
+					image: fake.sampleImageUrl,
+					mask: fake.sampleMaskUrl,
+					width: 64,
+					height: 64,
+				}),
+			});
 			ids.push(r.json.id);
 		}
 		const first = await call(`${fake.apiUrl}/predictions`);
@@ -553,30 +792,47 @@ describe('fake Replicate server', () => {
 		expect(back.json.results.map((p: Prediction) => p.id)).toEqual([ids[2], ids[1]]);
 		expect((await call(`${fake.apiUrl}/predictions?cursor=%%%`)).status).toBe(400);
 		expect((await call(`${fake.apiUrl}/predictions/doesnotexist`)).status).toBe(404);
-		expect((await call(`${fake.apiUrl}/predictions/doesnotexist/cancel`, { method: 'POST' })).status).toBe(404);
+		expect(
+			(await call(`${fake.apiUrl}/predictions/doesnotexist/cancel`, { method: 'POST' })).status,
+		).toBe(404);
 		expect((await call(`${fake.apiUrl}/predictions`, { method: 'DELETE' })).status).toBe(405);
 		for (const id of ids) await poll(fake, id);
 	});
 
 	test('stream URL (when asked for) sends the outputs as server-sent events; HEAD works on outputs', async () => {
-		const r = await call(`${fake.apiUrl}/predictions`, { body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl, width: 64, height: 64 }, { stream: true }) });
+		const r = await call(`${fake.apiUrl}/predictions`, {
+			body: createBody(
+				{ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl, width: 64, height: 64 },
+				{ stream: true },
+			),
+		});
 		expect(r.json.urls.stream).toBe(`${fake.apiUrl}/predictions/${r.json.id}/stream`);
 		const events = await call(r.json.urls.stream);
 		expect(events.headers['content-type']).toBe('text/event-stream');
-		expect(events.text).toContain(`event: output\ndata: ${fake.outputOrigin}/${r.json.id}/out-0.png`);
+		expect(events.text).toContain(
+			`event: output\ndata: ${fake.outputOrigin}/${r.json.id}/out-0.png`,
+		);
 		expect(events.text).toMatch(/event: done\ndata: \{\}\n\n$/);
-		const head = await request(`${fake.outputOrigin}/${r.json.id}/out-0.png`, { method: 'HEAD', dispatcher: agent });
+		const head = await request(`${fake.outputOrigin}/${r.json.id}/out-0.png`, {
+			method: 'HEAD',
+			dispatcher: agent,
+		});
 		await head.body.text();
 		expect(head.statusCode).toBe(200);
 		expect(Number(head.headers['content-length'])).toBeGreaterThan(100);
-		const plain = await call(`${fake.apiUrl}/predictions`, { body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl }) });
+		const plain = await call(`${fake.apiUrl}/predictions`, {
+			body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl }),
+		});
 		expect(plain.json.urls.stream).toBeUndefined();
 		expect((await call(`${fake.apiUrl}/predictions/${plain.json.id}/stream`)).status).toBe(404);
 		await poll(fake, plain.json.id);
 	});
 
 	test('JSON answers are gzipped for clients that ask; a token sent to the output origin is counted', async () => {
-		const response = await request(`${fake.apiUrl}/predictions`, { headers: { authorization: `Bearer ${TOKEN}`, 'accept-encoding': 'gzip' }, dispatcher: agent });
+		const response = await request(`${fake.apiUrl}/predictions`, {
+			headers: { authorization: `Bearer ${TOKEN}`, 'accept-encoding': 'gzip' },
+			dispatcher: agent,
+		});
 		const raw = Buffer.from(await response.body.arrayBuffer());
 		expect(response.headers['content-encoding']).toBe('gzip');
 		expect(JSON.parse(zlib.gunzipSync(raw).toString()).results).toBeInstanceOf(Array);
@@ -599,12 +855,23 @@ describe('fake Replicate server', () => {
 
 		const options = await call(`${admin}/options`, { token: null, body: { modelTimeMs: 900 } });
 		expect(options.json.modelTimeMs).toBe(900);
-		expect((await call(`${admin}/options`, { token: null, body: { prefix: '/other' } })).status).toBe(400);
-		expect((await call(`${admin}/options`, { token: null, body: { modelTimeMs: 'slow' } })).status).toBe(400);
-		expect((await call(`${admin}/options`, { token: null, body: { modelTime: 5 } })).status).toBe(400);
+		expect(
+			(await call(`${admin}/options`, { token: null, body: { prefix: '/other' } })).status,
+		).toBe(400);
+		expect(
+			(await call(`${admin}/options`, { token: null, body: { modelTimeMs: 'slow' } })).status,
+		).toBe(400);
+		expect((await call(`${admin}/options`, { token: null, body: { modelTime: 5 } })).status).toBe(
+			400,
+		);
 		await call(`${admin}/script`, { token: null, body: { outcome: 'failed', error: 'boom' } });
-		await call(`${admin}/fault`, { token: null, body: { kind: 'mangle', path: '^/predictions$', set: { status: 'weird' } } });
-		const created = await call(`${fake.apiUrl}/predictions`, { body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl }) });
+		await call(`${admin}/fault`, {
+			token: null,
+			body: { kind: 'mangle', path: '^/predictions$', set: { status: 'weird' } },
+		});
+		const created = await call(`${fake.apiUrl}/predictions`, {
+			body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl }),
+		});
 		expect(created.json.status).toBe('weird');
 		const failed = await poll(fake, created.json.id);
 		expect(failed).toMatchObject({ status: 'failed', error: 'boom' });
@@ -618,7 +885,13 @@ describe('fake Replicate server', () => {
 	test('performance: four 1024×1024 outputs render and download quickly', async () => {
 		const r = await call(`${fake.apiUrl}/predictions`, {
 			headers: { prefer: 'wait' },
-			body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl, width: 1024, height: 1024, num_outputs: 4 }),
+			body: createBody({
+				image: fake.sampleImageUrl,
+				mask: fake.sampleMaskUrl,
+				width: 1024,
+				height: 1024,
+				num_outputs: 4,
+			}),
 		});
 		const started = Date.now();
 		const files = await Promise.all((r.json.output as string[]).map((url) => download(url)));
@@ -632,14 +905,17 @@ describe('close()', () => {
 	test('closes sockets, held requests, in-flight input downloads and timers promptly', async () => {
 		// Handles closed by earlier tests leave the list a moment after their close callbacks.
 		await new Promise((resolve) => setTimeout(resolve, 100));
-		const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap' || r === 'TCPSocketWrap').length;
+		const sockets = () =>
+			process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap' || r === 'TCPSocketWrap')
+				.length;
 		const socketsBefore = sockets();
 		// Timers are counted by origin: jest and undici keep their own, which come and go.
 		const fakeTimers = new Set<number>();
 		const hook = async_hooks
 			.createHook({
 				init(id, type) {
-					if (type === 'Timeout' && /FakeReplicateServer\.after /.test(new Error().stack ?? '')) fakeTimers.add(id);
+					if (type === 'Timeout' && /FakeReplicateServer\.after /.test(new Error().stack ?? ''))
+						fakeTimers.add(id);
 				},
 				destroy(id) {
 					fakeTimers.delete(id);
@@ -655,13 +931,20 @@ describe('close()', () => {
 		const held = request(`${fake.apiUrl}/predictions`, {
 			method: 'POST',
 			dispatcher: closeAgent,
-			headers: { authorization: `Bearer ${TOKEN}`, prefer: 'wait=60', 'content-type': 'application/json' },
+			headers: {
+				authorization: `Bearer ${TOKEN}`,
+				prefer: 'wait=60',
+				'content-type': 'application/json',
+			},
 			body: JSON.stringify(createBody({ image: stalledUrl, mask: fake.sampleMaskUrl })),
 		}).then(
 			(r) => r.body.text().then(() => 'answered'),
 			() => 'failed',
 		);
-		await waitUntil(() => [...fake.predictions.values()][0]?.status, (status) => status === 'processing');
+		await waitUntil(
+			() => [...fake.predictions.values()][0]?.status,
+			(status) => status === 'processing',
+		);
 		await new Promise((resolve) => setTimeout(resolve, 50));
 		expect(fakeTimers.size).toBeGreaterThan(0);
 		const started = Date.now();
@@ -681,26 +964,54 @@ describe('close()', () => {
 describe('PNG codec', () => {
 	const random = (n: number) => crypto.randomBytes(n);
 
-	test.each([1, 2, 3, 4] as const)('round-trips %i-channel images through all five filters', (channels) => {
-		const image: RasterImage = { width: 17, height: 11, channels, data: random(17 * 11 * channels) };
-		const decoded = decodePng(encodePng(image, { filter: 'cycle' }));
-		expect(decoded).toEqual(image);
-	});
+	test.each([1, 2, 3, 4] as const)(
+		'round-trips %i-channel images through all five filters',
+		(channels) => {
+			const image: RasterImage = {
+				width: 17,
+				height: 11,
+				channels,
+				data: random(17 * 11 * channels),
+			};
+			const decoded = decodePng(encodePng(image, { filter: 'cycle' }));
+			expect(decoded).toEqual(image);
+		},
+	);
 
-	function rawPng(width: number, height: number, depth: number, colorType: number, rows: Buffer[], extra: Buffer[] = [], interlace = 0): Buffer {
+	function rawPng(
+		width: number,
+		height: number,
+		depth: number,
+		colorType: number,
+		rows: Buffer[],
+		extra: Buffer[] = [],
+		interlace = 0,
+	): Buffer {
 		const raw = Buffer.concat(rows.map((row) => Buffer.concat([Buffer.from([0]), row])));
-		return Buffer.concat([PNG_SIGNATURE, ihdrChunk(width, height, depth, colorType, interlace), ...extra, pngChunk('IDAT', zlib.deflateSync(raw)), pngChunk('IEND', Buffer.alloc(0))]);
+		return Buffer.concat([
+			PNG_SIGNATURE,
+			ihdrChunk(width, height, depth, colorType, interlace),
+			...extra,
+			pngChunk('IDAT', zlib.deflateSync(raw)),
+			pngChunk('IEND', Buffer.alloc(0)),
+		]);
 	}
 
 	test('decodes palette (2-bit with tRNS), 16-bit RGB and 1-bit gray', () => {
 		const palette = pngChunk('PLTE', Buffer.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9]));
 		const trns = pngChunk('tRNS', Buffer.from([255, 128]));
 		// indices 0,1,2,3,0 packed 2 bits each: 00 01 10 11 | 00 ......
-		const pal = decodePng(rawPng(5, 1, 2, 3, [Buffer.from([0b00011011, 0b00000000])], [palette, trns]));
+		const pal = decodePng(
+			rawPng(5, 1, 2, 3, [Buffer.from([0b00011011, 0b00000000])], [palette, trns]),
+		);
 		expect(pal.channels).toBe(4);
-		expect([...pal.data]).toEqual([255, 0, 0, 255, 0, 255, 0, 128, 0, 0, 255, 255, 9, 9, 9, 255, 255, 0, 0, 255]);
+		expect([...pal.data]).toEqual([
+			255, 0, 0, 255, 0, 255, 0, 128, 0, 0, 255, 255, 9, 9, 9, 255, 255, 0, 0, 255,
+		]);
 
-		const rgb16 = decodePng(rawPng(1, 1, 16, 2, [Buffer.from([0x12, 0x34, 0xab, 0xcd, 0xff, 0x00])]));
+		const rgb16 = decodePng(
+			rawPng(1, 1, 16, 2, [Buffer.from([0x12, 0x34, 0xab, 0xcd, 0xff, 0x00])]),
+		);
 		expect([...rgb16.data]).toEqual([0x12, 0xab, 0xff]);
 
 		const gray1 = decodePng(rawPng(3, 1, 1, 0, [Buffer.from([0b10100000])]));

@@ -61,7 +61,13 @@ const DEFAULT_OPTIONS: ResolvedOptions = {
 	outputPort: 0,
 };
 
-export type PredictionStatus = 'starting' | 'processing' | 'succeeded' | 'failed' | 'canceled' | 'aborted';
+export type PredictionStatus =
+	| 'starting'
+	| 'processing'
+	| 'succeeded'
+	| 'failed'
+	| 'canceled'
+	| 'aborted';
 
 export interface Prediction {
 	id: string;
@@ -110,9 +116,14 @@ interface FaultTarget {
 }
 
 export type Fault = FaultTarget &
-	(
-		/** answered with this status instead; with `afterHandling`, only once the work is done (a 5xx after the prediction was created) */
-		| { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string>; afterHandling?: boolean }
+	/** answered with this status instead; with `afterHandling`, only once the work is done (a 5xx after the prediction was created) */
+	(| {
+				kind: 'status';
+				status: number;
+				body?: unknown;
+				headers?: Record<string, string>;
+				afterHandling?: boolean;
+		  }
 		/** the work is done (e.g. the prediction created), then the socket is destroyed unanswered */
 		| { kind: 'reset-before-response' }
 		/** the socket is destroyed before anything is done */
@@ -259,7 +270,12 @@ interface Exchange {
 	jsonError?: string;
 }
 
-const TERMINAL: ReadonlySet<PredictionStatus> = new Set(['succeeded', 'failed', 'canceled', 'aborted']);
+const TERMINAL: ReadonlySet<PredictionStatus> = new Set([
+	'succeeded',
+	'failed',
+	'canceled',
+	'aborted',
+]);
 const ID_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 const MAX_BODY_BYTES = 110 * 1024 * 1024;
 const MAX_FILE_BYTES = 100 * 1024 * 1024;
@@ -288,16 +304,33 @@ const API_ROUTES: ApiRoute[] = [
 	{ method: 'POST', pattern: /^\/predictions$/, name: 'POST /predictions' },
 	{ method: 'GET', pattern: /^\/predictions$/, name: 'GET /predictions' },
 	{ method: 'GET', pattern: /^\/predictions\/([^/]+)$/, name: 'GET /predictions/{id}' },
-	{ method: 'POST', pattern: /^\/predictions\/([^/]+)\/cancel$/, name: 'POST /predictions/{id}/cancel' },
-	{ method: 'GET', pattern: /^\/predictions\/([^/]+)\/stream$/, name: 'GET /predictions/{id}/stream' },
+	{
+		method: 'POST',
+		pattern: /^\/predictions\/([^/]+)\/cancel$/,
+		name: 'POST /predictions/{id}/cancel',
+	},
+	{
+		method: 'GET',
+		pattern: /^\/predictions\/([^/]+)\/stream$/,
+		name: 'GET /predictions/{id}/stream',
+	},
 	{ method: 'GET', pattern: /^\/account$/, name: 'GET /account' },
-	{ method: 'GET', pattern: /^\/models\/([^/]+\/[^/]+)\/versions$/, name: 'GET /models/{owner}/{name}/versions' },
+	{
+		method: 'GET',
+		pattern: /^\/models\/([^/]+\/[^/]+)\/versions$/,
+		name: 'GET /models/{owner}/{name}/versions',
+	},
 	{ method: 'GET', pattern: /^\/webhooks\/default\/secret$/, name: 'GET /webhooks/default/secret' },
 	{ method: 'POST', pattern: /^\/files$/, name: 'POST /files', files: true },
 	{ method: 'GET', pattern: /^\/files$/, name: 'GET /files', files: true },
 	{ method: 'GET', pattern: /^\/files\/([^/]+)$/, name: 'GET /files/{id}', files: true },
 	{ method: 'DELETE', pattern: /^\/files\/([^/]+)$/, name: 'DELETE /files/{id}', files: true },
-	{ method: 'GET', pattern: /^\/files\/([^/]+)\/download$/, name: 'GET /files/{id}/download', files: true },
+	{
+		method: 'GET',
+		pattern: /^\/files\/([^/]+)\/download$/,
+		name: 'GET /files/{id}/download',
+		files: true,
+	},
 ];
 
 function randomId(length: number): string {
@@ -311,7 +344,12 @@ function iso(ms: number): string {
 	return new Date(ms).toISOString();
 }
 
-function problem(status: number, title: string, detail: string, extra?: Record<string, unknown>): Reply {
+function problem(
+	status: number,
+	title: string,
+	detail: string,
+	extra?: Record<string, unknown>,
+): Reply {
 	return { status, json: { title, detail, status, ...extra } };
 }
 
@@ -320,8 +358,10 @@ function fromProblem(p: Problem): Reply {
 	return { status, json: { title, detail, status, ...rest } };
 }
 
-const NOT_FOUND = (): Reply => problem(404, 'Not found', 'The requested resource could not be found');
-const UNAUTHENTICATED = (): Reply => problem(401, 'Unauthenticated', 'You did not pass a valid authentication token');
+const NOT_FOUND = (): Reply =>
+	problem(404, 'Not found', 'The requested resource could not be found');
+const UNAUTHENTICATED = (): Reply =>
+	problem(401, 'Unauthenticated', 'You did not pass a valid authentication token');
 
 function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
 	const flat: Record<string, string> = {};
@@ -350,18 +390,24 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
 	let size = 0;
 	for await (const chunk of req) {
 		size += (chunk as Buffer).length;
-		if (size > MAX_BODY_BYTES) throw new BodyError(413, `Request body exceeds ${MAX_BODY_BYTES} bytes`);
+		if (size > MAX_BODY_BYTES)
+			throw new BodyError(413, `Request body exceeds ${MAX_BODY_BYTES} bytes`);
 		chunks.push(chunk as Buffer);
 	}
 	const raw = Buffer.concat(chunks);
 	const encoding = (headerValue(req, 'content-encoding') ?? 'identity').trim().toLowerCase();
 	try {
 		if (encoding === 'identity' || encoding === '') return raw;
-		if (encoding === 'gzip' || encoding === 'x-gzip') return zlib.gunzipSync(raw, { maxOutputLength: MAX_BODY_BYTES });
+		if (encoding === 'gzip' || encoding === 'x-gzip')
+			return zlib.gunzipSync(raw, { maxOutputLength: MAX_BODY_BYTES });
 		if (encoding === 'deflate') return zlib.inflateSync(raw, { maxOutputLength: MAX_BODY_BYTES });
-		if (encoding === 'br') return zlib.brotliDecompressSync(raw, { maxOutputLength: MAX_BODY_BYTES });
+		if (encoding === 'br')
+			return zlib.brotliDecompressSync(raw, { maxOutputLength: MAX_BODY_BYTES });
 	} catch (error) {
-		throw new BodyError(400, `Could not decode the ${encoding} request body: ${(error as Error).message}`);
+		throw new BodyError(
+			400,
+			`Could not decode the ${encoding} request body: ${(error as Error).message}`,
+		);
 	}
 	throw new BodyError(415, `Unsupported Content-Encoding ${encoding}`);
 }
@@ -400,7 +446,8 @@ export function parseMultipart(body: Buffer, contentType: string): MultipartPart
 		const headers: Record<string, string> = {};
 		for (const line of body.toString('utf8', position, headerEnd).split('\r\n')) {
 			const colon = line.indexOf(':');
-			if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+			if (colon > 0)
+				headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
 		}
 		const next = body.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), headerEnd + 4);
 		if (next < 0) return null;
@@ -418,7 +465,12 @@ export function parseMultipart(body: Buffer, contentType: string): MultipartPart
 			}
 		}
 		if (params.name === undefined) return null;
-		parts.push({ name: params.name, filename, contentType: headers['content-type'], data: body.subarray(headerEnd + 4, next) });
+		parts.push({
+			name: params.name,
+			filename,
+			contentType: headers['content-type'],
+			data: body.subarray(headerEnd + 4, next),
+		});
 		position = next + 2;
 	}
 }
@@ -446,9 +498,11 @@ export function* paddedPng(png: Buffer, totalBytes: number): Generator<Buffer> {
 
 /** Shortens long strings (data URIs) so admin listings stay small. */
 function abbreviate(value: unknown): unknown {
-	if (typeof value === 'string') return value.length > 256 ? `${value.slice(0, 64)}…(${value.length} chars)` : value;
+	if (typeof value === 'string')
+		return value.length > 256 ? `${value.slice(0, 64)}…(${value.length} chars)` : value;
 	if (Array.isArray(value)) return value.map(abbreviate);
-	if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, abbreviate(v)]));
+	if (value && typeof value === 'object')
+		return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, abbreviate(v)]));
 	return value;
 }
 
@@ -497,7 +551,11 @@ class FakeReplicateServer implements FakeReplicate {
 	private closed = false;
 
 	constructor(options: FakeReplicateOptions) {
-		this.options = { ...DEFAULT_OPTIONS, ...checkedOptions(options), prefix: normalisePrefix(options.prefix ?? DEFAULT_OPTIONS.prefix) };
+		this.options = {
+			...DEFAULT_OPTIONS,
+			...checkedOptions(options),
+			prefix: normalisePrefix(options.prefix ?? DEFAULT_OPTIONS.prefix),
+		};
 		this.webhookKey = crypto.randomBytes(24);
 		this.webhookSecret = `whsec_${this.webhookKey.toString('base64')}`;
 		this.apiServer = http.createServer((req, res) => this.serve('api', req, res));
@@ -554,7 +612,8 @@ class FakeReplicateServer implements FakeReplicate {
 			}
 		}
 		this.options = { ...this.options, ...changes };
-		if (options.retentionMs !== undefined) for (const run of this.runs.values()) this.schedulePurge(run);
+		if (options.retentionMs !== undefined)
+			for (const run of this.runs.values()) this.schedulePurge(run);
 	}
 
 	reset(): void {
@@ -592,10 +651,13 @@ class FakeReplicateServer implements FakeReplicate {
 	/** setTimeout that close() clears; after close nothing is scheduled (late callbacks must not keep the process up). */
 	private after(ms: number, fn: () => void): NodeJS.Timeout | undefined {
 		if (this.closed) return undefined;
-		const timer = setTimeout(() => {
-			this.timers.delete(timer);
-			fn();
-		}, Math.max(0, ms));
+		const timer = setTimeout(
+			() => {
+				this.timers.delete(timer);
+				fn();
+			},
+			Math.max(0, ms),
+		);
 		this.timers.add(timer);
 		return timer;
 	}
@@ -621,15 +683,32 @@ class FakeReplicateServer implements FakeReplicate {
 
 	// ---- request plumbing ----
 
-	private serve(origin: 'api' | 'output', req: http.IncomingMessage, res: http.ServerResponse): void {
+	private serve(
+		origin: 'api' | 'output',
+		req: http.IncomingMessage,
+		res: http.ServerResponse,
+	): void {
 		this.onRequest(origin, req, res).catch((error: unknown) => {
 			// A bug or a throwing mangle function must not become an unhandled rejection.
-			if (!res.headersSent) this.write(req, res, problem(500, 'Internal Server Error', `The fake Replicate failed: ${(error as Error).message}`));
+			if (!res.headersSent)
+				this.write(
+					req,
+					res,
+					problem(
+						500,
+						'Internal Server Error',
+						`The fake Replicate failed: ${(error as Error).message}`,
+					),
+				);
 			else res.destroy();
 		});
 	}
 
-	private async onRequest(origin: 'api' | 'output', req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+	private async onRequest(
+		origin: 'api' | 'output',
+		req: http.IncomingMessage,
+		res: http.ServerResponse,
+	): Promise<void> {
 		const method = (req.method ?? 'GET').toUpperCase();
 		const base = origin === 'api' ? this.apiOrigin : this.outputOrigin;
 		let url: URL;
@@ -638,14 +717,19 @@ class FakeReplicateServer implements FakeReplicate {
 		} catch {
 			return this.write(req, res, problem(400, 'Bad Request', 'Malformed request URL'));
 		}
-		if (origin === 'api' && url.pathname.startsWith('/__admin/')) return this.handleAdmin(req, res, method, url);
+		if (origin === 'api' && url.pathname.startsWith('/__admin/'))
+			return this.handleAdmin(req, res, method, url);
 
 		let body: Buffer;
 		try {
 			body = await readBody(req);
 		} catch (error) {
 			const status = error instanceof BodyError ? error.status : 400;
-			this.write(req, res, problem(status, http.STATUS_CODES[status] ?? 'Bad Request', (error as Error).message));
+			this.write(
+				req,
+				res,
+				problem(status, http.STATUS_CODES[status] ?? 'Bad Request', (error as Error).message),
+			);
 			return;
 		}
 		let json: unknown;
@@ -658,11 +742,22 @@ class FakeReplicateServer implements FakeReplicate {
 			}
 		}
 		const headers = flattenHeaders(req.headers);
-		this.requests.push({ origin, method, path: url.pathname, query: url.search, headers, bodyBytes: body.length, json, at: Date.now() });
+		this.requests.push({
+			origin,
+			method,
+			path: url.pathname,
+			query: url.search,
+			headers,
+			bodyBytes: body.length,
+			json,
+			at: Date.now(),
+		});
 
 		const prefix = this.options.prefix;
-		const underPrefix = origin === 'api' && (url.pathname === prefix || url.pathname.startsWith(`${prefix}/`));
-		const path = origin === 'api' && underPrefix ? url.pathname.slice(prefix.length) || '/' : url.pathname;
+		const underPrefix =
+			origin === 'api' && (url.pathname === prefix || url.pathname.startsWith(`${prefix}/`));
+		const path =
+			origin === 'api' && underPrefix ? url.pathname.slice(prefix.length) || '/' : url.pathname;
 		const exchange: Exchange = { origin, req, res, method, url, path, body, json, jsonError };
 
 		if (origin === 'output') {
@@ -673,11 +768,16 @@ class FakeReplicateServer implements FakeReplicate {
 			} catch {
 				// keep it encoded
 			}
-			const leaked = Object.values(headers).some((v) => v.includes(token)) || rawUrl.includes(token);
+			const leaked =
+				Object.values(headers).some((v) => v.includes(token)) || rawUrl.includes(token);
 			if (leaked) this.tokenLeaks++;
 		}
 
-		this.count(origin === 'api' ? this.routeName(method, path, underPrefix) : this.outputRouteName(method, path));
+		this.count(
+			origin === 'api'
+				? this.routeName(method, path, underPrefix)
+				: this.outputRouteName(method, path),
+		);
 		const fault = this.takeFault(origin, method, path);
 		if (fault?.kind === 'reset-before-handling') {
 			req.socket.destroy();
@@ -687,30 +787,55 @@ class FakeReplicateServer implements FakeReplicate {
 			const defaultBody =
 				fault.status === 429
 					? { detail: 'Request was throttled. Your rate limit resets in ~30s.', status: 429 }
-					: { title: http.STATUS_CODES[fault.status] ?? 'Error', detail: 'Injected fault', status: fault.status };
+					: {
+							title: http.STATUS_CODES[fault.status] ?? 'Error',
+							detail: 'Injected fault',
+							status: fault.status,
+						};
 			const faultBody = fault.body === undefined ? defaultBody : fault.body;
 			const reply: Reply =
 				typeof faultBody === 'string'
-					? { status: fault.status, body: faultBody, contentType: 'text/plain; charset=utf-8', headers: fault.headers }
+					? {
+							status: fault.status,
+							body: faultBody,
+							contentType: 'text/plain; charset=utf-8',
+							headers: fault.headers,
+						}
 					: { status: fault.status, json: faultBody, headers: fault.headers };
 			this.write(req, res, reply);
 			return;
 		}
 		if (fault?.kind === 'non-json') {
-			const html = '<!DOCTYPE html><html><head><title>Just a moment...</title></head><body><h1>Checking your browser</h1></body></html>';
+			const html =
+				'<!DOCTYPE html><html><head><title>Just a moment...</title></head><body><h1>Checking your browser</h1></body></html>';
 			this.write(req, res, { status: 200, body: html, contentType: 'text/html; charset=utf-8' });
 			return;
 		}
 
 		let result: HandlerResult;
 		try {
-			result = origin === 'api' ? await this.handleApi(exchange, underPrefix) : await this.handleOutput(exchange);
+			result =
+				origin === 'api'
+					? await this.handleApi(exchange, underPrefix)
+					: await this.handleOutput(exchange);
 		} catch (error) {
-			result = problem(500, 'Internal Server Error', `The fake Replicate failed: ${(error as Error).message}`);
+			result = problem(
+				500,
+				'Internal Server Error',
+				`The fake Replicate failed: ${(error as Error).message}`,
+			);
 		}
 		if (result === HANDLED) return;
 		if (fault?.kind === 'status') {
-			this.write(req, res, { status: fault.status, json: fault.body ?? { title: http.STATUS_CODES[fault.status] ?? 'Error', detail: 'Injected fault', status: fault.status }, headers: fault.headers });
+			this.write(req, res, {
+				status: fault.status,
+				json: fault.body ?? {
+					title: http.STATUS_CODES[fault.status] ?? 'Error',
+					detail: 'Injected fault',
+					status: fault.status,
+				},
+				headers: fault.headers,
+			});
 			return;
 		}
 		if (fault?.kind === 'delay') await this.sleep(fault.ms);
@@ -718,7 +843,8 @@ class FakeReplicateServer implements FakeReplicate {
 			req.socket.destroy();
 			return;
 		}
-		if (fault?.kind === 'mangle' && result.json !== undefined) result = { ...result, json: fault.mutate(structuredClone(result.json)) };
+		if (fault?.kind === 'mangle' && result.json !== undefined)
+			result = { ...result, json: fault.mutate(structuredClone(result.json)) };
 		this.write(req, res, result);
 	}
 
@@ -759,7 +885,11 @@ class FakeReplicateServer implements FakeReplicate {
 		const headers: Record<string, string | number> = { ...reply.headers };
 		const head = req.method === 'HEAD';
 		if (reply.stream && reply.length !== undefined) {
-			res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/octet-stream', 'content-length': reply.length, ...headers });
+			res.writeHead(reply.status, {
+				'content-type': reply.contentType ?? 'application/octet-stream',
+				'content-length': reply.length,
+				...headers,
+			});
 			if (head) return void res.end();
 			pipeline(reply.stream(), res, () => undefined);
 			return;
@@ -770,7 +900,8 @@ class FakeReplicateServer implements FakeReplicate {
 			body = Buffer.from(JSON.stringify(reply.json));
 			contentType ??= reply.status >= 400 ? 'application/problem+json' : 'application/json';
 		} else {
-			body = typeof reply.body === 'string' ? Buffer.from(reply.body) : (reply.body ?? Buffer.alloc(0));
+			body =
+				typeof reply.body === 'string' ? Buffer.from(reply.body) : (reply.body ?? Buffer.alloc(0));
 		}
 		if (contentType && reply.status !== 204) headers['content-type'] = contentType;
 		// Compress JSON for clients that ask, as Replicate's CDN does.
@@ -805,7 +936,10 @@ class FakeReplicateServer implements FakeReplicate {
 		if (!route) {
 			if (pathKnown.length === 0) return NOT_FOUND();
 			const allow = pathKnown.map((r) => r.method).join(', ');
-			return { ...problem(405, 'Method Not Allowed', `Use ${allow} on this path`), headers: { allow } };
+			return {
+				...problem(405, 'Method Not Allowed', `Use ${allow} on this path`),
+				headers: { allow },
+			};
 		}
 		const id = route.pattern.exec(ex.path)?.[1] ?? '';
 		switch (route.name) {
@@ -828,9 +962,16 @@ class FakeReplicateServer implements FakeReplicate {
 			case 'GET /models/{owner}/{name}/versions':
 				// Only the model this server runs exists; its one version is the one predictions accept.
 				if (id !== MODEL_NAME) return NOT_FOUND();
-				return this.page(ex, [{ seq: 1, value: { ...MODEL_VERSION_ENTRY } }], `/models/${MODEL_NAME}/versions`);
+				return this.page(
+					ex,
+					[{ seq: 1, value: { ...MODEL_VERSION_ENTRY } }],
+					`/models/${MODEL_NAME}/versions`,
+				);
 			case 'GET /account':
-				return { status: 200, json: { type: 'user', username: 'fake', name: 'Fake Replicate', github_url: null } };
+				return {
+					status: 200,
+					json: { type: 'user', username: 'fake', name: 'Fake Replicate', github_url: null },
+				};
 			case 'GET /webhooks/default/secret':
 				return { status: 200, json: { key: this.webhookSecret } };
 			case 'POST /files':
@@ -848,7 +989,9 @@ class FakeReplicateServer implements FakeReplicate {
 			}
 			case 'GET /files/{id}/download': {
 				const file = this.findFile(id);
-				return file ? { status: 200, body: file.content, contentType: file.object.content_type } : NOT_FOUND();
+				return file
+					? { status: 200, body: file.content, contentType: file.object.content_type }
+					: NOT_FOUND();
 			}
 		}
 		return NOT_FOUND();
@@ -878,8 +1021,10 @@ class FakeReplicateServer implements FakeReplicate {
 		}
 		const cancelAfter = parseCancelAfter(headerValue(ex.req, 'cancel-after'));
 		if (!cancelAfter.ok) return fromProblem(cancelAfter.problem);
-		if (ex.body.length === 0) return problem(400, 'Bad Request', 'The request body is empty; expected a JSON object');
-		if (ex.jsonError !== undefined) return problem(400, 'Bad Request', `The request body is not valid JSON: ${ex.jsonError}`);
+		if (ex.body.length === 0)
+			return problem(400, 'Bad Request', 'The request body is empty; expected a JSON object');
+		if (ex.jsonError !== undefined)
+			return problem(400, 'Bad Request', `The request body is not valid JSON: ${ex.jsonError}`);
 		const checked = validateCreatePrediction(ex.json);
 		if (!checked.ok) return fromProblem(checked.problem);
 		const run = this.startRun(checked.value, cancelAfter.value);
@@ -989,7 +1134,9 @@ class FakeReplicateServer implements FakeReplicate {
 				(error: Error) => this.finish(run, 'failed', error.message),
 			);
 		}
-		this.runTimer(run, modelTimeMs / 2, () => this.appendLogs(run, ` 50%|█████     | ${Math.floor(steps / 2)}/${steps}\n`));
+		this.runTimer(run, modelTimeMs / 2, () =>
+			this.appendLogs(run, ` 50%|█████     | ${Math.floor(steps / 2)}/${steps}\n`),
+		);
 		this.runTimer(run, modelTimeMs, () => {
 			run.modelDone = true;
 			this.maybeComplete(run);
@@ -999,18 +1146,26 @@ class FakeReplicateServer implements FakeReplicate {
 	private maybeComplete(run: Run): void {
 		if (TERMINAL.has(run.prediction.status) || !run.modelDone || !run.inputsReady) return;
 		const outcome = run.script.outcome ?? 'succeeded';
-		if (outcome === 'failed') this.finish(run, 'failed', run.script.error ?? 'Prediction failed for an unknown reason');
+		if (outcome === 'failed')
+			this.finish(run, 'failed', run.script.error ?? 'Prediction failed for an unknown reason');
 		else if (outcome === 'canceled') this.finish(run, 'canceled');
 		else this.finish(run, 'succeeded');
 	}
 
 	private onDeadline(run: Run): void {
 		const status = run.prediction.status;
-		if (status === 'starting') this.finish(run, 'aborted', null, 'Deadline reached before the prediction started\n');
-		else if (status === 'processing') this.finish(run, 'canceled', null, 'Deadline reached; prediction canceled\n');
+		if (status === 'starting')
+			this.finish(run, 'aborted', null, 'Deadline reached before the prediction started\n');
+		else if (status === 'processing')
+			this.finish(run, 'canceled', null, 'Deadline reached; prediction canceled\n');
 	}
 
-	private finish(run: Run, status: PredictionStatus, error: string | null = null, log?: string): void {
+	private finish(
+		run: Run,
+		status: PredictionStatus,
+		error: string | null = null,
+		log?: string,
+	): void {
 		const prediction = run.prediction;
 		if (TERMINAL.has(prediction.status)) return;
 		for (const timer of run.timers) this.cancel(timer);
@@ -1045,7 +1200,9 @@ class FakeReplicateServer implements FakeReplicate {
 		const count = run.prediction.input.num_outputs ?? 1;
 		const id = run.prediction.id;
 		return Array.from({ length: count }, (_, k) =>
-			run.script.outputUrlScheme === 'file' ? `file:///tmp/fake-replicate/${id}/out-${k}.png` : `${this.outputOrigin}/${id}/out-${k}.png`,
+			run.script.outputUrlScheme === 'file'
+				? `file:///tmp/fake-replicate/${id}/out-${k}.png`
+				: `${this.outputOrigin}/${id}/out-${k}.png`,
 		);
 	}
 
@@ -1115,13 +1272,15 @@ class FakeReplicateServer implements FakeReplicate {
 		this.rememberPrepared(run.prediction.id, prepared);
 		// Render while the decoded inputs are at hand ("the model runs"); downloads then hit the cache.
 		const script = run.script;
-		if (!script.noOutput && !script.dataRemoved && script.outputUrlScheme !== 'file') this.renderMissing(run, input.num_outputs);
+		if (!script.noOutput && !script.dataRemoved && script.outputUrlScheme !== 'file')
+			this.renderMissing(run, input.num_outputs);
 	}
 
 	private async fetchInput(run: Run, field: string, value: string): Promise<Buffer> {
 		if (value.startsWith('data:')) {
 			const decoded = decodeDataUri(value);
-			if (!decoded) throw new InputImageError(`cannot identify image file '${field}' (malformed data URI)`);
+			if (!decoded)
+				throw new InputImageError(`cannot identify image file '${field}' (malformed data URI)`);
 			return decoded.bytes;
 		}
 		const url = new URL(value);
@@ -1129,44 +1288,72 @@ class FakeReplicateServer implements FakeReplicate {
 		if (url.origin === this.apiOrigin && url.pathname.startsWith(filesPath)) {
 			const fileId = url.pathname.slice(filesPath.length).replace(/\/download$/, '');
 			const file = this.findFile(fileId);
-			if (!file) throw new Error(`Failed to download ${field}: file ${fileId} does not exist (deleted or expired)`);
+			if (!file)
+				throw new Error(
+					`Failed to download ${field}: file ${fileId} does not exist (deleted or expired)`,
+				);
 			return file.content;
 		}
 		if (!LOOPBACK_HOSTS.has(url.hostname) && url.hostname !== '::1') {
-			throw new Error(`Failed to download ${field} from ${url.host}: this fake Replicate fetches only 127.0.0.1 URLs, never the internet`);
+			throw new Error(
+				`Failed to download ${field} from ${url.host}: this fake Replicate fetches only 127.0.0.1 URLs, never the internet`,
+			);
 		}
-		if (url.protocol !== 'http:') throw new Error(`Failed to download ${field}: the fake Replicate fetches only http:// on 127.0.0.1`);
+		if (url.protocol !== 'http:')
+			throw new Error(
+				`Failed to download ${field}: the fake Replicate fetches only http:// on 127.0.0.1`,
+			);
 		return this.httpGet(url, run.abort.signal, field);
 	}
 
 	private httpGet(url: URL, signal: AbortSignal, field: string): Promise<Buffer> {
 		return new Promise((resolve, reject) => {
-			const request = http.get(url, { agent: this.outgoingAgent, signal, timeout: 15_000, headers: { 'user-agent': 'fake-replicate-model/1' } }, (response) => {
-				if (response.statusCode !== 200) {
-					response.resume();
-					return reject(new Error(`Failed to download ${field}: HTTP ${response.statusCode} from ${url.href}`));
-				}
-				const chunks: Buffer[] = [];
-				let size = 0;
-				response.on('data', (chunk: Buffer) => {
-					size += chunk.length;
-					if (size > MAX_INPUT_DOWNLOAD_BYTES) {
-						request.destroy();
-						reject(new Error(`Failed to download ${field}: larger than ${MAX_INPUT_DOWNLOAD_BYTES} bytes`));
-					} else chunks.push(chunk);
-				});
-				response.on('end', () => resolve(Buffer.concat(chunks)));
-				response.on('error', reject);
-			});
+			const request = http.get(
+				url,
+				{
+					agent: this.outgoingAgent,
+					signal,
+					timeout: 15_000,
+					headers: { 'user-agent': 'fake-replicate-model/1' },
+				},
+				(response) => {
+					if (response.statusCode !== 200) {
+						response.resume();
+						return reject(
+							new Error(
+								`Failed to download ${field}: HTTP ${response.statusCode} from ${url.href}`,
+							),
+						);
+					}
+					const chunks: Buffer[] = [];
+					let size = 0;
+					response.on('data', (chunk: Buffer) => {
+						size += chunk.length;
+						if (size > MAX_INPUT_DOWNLOAD_BYTES) {
+							request.destroy();
+							reject(
+								new Error(
+									`Failed to download ${field}: larger than ${MAX_INPUT_DOWNLOAD_BYTES} bytes`,
+								),
+							);
+						} else chunks.push(chunk);
+					});
+					response.on('end', () => resolve(Buffer.concat(chunks)));
+					response.on('error', reject);
+				},
+			);
 			request.on('timeout', () => request.destroy(new Error('timed out')));
-			request.on('error', (error) => reject(new Error(`Failed to download ${field} from ${url.href}: ${error.message}`)));
+			request.on('error', (error) =>
+				reject(new Error(`Failed to download ${field} from ${url.href}: ${error.message}`)),
+			);
 		});
 	}
 
 	private rememberPrepared(id: string, prepared: PreparedInputs): void {
 		this.prepared.delete(id);
 		this.prepared.set(id, prepared);
-		while (this.prepared.size > PREPARED_CACHE_ENTRIES) this.prepared.delete(this.prepared.keys().next().value as string);
+		while (this.prepared.size > PREPARED_CACHE_ENTRIES)
+			this.prepared.delete(this.prepared.keys().next().value as string);
 	}
 
 	private preparedFor(run: Run): PreparedInputs {
@@ -1178,7 +1365,12 @@ class FakeReplicateServer implements FakeReplicate {
 		}
 		if (!run.inputBytes) throw new Error(`inputs of ${id} are gone`);
 		const input = run.prediction.input as ModelInput;
-		const prepared = prepareInputs(run.inputBytes.image, run.inputBytes.mask, input.width, input.height);
+		const prepared = prepareInputs(
+			run.inputBytes.image,
+			run.inputBytes.mask,
+			input.width,
+			input.height,
+		);
 		this.rememberPrepared(id, prepared);
 		return prepared;
 	}
@@ -1197,7 +1389,9 @@ class FakeReplicateServer implements FakeReplicate {
 			return Promise.resolve(cached);
 		}
 		if (!this.renders.has(key)) this.renderMissing(run, run.prediction.output?.length ?? 0);
-		return this.renders.get(key) ?? Promise.reject(new Error(`output ${key} could not be rendered`));
+		return (
+			this.renders.get(key) ?? Promise.reject(new Error(`output ${key} could not be rendered`))
+		);
 	}
 
 	private renderMissing(run: Run, count: number): void {
@@ -1209,7 +1403,12 @@ class FakeReplicateServer implements FakeReplicate {
 			let render: Promise<Buffer>;
 			try {
 				prepared ??= this.preparedFor(run);
-				const image = inpaint(prepared, { prompt: input.prompt, negativePrompt: input.negative_prompt ?? '', seed: run.seed, index });
+				const image = inpaint(prepared, {
+					prompt: input.prompt,
+					negativePrompt: input.negative_prompt ?? '',
+					seed: run.seed,
+					index,
+				});
 				render = encodePngAsync(image, { level: 1, filter: 2 }).then((png) => {
 					if (!run.purged) this.cacheRender(key, png);
 					return png;
@@ -1236,13 +1435,32 @@ class FakeReplicateServer implements FakeReplicate {
 	// ---- output origin ----
 
 	private async handleOutput(ex: Exchange): Promise<Reply> {
-		if (ex.method !== 'GET' && ex.method !== 'HEAD') return { status: 405, body: 'Method Not Allowed', contentType: 'text/plain', headers: { allow: 'GET, HEAD' } };
-		const notFound: Reply = { status: 404, body: 'Not Found', contentType: 'text/plain; charset=utf-8' };
+		if (ex.method !== 'GET' && ex.method !== 'HEAD')
+			return {
+				status: 405,
+				body: 'Method Not Allowed',
+				contentType: 'text/plain',
+				headers: { allow: 'GET, HEAD' },
+			};
+		const notFound: Reply = {
+			status: 404,
+			body: 'Not Found',
+			contentType: 'text/plain; charset=utf-8',
+		};
 		const sample = /^\/samples\/(image|mask)\.png$/.exec(ex.path);
 		if (sample) {
 			const width = Number(ex.url.searchParams.get('width') ?? 512);
 			const height = Number(ex.url.searchParams.get('height') ?? 512);
-			if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0 && width * height <= 4096 * 4096)) return notFound;
+			if (
+				!(
+					Number.isInteger(width) &&
+					Number.isInteger(height) &&
+					width > 0 &&
+					height > 0 &&
+					width * height <= 4096 * 4096
+				)
+			)
+				return notFound;
 			const key = `${sample[1]}:${width}x${height}`;
 			let png = this.samples.get(key);
 			if (!png) {
@@ -1255,13 +1473,26 @@ class FakeReplicateServer implements FakeReplicate {
 		if (!output) return notFound;
 		const run = this.findRun(output[1]);
 		const index = Number(output[2]);
-		if (!run || run.prediction.status !== 'succeeded' || run.purged || !run.prediction.output || run.script.outputUrlScheme === 'file') return notFound;
+		if (
+			!run ||
+			run.prediction.status !== 'succeeded' ||
+			run.purged ||
+			!run.prediction.output ||
+			run.script.outputUrlScheme === 'file'
+		)
+			return notFound;
 		if (index >= run.prediction.output.length) return notFound;
 		const png = await this.renderOutput(run, index);
 		const headers = { 'cache-control': 'public, max-age=3600' };
 		const padTo = run.script.outputBytes ?? 0;
 		if (padTo >= png.length + 12) {
-			return { status: 200, contentType: 'image/png', headers, length: padTo, stream: () => Readable.from(paddedPng(png, padTo)) };
+			return {
+				status: 200,
+				contentType: 'image/png',
+				headers,
+				length: padTo,
+				stream: () => Readable.from(paddedPng(png, padTo)),
+			};
 		}
 		return { status: 200, body: png, contentType: 'image/png', headers };
 	}
@@ -1286,10 +1517,14 @@ class FakeReplicateServer implements FakeReplicate {
 			const newer = newestFirst.filter((i) => i.seq > (cursor.after as number));
 			pageItems = newer.slice(Math.max(0, newer.length - size));
 		} else {
-			const older = typeof cursor.before === 'number' ? newestFirst.filter((i) => i.seq < (cursor.before as number)) : newestFirst;
+			const older =
+				typeof cursor.before === 'number'
+					? newestFirst.filter((i) => i.seq < (cursor.before as number))
+					: newestFirst;
 			pageItems = older.slice(0, size);
 		}
-		const link = (c: PageCursor) => `${this.apiUrl}${route}?cursor=${Buffer.from(JSON.stringify(c)).toString('base64url')}`;
+		const link = (c: PageCursor) =>
+			`${this.apiUrl}${route}?cursor=${Buffer.from(JSON.stringify(c)).toString('base64url')}`;
 		const first = pageItems[0];
 		const last = pageItems[pageItems.length - 1];
 		const hasOlder = last !== undefined && newestFirst.some((i) => i.seq < last.seq);
@@ -1316,12 +1551,20 @@ class FakeReplicateServer implements FakeReplicate {
 		const run = this.findRun(id);
 		if (!run || !run.stream) return NOT_FOUND();
 		const res = ex.res;
-		res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+		res.writeHead(200, {
+			'content-type': 'text/event-stream',
+			'cache-control': 'no-store',
+			connection: 'keep-alive',
+		});
 		const sendFinal = () => {
 			const p = run.prediction;
-			if (p.status === 'succeeded') for (const url of p.output ?? []) res.write(`event: output\ndata: ${url}\n\n`);
-			if (p.status === 'failed') res.write(`event: error\ndata: ${JSON.stringify({ detail: p.error })}\n\n`);
-			res.end(`event: done\ndata: ${JSON.stringify(p.status === 'succeeded' ? {} : { reason: p.status === 'failed' ? 'error' : 'canceled' })}\n\n`);
+			if (p.status === 'succeeded')
+				for (const url of p.output ?? []) res.write(`event: output\ndata: ${url}\n\n`);
+			if (p.status === 'failed')
+				res.write(`event: error\ndata: ${JSON.stringify({ detail: p.error })}\n\n`);
+			res.end(
+				`event: done\ndata: ${JSON.stringify(p.status === 'succeeded' ? {} : { reason: p.status === 'failed' ? 'error' : 'canceled' })}\n\n`,
+			);
 		};
 		if (TERMINAL.has(run.prediction.status)) sendFinal();
 		else {
@@ -1343,14 +1586,19 @@ class FakeReplicateServer implements FakeReplicate {
 	private uploadFile(ex: Exchange): Reply {
 		const contentType = headerValue(ex.req, 'content-type') ?? '';
 		if (!/^multipart\/form-data\b/i.test(contentType)) {
-			return problem(400, 'Bad Request', 'Expected a multipart/form-data body with a "content" part');
+			return problem(
+				400,
+				'Bad Request',
+				'Expected a multipart/form-data body with a "content" part',
+			);
 		}
 		const parts = parseMultipart(ex.body, contentType);
 		if (!parts) return problem(400, 'Bad Request', 'Malformed multipart/form-data body');
 		const field = (name: string) => parts.find((p) => p.name === name);
 		const content = field('content');
 		if (!content) return problem(400, 'Bad Request', 'The multipart body has no "content" part');
-		if (content.data.length > MAX_FILE_BYTES) return problem(413, 'Payload Too Large', `Files are limited to ${MAX_FILE_BYTES} bytes`);
+		if (content.data.length > MAX_FILE_BYTES)
+			return problem(413, 'Payload Too Large', `Files are limited to ${MAX_FILE_BYTES} bytes`);
 		let metadata: Record<string, unknown> = {};
 		const metadataPart = field('metadata');
 		if (metadataPart) {
@@ -1368,7 +1616,8 @@ class FakeReplicateServer implements FakeReplicate {
 		const object: FileObject = {
 			id,
 			name: field('filename')?.data.toString('utf8') || content.filename || 'file',
-			content_type: field('type')?.data.toString('utf8') || content.contentType || 'application/octet-stream',
+			content_type:
+				field('type')?.data.toString('utf8') || content.contentType || 'application/octet-stream',
 			size: content.data.length,
 			etag: md5,
 			checksums: { sha256: crypto.createHash('sha256').update(content.data).digest('hex'), md5 },
@@ -1377,7 +1626,12 @@ class FakeReplicateServer implements FakeReplicate {
 			expires_at: iso(now + FILE_LIFETIME_MS),
 			urls: { get: `${this.apiUrl}/files/${id}` },
 		};
-		this.files.set(id, { object, content: Buffer.from(content.data), seq: ++this.sequence, expiresMs: now + FILE_LIFETIME_MS });
+		this.files.set(id, {
+			object,
+			content: Buffer.from(content.data),
+			seq: ++this.sequence,
+			expiresMs: now + FILE_LIFETIME_MS,
+		});
 		this.uploads.push({ size: object.size, sha256: object.checksums.sha256 });
 		return { status: 201, json: object };
 	}
@@ -1397,12 +1651,27 @@ class FakeReplicateServer implements FakeReplicate {
 		if (!target || !run.webhookEvents.includes(event) || this.closed) return;
 		// Snapshot now: the delivery describes the prediction at the moment of the event.
 		const body = JSON.stringify(run.prediction);
-		run.webhookChain = run.webhookChain.then(() => this.deliverWebhook(run.prediction.id, event, target, body));
+		run.webhookChain = run.webhookChain.then(() =>
+			this.deliverWebhook(run.prediction.id, event, target, body),
+		);
 	}
 
-	private async deliverWebhook(predictionId: string, event: WebhookEvent, target: string, body: string): Promise<void> {
+	private async deliverWebhook(
+		predictionId: string,
+		event: WebhookEvent,
+		target: string,
+		body: string,
+	): Promise<void> {
 		const webhookId = `msg_${randomId(27)}`;
-		const delivery: WebhookDelivery = { predictionId, event, url: target, webhookId, attempts: 0, status: null, at: Date.now() };
+		const delivery: WebhookDelivery = {
+			predictionId,
+			event,
+			url: target,
+			webhookId,
+			attempts: 0,
+			status: null,
+			at: Date.now(),
+		};
 		this.webhookDeliveries.push(delivery);
 		const url = new URL(target);
 		if (!LOOPBACK_HOSTS.has(url.hostname) || url.protocol !== 'http:') {
@@ -1414,7 +1683,10 @@ class FakeReplicateServer implements FakeReplicate {
 			if (attempt > 0) await this.sleep(webhookRetryDelayMs * 2 ** (attempt - 1));
 			if (this.closed) return;
 			const timestamp = Math.floor(Date.now() / 1000).toString();
-			const signature = crypto.createHmac('sha256', this.webhookKey).update(`${webhookId}.${timestamp}.${body}`).digest('base64');
+			const signature = crypto
+				.createHmac('sha256', this.webhookKey)
+				.update(`${webhookId}.${timestamp}.${body}`)
+				.digest('base64');
 			delivery.attempts++;
 			try {
 				delivery.status = await this.post(url, body, {
@@ -1437,7 +1709,12 @@ class FakeReplicateServer implements FakeReplicate {
 		return new Promise((resolve, reject) => {
 			const request = http.request(
 				url,
-				{ method: 'POST', agent: this.outgoingAgent, timeout: 10_000, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+				{
+					method: 'POST',
+					agent: this.outgoingAgent,
+					timeout: 10_000,
+					headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+				},
 				(response) => {
 					response.resume();
 					response.on('end', () => resolve(response.statusCode ?? 0));
@@ -1452,7 +1729,12 @@ class FakeReplicateServer implements FakeReplicate {
 
 	// ---- admin (no auth, outside the prefix) ----
 
-	private async handleAdmin(req: http.IncomingMessage, res: http.ServerResponse, method: string, url: URL): Promise<void> {
+	private async handleAdmin(
+		req: http.IncomingMessage,
+		res: http.ServerResponse,
+		method: string,
+		url: URL,
+	): Promise<void> {
 		let json: unknown;
 		try {
 			const body = await readBody(req);
@@ -1515,7 +1797,8 @@ class FakeReplicateServer implements FakeReplicate {
  * gives `set` (top-level fields to overwrite) and/or `delete` (top-level fields to drop).
  */
 function faultFromJson(json: unknown): Fault {
-	if (!isRecord(json) || typeof json.kind !== 'string') throw new Error('expected a JSON fault with a kind');
+	if (!isRecord(json) || typeof json.kind !== 'string')
+		throw new Error('expected a JSON fault with a kind');
 	const target: FaultTarget = {
 		origin: json.origin === 'output' ? 'output' : 'api',
 		method: typeof json.method === 'string' ? json.method : undefined,
@@ -1526,7 +1809,14 @@ function faultFromJson(json: unknown): Fault {
 	switch (json.kind) {
 		case 'status':
 			if (typeof json.status !== 'number') throw new Error('a status fault needs a numeric status');
-			return { ...target, kind: 'status', status: json.status, body: json.body, headers: isRecord(json.headers) ? (json.headers as Record<string, string>) : undefined, afterHandling: json.afterHandling === true };
+			return {
+				...target,
+				kind: 'status',
+				status: json.status,
+				body: json.body,
+				headers: isRecord(json.headers) ? (json.headers as Record<string, string>) : undefined,
+				afterHandling: json.afterHandling === true,
+			};
 		case 'delay':
 			if (typeof json.ms !== 'number') throw new Error('a delay fault needs ms');
 			return { ...target, kind: 'delay', ms: json.ms };
@@ -1536,7 +1826,9 @@ function faultFromJson(json: unknown): Fault {
 			return { ...target, kind: json.kind };
 		case 'mangle': {
 			const set = isRecord(json.set) ? json.set : {};
-			const drop = Array.isArray(json.delete) ? json.delete.filter((k): k is string => typeof k === 'string') : [];
+			const drop = Array.isArray(json.delete)
+				? json.delete.filter((k): k is string => typeof k === 'string')
+				: [];
 			return {
 				...target,
 				kind: 'mangle',
@@ -1562,15 +1854,22 @@ function checkedOptions(options: Partial<FakeReplicateOptions>): Partial<Resolve
 		if (value === undefined) continue;
 		if (!Object.hasOwn(DEFAULT_OPTIONS, name)) throw new Error(`unknown option ${name}`);
 		const expected = typeof DEFAULT_OPTIONS[name as keyof ResolvedOptions];
-		if (typeof value !== expected || (expected === 'number' && !(Number.isFinite(value) && (value as number) >= 0))) {
-			throw new Error(`option ${name} must be a ${expected === 'number' ? 'non-negative number' : expected}`);
+		if (
+			typeof value !== expected ||
+			(expected === 'number' && !(Number.isFinite(value) && (value as number) >= 0))
+		) {
+			throw new Error(
+				`option ${name} must be a ${expected === 'number' ? 'non-negative number' : expected}`,
+			);
 		}
 		checked[name] = value;
 	}
 	return checked as Partial<ResolvedOptions>;
 }
 
-export async function startFakeReplicate(options: FakeReplicateOptions = {}): Promise<FakeReplicate> {
+export async function startFakeReplicate(
+	options: FakeReplicateOptions = {},
+): Promise<FakeReplicate> {
 	const server = new FakeReplicateServer(options);
 	try {
 		await server.listen();

@@ -6,7 +6,14 @@
 export const MODEL_NAME = 'stability-ai/stable-diffusion-inpainting';
 export const MODEL_VERSION_ID = '95b7223104132402a9ae91cc677285bc5eb997834bd2349fa486f53910fd68b3';
 
-export const SCHEDULERS = ['DDIM', 'K_EULER', 'DPMSolverMultistep', 'K_EULER_ANCESTRAL', 'PNDM', 'KLMS'] as const;
+export const SCHEDULERS = [
+	'DDIM',
+	'K_EULER',
+	'DPMSolverMultistep',
+	'K_EULER_ANCESTRAL',
+	'PNDM',
+	'KLMS',
+] as const;
 export const DIMENSIONS = Array.from({ length: 16 }, (_, i) => (i + 1) * 64);
 export const WEBHOOK_EVENTS = ['start', 'output', 'logs', 'completed'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -100,7 +107,8 @@ export function isHttpUrl(value: string): boolean {
 	}
 }
 
-const DATA_URI = /^data:([a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+)?((?:;[a-z0-9-]+=[^;,]*)*)(;base64)?,/i;
+const DATA_URI =
+	/^data:([a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+)?((?:;[a-z0-9-]+=[^;,]*)*)(;base64)?,/i;
 
 export function isDataUri(value: string): boolean {
 	return DATA_URI.test(value);
@@ -117,30 +125,50 @@ export function decodeDataUri(value: string): { mediaType: string; bytes: Buffer
 		return { mediaType: match[1] ?? 'text/plain', bytes: Buffer.from(compact, 'base64') };
 	}
 	try {
-		return { mediaType: match[1] ?? 'text/plain', bytes: Buffer.from(decodeURIComponent(payload), 'latin1') };
+		return {
+			mediaType: match[1] ?? 'text/plain',
+			bytes: Buffer.from(decodeURIComponent(payload), 'latin1'),
+		};
 	} catch {
 		return null;
 	}
 }
 
-function checkProperty(name: string, spec: InputProperty, value: unknown, errors: InvalidField[]): void {
+function checkProperty(
+	name: string,
+	spec: InputProperty,
+	value: unknown,
+	errors: InvalidField[],
+): void {
 	const field = `input.${name}`;
 	const given = jsonTypeName(value);
 	const invalidType = (expected: string) =>
-		errors.push({ type: 'invalid_type', field, description: `Invalid type. Expected: ${expected}, given: ${given}` });
+		errors.push({
+			type: 'invalid_type',
+			field,
+			description: `Invalid type. Expected: ${expected}, given: ${given}`,
+		});
 	switch (spec.kind) {
 		case 'string':
 		case 'uri':
 			if (typeof value !== 'string') return void invalidType('string');
 			if (spec.kind === 'uri' && !isHttpUrl(value) && !isDataUri(value)) {
-				errors.push({ type: 'format', field, description: `Does not match format 'uri' (an http(s) URL or a data: URI)` });
+				errors.push({
+					type: 'format',
+					field,
+					description: `Does not match format 'uri' (an http(s) URL or a data: URI)`,
+				});
 				return;
 			}
 			break;
 		case 'integer':
 			if (given !== 'integer') return void invalidType('integer');
 			if (!Number.isSafeInteger(value)) {
-				errors.push({ type: 'number_lte', field, description: `Must be less than or equal to ${Number.MAX_SAFE_INTEGER}` });
+				errors.push({
+					type: 'number_lte',
+					field,
+					description: `Must be less than or equal to ${Number.MAX_SAFE_INTEGER}`,
+				});
 				return;
 			}
 			break;
@@ -153,13 +181,25 @@ function checkProperty(name: string, spec: InputProperty, value: unknown, errors
 	}
 	if (spec.enum && !spec.enum.includes(value as string | number)) {
 		const choices = spec.enum.map((c) => (typeof c === 'string' ? `"${c}"` : String(c))).join(', ');
-		errors.push({ type: 'enum', field, description: `${name} must be one of the following: ${choices}` });
+		errors.push({
+			type: 'enum',
+			field,
+			description: `${name} must be one of the following: ${choices}`,
+		});
 	}
 	if (spec.minimum !== undefined && (value as number) < spec.minimum) {
-		errors.push({ type: 'number_gte', field, description: `Must be greater than or equal to ${spec.minimum}` });
+		errors.push({
+			type: 'number_gte',
+			field,
+			description: `Must be greater than or equal to ${spec.minimum}`,
+		});
 	}
 	if (spec.maximum !== undefined && (value as number) > spec.maximum) {
-		errors.push({ type: 'number_lte', field, description: `Must be less than or equal to ${spec.maximum}` });
+		errors.push({
+			type: 'number_lte',
+			field,
+			description: `Must be less than or equal to ${spec.maximum}`,
+		});
 	}
 }
 
@@ -176,7 +216,10 @@ export function inputValidationProblem(errors: InvalidField[]): Problem {
 export function validateModelInput(input: unknown): Checked<ModelInput> {
 	if (input === undefined || typeof input !== 'object' || input === null || Array.isArray(input)) {
 		const type = input === undefined ? 'required' : 'invalid_type';
-		const description = input === undefined ? 'input is required' : `Invalid type. Expected: object, given: ${jsonTypeName(input)}`;
+		const description =
+			input === undefined
+				? 'input is required'
+				: `Invalid type. Expected: object, given: ${jsonTypeName(input)}`;
 		return { ok: false, problem: inputValidationProblem([{ type, field: 'input', description }]) };
 	}
 	const given = input as Record<string, unknown>;
@@ -184,7 +227,12 @@ export function validateModelInput(input: unknown): Checked<ModelInput> {
 	const filled: Record<string, unknown> = {};
 	for (const [name, spec] of Object.entries(INPUT_SCHEMA) as Array<[string, InputProperty]>) {
 		if (!Object.hasOwn(given, name)) {
-			if (spec.required) errors.push({ type: 'required', field: `input.${name}`, description: `${name} is required` });
+			if (spec.required)
+				errors.push({
+					type: 'required',
+					field: `input.${name}`,
+					description: `${name} is required`,
+				});
 			else if (spec.default !== undefined) filled[name] = spec.default;
 			continue;
 		}
@@ -193,7 +241,11 @@ export function validateModelInput(input: unknown): Checked<ModelInput> {
 	}
 	for (const name of Object.keys(given)) {
 		if (!Object.hasOwn(INPUT_SCHEMA, name)) {
-			errors.push({ type: 'additional_property_not_allowed', field: `input.${name}`, description: `Additional property ${name} is not allowed` });
+			errors.push({
+				type: 'additional_property_not_allowed',
+				field: `input.${name}`,
+				description: `Additional property ${name} is not allowed`,
+			});
 		}
 	}
 	if (errors.length > 0) return { ok: false, problem: inputValidationProblem(errors) };
@@ -207,12 +259,25 @@ export function isKnownVersion(version: unknown): boolean {
 	return version === `${MODEL_NAME}:${MODEL_VERSION_ID}`;
 }
 
-const TOP_LEVEL_FIELDS = new Set(['version', 'input', 'webhook', 'webhook_events_filter', 'stream']);
+const TOP_LEVEL_FIELDS = new Set([
+	'version',
+	'input',
+	'webhook',
+	'webhook_events_filter',
+	'stream',
+]);
 
 /** Validates a POST /predictions body in Replicate's order: version first, then the rest. */
 export function validateCreatePrediction(body: unknown): Checked<ValidCreateRequest> {
 	if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-		return { ok: false, problem: { status: 400, title: 'Bad Request', detail: 'The request body must be a JSON object' } };
+		return {
+			ok: false,
+			problem: {
+				status: 400,
+				title: 'Bad Request',
+				detail: 'The request body must be a JSON object',
+			},
+		};
 	}
 	const request = body as Record<string, unknown>;
 	if (!isKnownVersion(request.version)) return { ok: false, problem: INVALID_VERSION };
@@ -220,18 +285,30 @@ export function validateCreatePrediction(body: unknown): Checked<ValidCreateRequ
 	const errors: InvalidField[] = [];
 	for (const name of Object.keys(request)) {
 		if (!TOP_LEVEL_FIELDS.has(name)) {
-			errors.push({ type: 'additional_property_not_allowed', field: name, description: `Additional property ${name} is not allowed` });
+			errors.push({
+				type: 'additional_property_not_allowed',
+				field: name,
+				description: `Additional property ${name} is not allowed`,
+			});
 		}
 	}
 	const webhook = request.webhook;
 	if (webhook !== undefined && (typeof webhook !== 'string' || !isHttpUrl(webhook))) {
-		errors.push({ type: 'format', field: 'webhook', description: `Does not match format 'uri' (an http(s) URL)` });
+		errors.push({
+			type: 'format',
+			field: 'webhook',
+			description: `Does not match format 'uri' (an http(s) URL)`,
+		});
 	}
 	let events: WebhookEvent[] = [...WEBHOOK_EVENTS];
 	const filter = request.webhook_events_filter;
 	if (filter !== undefined) {
 		if (!Array.isArray(filter)) {
-			errors.push({ type: 'invalid_type', field: 'webhook_events_filter', description: `Invalid type. Expected: array, given: ${jsonTypeName(filter)}` });
+			errors.push({
+				type: 'invalid_type',
+				field: 'webhook_events_filter',
+				description: `Invalid type. Expected: array, given: ${jsonTypeName(filter)}`,
+			});
 		} else {
 			filter.forEach((event, i) => {
 				if (!WEBHOOK_EVENTS.includes(event as WebhookEvent)) {
@@ -246,7 +323,11 @@ export function validateCreatePrediction(body: unknown): Checked<ValidCreateRequ
 		}
 	}
 	if (request.stream !== undefined && typeof request.stream !== 'boolean') {
-		errors.push({ type: 'invalid_type', field: 'stream', description: `Invalid type. Expected: boolean, given: ${jsonTypeName(request.stream)}` });
+		errors.push({
+			type: 'invalid_type',
+			field: 'stream',
+			description: `Invalid type. Expected: boolean, given: ${jsonTypeName(request.stream)}`,
+		});
 	}
 	const input = validateModelInput(request.input);
 	if (!input.ok) errors.push(...(input.problem.invalid_fields ?? []));
@@ -274,13 +355,26 @@ export function parsePreferWait(header: string | undefined): Checked<number | nu
 	if (!(seconds >= 1 && seconds <= 60)) {
 		return {
 			ok: false,
-			problem: { status: 400, title: 'Invalid Prefer header', detail: `Prefer must be "wait" or "wait=N" with N from 1 to 60, got ${JSON.stringify(header)}` },
+			problem: {
+				status: 400,
+				title: 'Invalid Prefer header',
+				detail: `Prefer must be "wait" or "wait=N" with N from 1 to 60, got ${JSON.stringify(header)}`,
+			},
 		};
 	}
 	return { ok: true, value: seconds };
 }
 
-const DURATION_UNITS_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS_MS: Record<string, number> = {
+	ns: 1e-6,
+	us: 1e-3,
+	µs: 1e-3,
+	μs: 1e-3,
+	ms: 1,
+	s: 1000,
+	m: 60_000,
+	h: 3_600_000,
+};
 
 /** Go's time.ParseDuration (e.g. `90s`, `1h30m`, `1.5h`, `500ms`) in milliseconds; null when malformed. */
 export function parseGoDuration(text: string): number | null {
@@ -300,7 +394,11 @@ export function parseCancelAfter(header: string | undefined): Checked<number | n
 	if (ms === null || !(ms > 0)) {
 		return {
 			ok: false,
-			problem: { status: 400, title: 'Invalid Cancel-After header', detail: `Cancel-After must be a positive duration such as "90s" or "5m", got ${JSON.stringify(header)}` },
+			problem: {
+				status: 400,
+				title: 'Invalid Cancel-After header',
+				detail: `Cancel-After must be a positive duration such as "90s" or "5m", got ${JSON.stringify(header)}`,
+			},
 		};
 	}
 	return { ok: true, value: ms };

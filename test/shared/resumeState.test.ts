@@ -21,7 +21,7 @@ const state = (overrides: Partial<ResumeState> = {}): ResumeState => ({
 const queryOf = (url: string) => Object.fromEntries(new URL(url).searchParams);
 
 describe('resume URL state', () => {
-	it('round-trips through the URL and keeps n8n\'s own query (signature)', () => {
+	it("round-trips through the URL and keeps n8n's own query (signature)", () => {
 		const url = urlWithState('http://n8n.example/webhook-waiting/42?signature=tok123', state());
 		const query = queryOf(url);
 		expect(query.signature).toBe('tok123');
@@ -31,11 +31,40 @@ describe('resume URL state', () => {
 	it.each([
 		['missing', {}],
 		['not base64 JSON', { [STATE_PARAM]: '%%%' }],
-		['item out of range', { [STATE_PARAM]: Buffer.from(JSON.stringify(state({ i: 3 }))).toString('base64url') }],
-		['entries not matching the count', { [STATE_PARAM]: Buffer.from(JSON.stringify(state({ p: [null] }))).toString('base64url') }],
-		['too many items', { [STATE_PARAM]: Buffer.from(JSON.stringify(state({ n: MAX_WEBHOOK_ITEMS + 1, p: new Array(MAX_WEBHOOK_ITEMS + 1).fill(null) }))).toString('base64url') }],
-		['an ID that is no prediction ID', { [STATE_PARAM]: Buffer.from(JSON.stringify(state({ p: [{ p: '../x' }, null, null] }))).toString('base64url') }],
-		['an entry with both ID and error', { [STATE_PARAM]: Buffer.from(JSON.stringify(state({ p: [{ p: 'a', e: 'b' }, null, null] }))).toString('base64url') }],
+		[
+			'item out of range',
+			{ [STATE_PARAM]: Buffer.from(JSON.stringify(state({ i: 3 }))).toString('base64url') },
+		],
+		[
+			'entries not matching the count',
+			{ [STATE_PARAM]: Buffer.from(JSON.stringify(state({ p: [null] }))).toString('base64url') },
+		],
+		[
+			'too many items',
+			{
+				[STATE_PARAM]: Buffer.from(
+					JSON.stringify(
+						state({ n: MAX_WEBHOOK_ITEMS + 1, p: new Array(MAX_WEBHOOK_ITEMS + 1).fill(null) }),
+					),
+				).toString('base64url'),
+			},
+		],
+		[
+			'an ID that is no prediction ID',
+			{
+				[STATE_PARAM]: Buffer.from(
+					JSON.stringify(state({ p: [{ p: '../x' }, null, null] })),
+				).toString('base64url'),
+			},
+		],
+		[
+			'an entry with both ID and error',
+			{
+				[STATE_PARAM]: Buffer.from(
+					JSON.stringify(state({ p: [{ p: 'a', e: 'b' }, null, null] })),
+				).toString('base64url'),
+			},
+		],
 	])('refuses a state that is %s', (_name, query) => {
 		expect(readState(query)).toBeUndefined();
 	});
@@ -47,7 +76,11 @@ describe('WaitingExecutions', () => {
 		const first = memory.merge('7', { n: 3, d: 1000, p: [null, null, null] }, 0);
 		first.entries[0] = { p: 'aaa111' };
 		expect(unknownItems(first)).toEqual([1, 2]);
-		const last = memory.merge('7', { n: 3, d: 1000, p: [{ p: 'aaa111' }, { p: 'bbb222', u: ['file1'] }, null] }, 0);
+		const last = memory.merge(
+			'7',
+			{ n: 3, d: 1000, p: [{ p: 'aaa111' }, { p: 'bbb222', u: ['file1'] }, null] },
+			0,
+		);
 		last.entries[2] = { p: 'ccc333' };
 		expect(last).toBe(first);
 		expect(unknownItems(last)).toEqual([]);

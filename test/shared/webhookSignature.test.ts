@@ -18,7 +18,11 @@ const sign = (id: string, timestamp: string, raw: Buffer, withKey = key) =>
 
 describe('webhook signature', () => {
 	it('accepts the HMAC of id, timestamp and the raw body, among several v1 entries', () => {
-		const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': '1700000000', 'webhook-signature': `v1,${sign('msg_1', '1700000000', body, randomBytes(24))} v1,${sign('msg_1', '1700000000', body)}` };
+		const headers = {
+			'webhook-id': 'msg_1',
+			'webhook-timestamp': '1700000000',
+			'webhook-signature': `v1,${sign('msg_1', '1700000000', body, randomBytes(24))} v1,${sign('msg_1', '1700000000', body)}`,
+		};
 		const signed = readSignedHeaders(headers);
 		if ('status' in signed) throw new Error(signed.reason);
 		expect(signatureMatches(signingKeyFromSecret(secret)!, signed, body)).toBe(true);
@@ -27,8 +31,14 @@ describe('webhook signature', () => {
 
 	it.each([
 		[{ 'webhook-timestamp': '1', 'webhook-signature': 'v1,AAAA' }, 'Missing header webhook-id'],
-		[{ 'webhook-id': 'm', 'webhook-timestamp': 'soon', 'webhook-signature': 'v1,AAAA' }, 'Malformed webhook-timestamp header'],
-		[{ 'webhook-id': 'm', 'webhook-timestamp': '1', 'webhook-signature': 'v2,AAAA' }, 'No v1 signature in the webhook-signature header'],
+		[
+			{ 'webhook-id': 'm', 'webhook-timestamp': 'soon', 'webhook-signature': 'v1,AAAA' },
+			'Malformed webhook-timestamp header',
+		],
+		[
+			{ 'webhook-id': 'm', 'webhook-timestamp': '1', 'webhook-signature': 'v2,AAAA' },
+			'No v1 signature in the webhook-signature header',
+		],
 	])('refuses malformed headers with 401 (%j)', (headers, reason) => {
 		expect(readSignedHeaders(headers)).toEqual({ status: 401, reason });
 	});
@@ -47,7 +57,9 @@ describe('webhook signature', () => {
 		expect(guard.claim('other/msg', now / 1000, now + 1000)).toBe(true);
 		guard.release('scope/msg');
 		expect(guard.claim('scope/msg', now / 1000, now + 2000)).toBe(true);
-		expect(guard.claim('scope/msg', now / 1000, now + (TIMESTAMP_TOLERANCE_SECONDS + 2) * 1000)).toBe(true);
+		expect(
+			guard.claim('scope/msg', now / 1000, now + (TIMESTAMP_TOLERANCE_SECONDS + 2) * 1000),
+		).toBe(true);
 	});
 
 	it('reads the key of a whsec_ secret, and nothing from malformed text', () => {

@@ -19,7 +19,10 @@ export interface TriggerOptions {
 }
 
 /** Everything but the request: the node, its credential (pointing at `server`) and parameters. */
-export function triggerNode(server: FakeReplicate, options: TriggerOptions = {}): Omit<RunWebhookOptions, 'request'> {
+export function triggerNode(
+	server: FakeReplicate,
+	options: TriggerOptions = {},
+): Omit<RunWebhookOptions, 'request'> {
 	return {
 		nodeType: ReplicateInpaintingTrigger,
 		credentialTypes: [ReplicateInpaintingApi],
@@ -29,7 +32,9 @@ export function triggerNode(server: FakeReplicate, options: TriggerOptions = {})
 				data: { apiToken: server.token, baseUrl: server.apiUrl, ...options.credential },
 			},
 		},
-		nodeCredentials: { replicateInpaintingApi: { id: TRIGGER_CREDENTIAL_ID, name: 'Replicate test' } },
+		nodeCredentials: {
+			replicateInpaintingApi: { id: TRIGGER_CREDENTIAL_ID, name: 'Replicate test' },
+		},
 		parameters: options.parameters ?? {},
 		workflowId: options.workflowId,
 	};
@@ -54,11 +59,18 @@ export interface SignOptions {
 }
 
 /** The three headers Replicate sends, signed as Replicate signs them. */
-export function signedHeaders(server: FakeReplicate, body: string | Buffer, options: SignOptions = {}): Record<string, string> {
+export function signedHeaders(
+	server: FakeReplicate,
+	body: string | Buffer,
+	options: SignOptions = {},
+): Record<string, string> {
 	const id = options.id ?? newWebhookId();
 	const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
 	const key = options.key ?? keyOf(server.webhookSecret);
-	const signature = createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64');
+	const signature = createHmac('sha256', key)
+		.update(`${id}.${timestamp}.`)
+		.update(body)
+		.digest('base64');
 	return {
 		'content-type': 'application/json',
 		'webhook-id': id,
@@ -88,13 +100,27 @@ export async function activate(server: FakeReplicate, options: TriggerOptions = 
 }
 
 /** A real prediction on the test server, finished (Prefer: wait), as a webhook would carry it. */
-export async function finishedPrediction(server: FakeReplicate, input: IDataObject = {}): Promise<IDataObject> {
+export async function finishedPrediction(
+	server: FakeReplicate,
+	input: IDataObject = {},
+): Promise<IDataObject> {
 	const response = await fetch(`${server.apiUrl}/predictions`, {
 		method: 'POST',
-		headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json', prefer: 'wait=30' },
+		headers: {
+			authorization: `Bearer ${server.token}`,
+			'content-type': 'application/json',
+			prefer: 'wait=30',
+		},
 		body: JSON.stringify({
 			version: DEFAULT_MODEL_VERSION,
-			input: { prompt: 'a red armchair', image: server.sampleImageUrl, mask: server.sampleMaskUrl, width: 128, height: 128, ...input },
+			input: {
+				prompt: 'a red armchair',
+				image: server.sampleImageUrl,
+				mask: server.sampleMaskUrl,
+				width: 128,
+				height: 128,
+				...input,
+			},
 		}),
 	});
 	const prediction = (await response.json()) as IDataObject;
@@ -105,5 +131,7 @@ export async function finishedPrediction(server: FakeReplicate, input: IDataObje
 }
 
 export function secretFetches(server: FakeReplicate) {
-	return server.requests.filter((request) => request.origin === 'api' && request.path.endsWith('/webhooks/default/secret'));
+	return server.requests.filter(
+		(request) => request.origin === 'api' && request.path.endsWith('/webhooks/default/secret'),
+	);
 }

@@ -60,12 +60,18 @@ async function collectionOptions(page) {
 	const listed = await options
 		.first()
 		.waitFor({ timeout: 5_000 })
-		.then(() => true, () => false);
+		.then(
+			() => true,
+			() => false,
+		);
 	if (!listed) {
 		const added = (await visibleParameters(page)).filter((name) => !before.includes(name));
 		const labels = [];
 		for (const name of added) {
-			const item = page.getByTestId('node-parameters').locator('[data-test-id=parameter-item]').filter({ has: page.getByTestId(`parameter-input-${name}`) });
+			const item = page
+				.getByTestId('node-parameters')
+				.locator('[data-test-id=parameter-item]')
+				.filter({ has: page.getByTestId(`parameter-input-${name}`) });
 			labels.push((await item.last().innerText()).split('\n')[0].trim());
 		}
 		return labels;
@@ -78,7 +84,8 @@ async function collectionOptions(page) {
 /** Closes n8n's notifications, so they do not cover a screenshot. */
 async function dismissToasts(page) {
 	await page.waitForTimeout(500);
-	for (const button of await page.locator('.el-notification__closeBtn').all()) await button.click().catch(() => {});
+	for (const button of await page.locator('.el-notification__closeBtn').all())
+		await button.click().catch(() => {});
 	await page.waitForTimeout(500);
 }
 
@@ -88,7 +95,19 @@ async function closeNdv(page) {
 		.getByTestId('ndv-close-button')
 		.click({ timeout: 5_000 })
 		.catch(async () => await page.keyboard.press('Escape'));
-	await page.getByTestId('ndv').waitFor({ state: 'hidden' }).catch(() => {});
+	await page
+		.getByTestId('ndv')
+		.waitFor({ state: 'hidden' })
+		.catch(() => {});
 }
 
-module.exports = { closeNdv, dismissToasts, searchNames, workflowWithManualTrigger, visibleParameters, parameterValue, choose, collectionOptions };
+module.exports = {
+	closeNdv,
+	dismissToasts,
+	searchNames,
+	workflowWithManualTrigger,
+	visibleParameters,
+	parameterValue,
+	choose,
+	collectionOptions,
+};

@@ -22,7 +22,12 @@ const VERSION = process.env.UI_N8N_VERSION ?? '?';
 const server = JSON.parse(fs.readFileSync(process.env.UI_SERVER_JSON, 'utf8'));
 const WORK = process.env.UI_WORK ?? fs.mkdtempSync('/tmp/ui-');
 const DOCS = process.env.UI_DOCS;
-const OWNER = { email: 'owner@example.com', firstName: 'Ada', lastName: 'Owner', password: 'Passw0rd-for-ui-tests' };
+const OWNER = {
+	email: 'owner@example.com',
+	firstName: 'Ada',
+	lastName: 'Owner',
+	password: 'Passw0rd-for-ui-tests',
+};
 const PACKAGE = 'n8n-nodes-replicate-inpainting';
 const NODE_NAME = 'Replicate Inpainting';
 const TRIGGER_NAME = 'Replicate Inpainting Trigger';
@@ -44,7 +49,12 @@ function ok(name, detail) {
 function notOk(name, error) {
 	failed++;
 	console.log(`not ok - n8n ${VERSION}: ${name}`);
-	console.log(`    ${String(error?.stack ?? error).split('\n').slice(0, 6).join('\n    ')}`);
+	console.log(
+		`    ${String(error?.stack ?? error)
+			.split('\n')
+			.slice(0, 6)
+			.join('\n    ')}`,
+	);
 }
 
 /** Runs one check; a failing check is reported with a screenshot and the run goes on. */
@@ -124,7 +134,18 @@ async function main() {
 		const setUp = await check(page, 'owner setup', () => ownerSetup(page));
 		if (!setUp) return;
 		const steps = line === 2 ? require('./steps-2') : require('./steps-1');
-		await steps.run({ page, check, expect, documentShot, server, N8N, NODE_NAME, TRIGGER_NAME, CREDENTIAL_TYPE_NAME, PACKAGE });
+		await steps.run({
+			page,
+			check,
+			expect,
+			documentShot,
+			server,
+			N8N,
+			NODE_NAME,
+			TRIGGER_NAME,
+			CREDENTIAL_TYPE_NAME,
+			PACKAGE,
+		});
 		await check(page, 'no browser console error caused by the package', async () => {
 			const ours = consoleErrors.filter((text) => /replicate|inpaint/i.test(text));
 			expect(ours.length === 0, `console errors naming the package:\n${ours.join('\n')}`);

@@ -19,14 +19,20 @@ export async function park(
 	parameters: INodeParameters,
 	options: ParkOptions = {},
 ): Promise<{ executionId: string; parked: WorkflowRunResult }> {
-	const workflow = inpaintingWorkflow({ waitMode: 'webhook', ...parameters }, options.continueOnFail === true);
+	const workflow = inpaintingWorkflow(
+		{ waitMode: 'webhook', ...parameters },
+		options.continueOnFail === true,
+	);
 	if (options.continueOnFail === 'errorOutput') workflow.nodes[1].onError = 'continueErrorOutput';
 	const parked = await waiting.run({
 		workflow,
 		nodeTypes: [ReplicateInpainting],
 		credentialTypes: [ReplicateInpaintingApi],
 		credentials: {
-			[CREDENTIAL_ID]: { type: 'replicateInpaintingApi', data: { apiToken: server.token, baseUrl: server.apiUrl } },
+			[CREDENTIAL_ID]: {
+				type: 'replicateInpaintingApi',
+				data: { apiToken: server.token, baseUrl: server.apiUrl },
+			},
 		},
 		inputItems: options.inputItems,
 	});

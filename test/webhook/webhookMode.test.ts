@@ -9,7 +9,14 @@ import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import type { WaitingServer, WorkflowRunResult } from '../harness';
 import { runWorkflow, startWaitingServer } from '../harness';
-import { CREDENTIAL_ID, createRequests, eventually, inpaintingWorkflow, NODE_NAME, urlInputs } from '../node/support';
+import {
+	CREDENTIAL_ID,
+	createRequests,
+	eventually,
+	inpaintingWorkflow,
+	NODE_NAME,
+	urlInputs,
+} from '../node/support';
 import type { FakeReplicate } from '../server';
 import { startFakeReplicate } from '../server';
 import { park } from './support';
@@ -31,7 +38,11 @@ const items = (...prompts: string[]) => prompts.map((prompt) => ({ json: { promp
 const perItemPrompt = { prompt: '={{ $json.prompt }}' };
 
 /** Posts a call signed as Replicate signs (or with `key`) to a prediction's webhook URL. */
-async function call(url: string, body: unknown, options: { key?: Buffer; id?: string; timestamp?: number } = {}) {
+async function call(
+	url: string,
+	body: unknown,
+	options: { key?: Buffer; id?: string; timestamp?: number } = {},
+) {
 	const text = JSON.stringify(body);
 	const id = options.id ?? `msg_test${randomBytes(8).toString('hex')}`;
 	const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
@@ -39,7 +50,12 @@ async function call(url: string, body: unknown, options: { key?: Buffer; id?: st
 	const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${text}`).digest('base64');
 	const response = await fetch(url, {
 		method: 'POST',
-		headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` },
+		headers: {
+			'content-type': 'application/json',
+			'webhook-id': id,
+			'webhook-timestamp': timestamp,
+			'webhook-signature': `v1,${signature}`,
+		},
 		body: text,
 	});
 	return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -53,7 +69,9 @@ describe('Wait Mode: Webhook', () => {
 	it('parks with one create per item (resume URL, completed, Cancel-After, no hold) and resumes with the image', async () => {
 		const { executionId, parked } = await park(waiting, server, urlInputs(server));
 		expect(parked.status).toBe('waiting');
-		expect(waiting.waitTill(executionId)!.getTime()).toBeGreaterThanOrEqual(Date.now() + 600_000 + WAIT_GRACE_MS - 30_000);
+		expect(waiting.waitTill(executionId)!.getTime()).toBeGreaterThanOrEqual(
+			Date.now() + 600_000 + WAIT_GRACE_MS - 30_000,
+		);
 		const [create] = createRequests(server);
 		const body = create.json as { webhook: string; webhook_events_filter: string[] };
 		expect(body.webhook.startsWith(`${waiting.baseUrl}/${executionId}?`)).toBe(true);
@@ -66,7 +84,9 @@ describe('Wait Mode: Webhook', () => {
 		const [item] = done.items(NODE_NAME);
 		expect(item.json.status).toBe('succeeded');
 		expect(item.pairedItem).toEqual({ item: 0 });
-		const served = await fetch((item.json.output as string[])[0]).then(async (r) => Buffer.from(await r.arrayBuffer()));
+		const served = await fetch((item.json.output as string[])[0]).then(async (r) =>
+			Buffer.from(await r.arrayBuffer()),
+		);
 		expect((await done.binaryBuffer(item)).equals(served)).toBe(true);
 		expect(createRequests(server)).toHaveLength(1);
 	});
@@ -75,17 +95,29 @@ describe('Wait Mode: Webhook', () => {
 		server.scriptNextPrediction({ modelTimeMs: 2500 });
 		server.scriptNextPrediction({ modelTimeMs: 100 });
 		server.scriptNextPrediction({ modelTimeMs: 1200 });
-		const { executionId } = await park(waiting, server, { ...urlInputs(server), ...perItemPrompt }, { inputItems: items('a', 'b', 'c') });
+		const { executionId } = await park(
+			waiting,
+			server,
+			{ ...urlInputs(server), ...perItemPrompt },
+			{ inputItems: items('a', 'b', 'c') },
+		);
 		expect(createRequests(server)).toHaveLength(3);
 		// The first call (item 1) is answered without resuming; a replay of it is refused, a
 		// duplicate with a new webhook-id changes nothing either.
-		expect(await eventually(() => waiting.calls.some((c) => c.executionId === executionId), 10_000)).toBe(true);
+		expect(
+			await eventually(() => waiting.calls.some((c) => c.executionId === executionId), 10_000),
+		).toBe(true);
 		const first = waiting.calls.find((c) => c.executionId === executionId)!;
 		expect(first).toMatchObject({ status: 200, resumed: false });
-		const item1 = [...server.predictions.values()].find((p) => (p.input as { prompt: string }).prompt === 'b')!;
+		const item1 = [...server.predictions.values()].find(
+			(p) => (p.input as { prompt: string }).prompt === 'b',
+		)!;
 		const replayId = server.webhookDeliveries.find((d) => d.predictionId === item1.id)!.webhookId;
 		expect((await call(webhookOf(1), item1, { id: replayId })).status).toBe(401);
-		expect(await call(webhookOf(1), item1)).toMatchObject({ status: 200, body: { resumed: false } });
+		expect(await call(webhookOf(1), item1)).toMatchObject({
+			status: 200,
+			body: { resumed: false },
+		});
 		expect(waiting.status(executionId)).toBe('waiting');
 
 		const done = await waiting.finished(executionId);
@@ -94,7 +126,11 @@ describe('Wait Mode: Webhook', () => {
 		expect(ours.filter((c) => c.resumed)).toHaveLength(1);
 		expect(ours.at(-1)!.resumed).toBe(true);
 		const output = done.items(NODE_NAME);
-		expect(output.map((item) => (item.json.input as { prompt: string }).prompt)).toEqual(['a', 'b', 'c']);
+		expect(output.map((item) => (item.json.input as { prompt: string }).prompt)).toEqual([
+			'a',
+			'b',
+			'c',
+		]);
 		expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
 		expect(output.every((item) => item.binary?.data?.mimeType === 'image/png')).toBe(true);
 		expect(createRequests(server)).toHaveLength(3);
@@ -110,11 +146,17 @@ describe('Wait Mode: Webhook', () => {
 		const fake = { ...prediction, status: 'succeeded', output: [server.sampleImageUrl] };
 		const forged = await call(url, fake, { key: randomBytes(24) });
 		const stale = await call(url, fake, { timestamp: Math.floor(Date.now() / 1000) - 600 });
-		const unsigned = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fake) });
+		const unsigned = await fetch(url, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify(fake),
+		});
 		expect([forged.status, stale.status, unsigned.status]).toEqual([401, 401, 401]);
 		expect(forged.body.message).toBe('The webhook-signature does not match the body');
 		expect(waiting.status(executionId)).toBe('waiting');
-		expect(waiting.calls.filter((c) => c.executionId === executionId).every((c) => !c.resumed)).toBe(true);
+		expect(
+			waiting.calls.filter((c) => c.executionId === executionId).every((c) => !c.resumed),
+		).toBe(true);
 
 		const done = await waiting.finished(executionId);
 		const [item] = done.items(NODE_NAME);
@@ -124,12 +166,19 @@ describe('Wait Mode: Webhook', () => {
 
 	it('at the Timeout Replicate ends the prediction (Cancel-After) and the item reports it with its ID', async () => {
 		server.scriptNextPrediction({ modelTimeMs: 30_000 });
-		const { executionId } = await park(waiting, server, { ...urlInputs(server), options: { timeout: 2 } }, { continueOnFail: true });
+		const { executionId } = await park(
+			waiting,
+			server,
+			{ ...urlInputs(server), options: { timeout: 2 } },
+			{ continueOnFail: true },
+		);
 		expect(createRequests(server)[0].headers['cancel-after']).toBe('2s');
 		const done = await waiting.finished(executionId, 20_000);
 		const [item] = done.items(NODE_NAME);
 		expect(item.json.error).toMatch(/^Prediction \w+ did not finish within the timeout of 2 s$/);
-		expect(server.predictions.get(item.json.predictionId as string)?.status).toMatch(/^(canceled|aborted)$/);
+		expect(server.predictions.get(item.json.predictionId as string)?.status).toMatch(
+			/^(canceled|aborted)$/,
+		);
 	});
 
 	it('Continue On Fail: a failed prediction and an invalid item become error items in input order', async () => {
@@ -138,22 +187,40 @@ describe('Wait Mode: Webhook', () => {
 		const { executionId } = await park(
 			waiting,
 			server,
-			{ ...urlInputs(server), ...perItemPrompt, options: { width: '={{ $json.prompt === "bad" ? 500 : 512 }}' } },
+			{
+				...urlInputs(server),
+				...perItemPrompt,
+				options: { width: '={{ $json.prompt === "bad" ? 500 : 512 }}' },
+			},
 			{ inputItems: items('a', 'b', 'bad'), continueOnFail: true },
 		);
 		expect(createRequests(server)).toHaveLength(2);
 		const output = (await waiting.finished(executionId)).items(NODE_NAME);
 		expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
 		expect(output[0].json.status).toBe('succeeded');
-		expect(output[1].json).toMatchObject({ error: expect.stringMatching(/^Prediction \w+ failed: CUDA out of memory$/), predictionId: expect.any(String) });
+		expect(output[1].json).toMatchObject({
+			error: expect.stringMatching(/^Prediction \w+ failed: CUDA out of memory$/),
+			predictionId: expect.any(String),
+		});
 		expect(output[2].json.error).toMatch(/^Invalid input \(item 2\): Width \(width\): 500/);
 	});
 
 	it('Continue On Fail and no prediction could be created: no park, the error items at once', async () => {
-		server.inject({ method: 'POST', path: /^\/predictions$/, kind: 'status', status: 422, body: { title: 'Invalid version or not permitted', detail: 'nope', status: 422 } });
+		server.inject({
+			method: 'POST',
+			path: /^\/predictions$/,
+			kind: 'status',
+			status: 422,
+			body: { title: 'Invalid version or not permitted', detail: 'nope', status: 422 },
+		});
 		const { parked } = await park(waiting, server, urlInputs(server), { continueOnFail: true });
 		expect(parked.status).toBe('success');
-		expect(parked.items(NODE_NAME)).toEqual([{ json: expect.objectContaining({ error: expect.stringMatching(/422/) }), pairedItem: { item: 0 } }]);
+		expect(parked.items(NODE_NAME)).toEqual([
+			{
+				json: expect.objectContaining({ error: expect.stringMatching(/422/) }),
+				pairedItem: { item: 0 },
+			},
+		]);
 	});
 
 	it('without Continue On Fail a failed item is an error item too (n8n cannot fail a resumed execution), and is logged', async () => {
@@ -167,22 +234,42 @@ describe('Wait Mode: Webhook', () => {
 
 	it('On Error "continue (using error output)": both outputs exactly as in poll mode', async () => {
 		const outputsOf = (result: WorkflowRunResult) =>
-			[0, 1].map((output) => result.items(NODE_NAME, output).map((item) => ({ pairedItem: item.pairedItem, status: item.json.status, error: typeof item.json.error === 'string' })));
+			[0, 1].map((output) =>
+				result.items(NODE_NAME, output).map((item) => ({
+					pairedItem: item.pairedItem,
+					status: item.json.status,
+					error: typeof item.json.error === 'string',
+				})),
+			);
 		const script = () => {
 			server.scriptNextPrediction({ modelTimeMs: 100 });
 			server.scriptNextPrediction({ outcome: 'failed', error: 'boom' });
 		};
 		script();
-		const { executionId } = await park(waiting, server, { ...urlInputs(server), ...perItemPrompt }, { inputItems: items('a', 'b'), continueOnFail: 'errorOutput' });
+		const { executionId } = await park(
+			waiting,
+			server,
+			{ ...urlInputs(server), ...perItemPrompt },
+			{ inputItems: items('a', 'b'), continueOnFail: 'errorOutput' },
+		);
 		const webhookMode = outputsOf(await waiting.finished(executionId));
 		script();
-		const workflow = inpaintingWorkflow({ ...urlInputs(server), ...perItemPrompt, options: { maxConcurrent: 1 } });
+		const workflow = inpaintingWorkflow({
+			...urlInputs(server),
+			...perItemPrompt,
+			options: { maxConcurrent: 1 },
+		});
 		workflow.nodes[1].onError = 'continueErrorOutput';
 		const pollMode = await runWorkflow({
 			workflow,
 			nodeTypes: [ReplicateInpainting],
 			credentialTypes: [ReplicateInpaintingApi],
-			credentials: { [CREDENTIAL_ID]: { type: 'replicateInpaintingApi', data: { apiToken: server.token, baseUrl: server.apiUrl } } },
+			credentials: {
+				[CREDENTIAL_ID]: {
+					type: 'replicateInpaintingApi',
+					data: { apiToken: server.token, baseUrl: server.apiUrl },
+				},
+			},
 			inputItems: items('a', 'b'),
 		});
 		expect(webhookMode).toEqual(outputsOf(pollMode));
@@ -193,7 +280,10 @@ describe('Wait Mode: Webhook', () => {
 		['itemPerImage', 2, ['data']],
 		['allOnOneItem', 1, ['data', 'data_1']],
 	])('output layout %s: as poll mode', async (layout, count, properties) => {
-		const { executionId } = await park(waiting, server, { ...urlInputs(server), options: { numOutputs: 2, outputLayout: layout } });
+		const { executionId } = await park(waiting, server, {
+			...urlInputs(server),
+			options: { numOutputs: 2, outputLayout: layout },
+		});
 		const output = (await waiting.finished(executionId)).items(NODE_NAME);
 		expect(output).toHaveLength(count);
 		expect(Object.keys(output[0].binary ?? {})).toEqual(properties);
@@ -201,7 +291,9 @@ describe('Wait Mode: Webhook', () => {
 
 	it("n8n's own wait limit runs no node code: the input passes through (why it is set 10 min after the Timeout)", async () => {
 		server.scriptNextPrediction({ modelTimeMs: 60_000 });
-		const { executionId } = await park(waiting, server, urlInputs(server), { inputItems: items('untouched') });
+		const { executionId } = await park(waiting, server, urlInputs(server), {
+			inputItems: items('untouched'),
+		});
 		const passed = await waiting.reachWaitTill(executionId);
 		expect(passed.items(NODE_NAME).map((item) => item.json)).toEqual([{ prompt: 'untouched' }]);
 	});
@@ -210,7 +302,9 @@ describe('Wait Mode: Webhook', () => {
 		server.scriptNextPrediction({ modelTimeMs: 800 });
 		const { executionId } = await park(waiting, server, urlInputs(server));
 		await waiting.stop(executionId);
-		expect(await eventually(() => waiting.calls.some((c) => c.executionId === executionId), 10_000)).toBe(true);
+		expect(
+			await eventually(() => waiting.calls.some((c) => c.executionId === executionId), 10_000),
+		).toBe(true);
 		expect(waiting.calls.find((c) => c.executionId === executionId)!.status).toBe(409);
 		expect(waiting.status(executionId)).toBe('canceled');
 	});

@@ -61,7 +61,8 @@ export async function router(
 					outputs[itemIndex] = [errorItem(this, error, itemIndex)];
 					return;
 				}
-				failure ??= error instanceof ExecutionStoppedError ? error : asNodeError(this, error, itemIndex);
+				failure ??=
+					error instanceof ExecutionStoppedError ? error : asNodeError(this, error, itemIndex);
 				await run.tearDown();
 			}
 		},

@@ -55,7 +55,10 @@ async function headOf(stream: BinaryStream, bytes: number): Promise<Buffer> {
 }
 
 /** The form field a binary input is named in, as the user sees it. */
-const FIELD_LABEL: Record<ImageField, string> = { image: 'Image Binary Field Name', mask: 'Mask Binary Field Name' };
+const FIELD_LABEL: Record<ImageField, string> = {
+	image: 'Image Binary Field Name',
+	mask: 'Mask Binary Field Name',
+};
 
 /** Reads and checks a binary input; fails (before any request) when it is missing or no image. */
 export async function readBinaryImage(
@@ -103,22 +106,38 @@ export async function readBinaryImage(
 			{ itemIndex, description: `Allowed: ${IMAGE_FORMATS} files.` },
 		);
 	}
-	return { ...image, fileName: metadata.fileName ?? `${field}.${mimeType.split('/')[1]}`, mimeType };
+	return {
+		...image,
+		fileName: metadata.fileName ?? `${field}.${mimeType.split('/')[1]}`,
+		mimeType,
+	};
 }
 
 /** The size n8n recorded for a stored file (`bytes` on newer n8n, else the store's metadata). */
-async function storedFileSize(context: IExecuteFunctions, id: string, metadata: IBinaryData): Promise<number | undefined> {
+async function storedFileSize(
+	context: IExecuteFunctions,
+	id: string,
+	metadata: IBinaryData,
+): Promise<number | undefined> {
 	if (typeof metadata.bytes === 'number') return metadata.bytes;
 	const stored = await context.helpers.getBinaryMetadata(id);
 	return typeof stored?.fileSize === 'number' ? stored.fileSize : undefined;
 }
 
 /** The whole file, for a data URI (read from n8n's store only now, when it was streamed so far). */
-async function contentOf(context: IExecuteFunctions, image: BinaryImage, itemIndex: number): Promise<Buffer> {
+async function contentOf(
+	context: IExecuteFunctions,
+	image: BinaryImage,
+	itemIndex: number,
+): Promise<Buffer> {
 	return image.content ?? (await context.helpers.getBinaryDataBuffer(itemIndex, image.property));
 }
 
-export async function toDataUri(context: IExecuteFunctions, image: BinaryImage, itemIndex: number): Promise<string> {
+export async function toDataUri(
+	context: IExecuteFunctions,
+	image: BinaryImage,
+	itemIndex: number,
+): Promise<string> {
 	return `data:${image.mimeType};base64,${(await contentOf(context, image, itemIndex)).toString('base64')}`;
 }
 
@@ -140,7 +159,10 @@ function multipartFrame(image: BinaryImage, boundary: string) {
 		'\r\n' +
 			part('filename', safeName) +
 			part('type', image.mimeType) +
-			part('metadata', JSON.stringify({ source: 'n8n-nodes-replicate-inpainting', field: image.field })) +
+			part(
+				'metadata',
+				JSON.stringify({ source: 'n8n-nodes-replicate-inpainting', field: image.field }),
+			) +
 			`--${boundary}--\r\n`,
 	);
 	return { head, tail, length: head.length + image.size + tail.length };
@@ -184,7 +206,10 @@ async function uploadFile(
 			kind: 'repeatable',
 			// A fresh body per attempt: a stream is read once.
 			body: async () => await multipartBody(context, image, itemIndex, head, tail),
-			headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(length) },
+			headers: {
+				'Content-Type': `multipart/form-data; boundary=${boundary}`,
+				'Content-Length': String(length),
+			},
 			timeoutMs: 120_000,
 			itemIndex,
 		},
@@ -192,7 +217,8 @@ async function uploadFile(
 	);
 	const url = (answer?.urls as IDataObject | undefined)?.get;
 	if (typeof answer?.id !== 'string' || typeof url !== 'string') {
-		const message = 'Unexpected answer from the Replicate API on POST /files: no "id" or "urls.get"';
+		const message =
+			'Unexpected answer from the Replicate API on POST /files: no "id" or "urls.get"';
 		throw new NodeApiError(context.getNode(), { message }, { message, itemIndex });
 	}
 	return { id: answer.id, url };
@@ -271,11 +297,17 @@ const EXTENSION_BY_MIME: Record<string, string> = {
 function outputUrls(prediction: Prediction): string[] {
 	const { output } = prediction;
 	if (typeof output === 'string') return [output];
-	if (Array.isArray(output)) return output.filter((entry): entry is string => typeof entry === 'string');
+	if (Array.isArray(output))
+		return output.filter((entry): entry is string => typeof entry === 'string');
 	return [];
 }
 
-function expiredError(context: DownloadContext, prediction: Prediction, itemIndex: number, detail: string) {
+function expiredError(
+	context: DownloadContext,
+	prediction: Prediction,
+	itemIndex: number,
+	detail: string,
+) {
 	const error = new NodeOperationError(
 		context.getNode(),
 		`The outputs of prediction ${prediction.id} are no longer available (${detail})`,
@@ -299,11 +331,22 @@ function mimeFromHeaders(headers: Record<string, unknown>): string | undefined {
 	return value.split(';')[0].trim() || undefined;
 }
 
-function tooLarge(context: DownloadContext, prediction: Prediction, index: number, bytes: string, max: number, itemIndex: number) {
+function tooLarge(
+	context: DownloadContext,
+	prediction: Prediction,
+	index: number,
+	bytes: string,
+	max: number,
+	itemIndex: number,
+) {
 	const error = new NodeOperationError(
 		context.getNode(),
 		`Output ${index} of prediction ${prediction.id} is larger than the Max Output Size (${bytes} > ${max} bytes)`,
-		{ itemIndex, description: 'Raise the Max Output Size option, or turn off Download Outputs to get the URLs only.' },
+		{
+			itemIndex,
+			description:
+				'Raise the Max Output Size option, or turn off Download Outputs to get the URLs only.',
+		},
 	);
 	return withPredictionId(error, prediction.id);
 }
@@ -323,9 +366,13 @@ export async function downloadPredictionOutputs(
 	const { itemIndex } = options;
 	const urls = outputUrls(prediction);
 	if (urls.length === 0) {
-		if (prediction.data_removed === true) throw expiredError(context, prediction, itemIndex, 'data_removed is true');
+		if (prediction.data_removed === true)
+			throw expiredError(context, prediction, itemIndex, 'data_removed is true');
 		const message = `Prediction ${prediction.id} succeeded but returned no output files`;
-		throw withPredictionId(new NodeApiError(context.getNode(), { message }, { message, itemIndex }), prediction.id);
+		throw withPredictionId(
+			new NodeApiError(context.getNode(), { message }, { message, itemIndex }),
+			prediction.id,
+		);
 	}
 	const binaries: IBinaryData[] = [];
 	for (const [index, url] of urls.entries()) {
@@ -382,7 +429,13 @@ async function peek(stream: PeekableStream, bytes: number): Promise<Buffer> {
 }
 
 /** An output whose bytes are no image (an error page, JSON from a redirect target): never stored. */
-function notAnImage(context: DownloadContext, prediction: Prediction, index: number, declared: string | undefined, itemIndex: number) {
+function notAnImage(
+	context: DownloadContext,
+	prediction: Prediction,
+	index: number,
+	declared: string | undefined,
+	itemIndex: number,
+) {
 	const error = new NodeOperationError(
 		context.getNode(),
 		`Output ${index} of prediction ${prediction.id} is not an image (${declared ?? 'no declared type'}, and its bytes are no ${IMAGE_FORMATS} file)`,
@@ -410,16 +463,28 @@ const NETWORK_WORDS: Record<string, string> = {
 };
 
 /** A download that failed on the network (after its retries): say which output of which prediction. */
-function downloadFailed(context: DownloadContext, prediction: Prediction, index: number, failure: unknown, itemIndex: number) {
+function downloadFailed(
+	context: DownloadContext,
+	prediction: Prediction,
+	index: number,
+	failure: unknown,
+	itemIndex: number,
+) {
 	const code = networkErrorCode(failure);
 	const text = failure instanceof Error ? failure.message : String(failure);
-	const words = (code && NETWORK_WORDS[code]) ?? (/aborted/i.test(text) ? 'connection aborted' : 'network error');
+	const words =
+		(code && NETWORK_WORDS[code]) ??
+		(/aborted/i.test(text) ? 'connection aborted' : 'network error');
 	const message = `Downloading output ${index} of prediction ${prediction.id} failed: ${words}`;
-	const error = new NodeApiError(context.getNode(), { message }, {
-		message,
-		itemIndex,
-		description: `${code ? `${code}: ` : ''}${text}\nThe prediction itself succeeded: Get with its ID downloads the outputs again (for about an hour).`,
-	});
+	const error = new NodeApiError(
+		context.getNode(),
+		{ message },
+		{
+			message,
+			itemIndex,
+			description: `${code ? `${code}: ` : ''}${text}\nThe prediction itself succeeded: Get with its ID downloads the outputs again (for about an hour).`,
+		},
+	);
 	error.message = message;
 	return withPredictionId(error, prediction.id);
 }
@@ -435,12 +500,27 @@ async function downloadOne(
 	const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
 	if (scheme === 'data') {
 		const match = /^data:([^;,]+)?((?:;[^;,]*)*?)(;base64)?,(.*)$/s.exec(url);
-		if (!match) throw withPredictionId(new NodeOperationError(context.getNode(), `Output ${index} of prediction ${prediction.id} is a malformed data URI`, { itemIndex }), prediction.id);
-		const content = match[3] ? Buffer.from(match[4], 'base64') : Buffer.from(decodeURIComponent(match[4]));
-		if (content.length > maxBytes) throw tooLarge(context, prediction, index, String(content.length), maxBytes, itemIndex);
+		if (!match)
+			throw withPredictionId(
+				new NodeOperationError(
+					context.getNode(),
+					`Output ${index} of prediction ${prediction.id} is a malformed data URI`,
+					{ itemIndex },
+				),
+				prediction.id,
+			);
+		const content = match[3]
+			? Buffer.from(match[4], 'base64')
+			: Buffer.from(decodeURIComponent(match[4]));
+		if (content.length > maxBytes)
+			throw tooLarge(context, prediction, index, String(content.length), maxBytes, itemIndex);
 		const mimeType = sniffImageType(content.subarray(0, IMAGE_SNIFF_BYTES));
 		if (!mimeType) throw notAnImage(context, prediction, index, match[1], itemIndex);
-		return await context.helpers.prepareBinaryData(content, outputFileName(prediction, index, mimeType), mimeType);
+		return await context.helpers.prepareBinaryData(
+			content,
+			outputFileName(prediction, index, mimeType),
+			mimeType,
+		);
 	}
 	if (scheme !== 'http' && scheme !== 'https') {
 		const error = new NodeOperationError(
@@ -456,7 +536,9 @@ async function downloadOne(
 		result = await downloadOutput(context, { url }, options.policy, async (response) => {
 			const body = response.body as PeekableStream;
 			const declared = Number(
-				Object.entries(response.headers).find(([name]) => name.toLowerCase() === 'content-length')?.[1],
+				Object.entries(response.headers).find(
+					([name]) => name.toLowerCase() === 'content-length',
+				)?.[1],
 			);
 			if (Number.isFinite(declared) && declared > maxBytes) {
 				body.resume();
@@ -479,9 +561,12 @@ async function downloadOne(
 				);
 				if (stored.bytes !== undefined && stored.bytes !== declared) {
 					// Repeated by the download's retries, as a connection lost mid-body is.
-					throw Object.assign(new Error(`Output ${index} ended after ${stored.bytes} of ${declared} bytes`), {
-						code: 'ERR_STREAM_PREMATURE_CLOSE',
-					});
+					throw Object.assign(
+						new Error(`Output ${index} ended after ${stored.bytes} of ${declared} bytes`),
+						{
+							code: 'ERR_STREAM_PREMATURE_CLOSE',
+						},
+					);
 				}
 				return stored;
 			}
@@ -498,19 +583,40 @@ async function downloadOne(
 				chunks.push(chunk);
 			}
 			const content = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
-			return await context.helpers.prepareBinaryData(content, outputFileName(prediction, index, mimeType), mimeType);
+			return await context.helpers.prepareBinaryData(
+				content,
+				outputFileName(prediction, index, mimeType),
+				mimeType,
+			);
 		});
 	} catch (error) {
 		failure = error;
 	}
 	if (!result) {
-		if (failure instanceof ExecutionStoppedError || failure instanceof NodeOperationError || failure instanceof NodeApiError) throw failure;
+		if (
+			failure instanceof ExecutionStoppedError ||
+			failure instanceof NodeOperationError ||
+			failure instanceof NodeApiError
+		)
+			throw failure;
 		throw downloadFailed(context, prediction, index, failure, itemIndex);
 	}
 	if (result.value) return result.value;
 	if (result.statusCode === 404 || result.statusCode === 410) {
-		throw expiredError(context, prediction, itemIndex, `HTTP ${result.statusCode} for output ${index}`);
+		throw expiredError(
+			context,
+			prediction,
+			itemIndex,
+			`HTTP ${result.statusCode} for output ${index}`,
+		);
 	}
 	const message = `Downloading output ${index} of prediction ${prediction.id} failed with HTTP ${result.statusCode}`;
-	throw withPredictionId(new NodeApiError(context.getNode(), { message }, { message, itemIndex, httpCode: String(result.statusCode) }), prediction.id);
+	throw withPredictionId(
+		new NodeApiError(
+			context.getNode(),
+			{ message },
+			{ message, itemIndex, httpCode: String(result.statusCode) },
+		),
+		prediction.id,
+	);
 }

@@ -41,7 +41,8 @@ export function apiErrorFromResponse(
 	body: unknown,
 	itemIndex?: number,
 ): NodeApiError {
-	const problem: ProblemBody = body !== null && typeof body === 'object' ? (body as ProblemBody) : {};
+	const problem: ProblemBody =
+		body !== null && typeof body === 'object' ? (body as ProblemBody) : {};
 	const title = text(problem.title);
 	const detail = text(problem.detail) ?? (typeof body === 'string' ? excerpt(body) : undefined);
 	const fields = describeInvalidFields(problem.invalid_fields);
@@ -50,7 +51,11 @@ export function apiErrorFromResponse(
 		fields.length > 0 ? ` (${fields.join('; ')})` : detail && !title ? ` (${detail})` : ''
 	}`;
 	// Each part a sentence: n8n shows the description as one paragraph, where line breaks vanish.
-	const description = [detail, ...fields.map((field) => `Invalid field ${field}`), hintFor(statusCode)]
+	const description = [
+		detail,
+		...fields.map((field) => `Invalid field ${field}`),
+		hintFor(statusCode),
+	]
 		.filter((part): part is string => Boolean(part))
 		.map(asSentence)
 		.join('\n');
@@ -99,7 +104,10 @@ export function malformedAnswerError(
 	description = problem,
 ): NodeApiError {
 	const message = `Unexpected answer from the Replicate API on ${request.method} ${request.path}: ${problem}`;
-	return keepMessage(new NodeApiError(node, { message, description }, { message, description, itemIndex }), message);
+	return keepMessage(
+		new NodeApiError(node, { message, description }, { message, description, itemIndex }),
+		message,
+	);
 }
 
 /**
@@ -118,7 +126,10 @@ export function nonJsonProblem(body: unknown): string {
 }
 
 /** Attaches the prediction ID to an error so "Continue On Fail" output and messages can name it. */
-export function withPredictionId<E extends NodeApiError | NodeOperationError>(error: E, predictionId: string): E {
+export function withPredictionId<E extends NodeApiError | NodeOperationError>(
+	error: E,
+	predictionId: string,
+): E {
 	error.context = { ...(error.context ?? {}), predictionId };
 	return error;
 }
@@ -128,7 +139,12 @@ export function predictionIdOf(error: unknown): string | undefined {
 	return typeof context?.predictionId === 'string' ? context.predictionId : undefined;
 }
 
-export function operationError(node: INode, message: string, itemIndex: number, description?: string) {
+export function operationError(
+	node: INode,
+	message: string,
+	itemIndex: number,
+	description?: string,
+) {
 	return new NodeOperationError(node, message, { itemIndex, description });
 }
 
@@ -145,14 +161,18 @@ export function withoutCanceled<E extends NodeApiError | NodeOperationError>(err
 	const original = error.message;
 	if (!CANCELED.test(original)) return error;
 	CANCELED.lastIndex = 0;
-	error.message = original.replace(CANCELED, (word) => `${word.slice(0, -2)}${word.endsWith('ED') ? 'LED' : 'led'}`);
+	error.message = original.replace(
+		CANCELED,
+		(word) => `${word.slice(0, -2)}${word.endsWith('ED') ? 'LED' : 'led'}`,
+	);
 	error.description = [`As reported: ${original}`, error.description].filter(Boolean).join('\n');
 	return error;
 }
 
 /** Every error the node raises leaves through here: API and operation errors keep their class. */
 export function asNodeError(context: { getNode(): INode }, error: unknown, itemIndex: number) {
-	if (error instanceof NodeApiError || error instanceof NodeOperationError) return withoutCanceled(error);
+	if (error instanceof NodeApiError || error instanceof NodeOperationError)
+		return withoutCanceled(error);
 	return withoutCanceled(new NodeOperationError(context.getNode(), error as Error, { itemIndex }));
 }
 

@@ -55,7 +55,8 @@ class CreateLedger {
 	/** Takes a prediction for one create; false when another create or search already has it. */
 	claim(id: string): boolean {
 		const now = Date.now();
-		for (const [claimed, at] of this.claims) if (now - at > CLAIM_MEMORY_MS) this.claims.delete(claimed);
+		for (const [claimed, at] of this.claims)
+			if (now - at > CLAIM_MEMORY_MS) this.claims.delete(claimed);
 		if (this.claims.has(id)) return false;
 		this.claims.set(id, now);
 		return true;
@@ -83,7 +84,11 @@ export type { CreateLedger };
 
 /** The 64-hex version id, from `owner/name:<id>` or a bare id. */
 function versionId(version: unknown): string {
-	return String(version ?? '').split(':').pop() ?? '';
+	return (
+		String(version ?? '')
+			.split(':')
+			.pop() ?? ''
+	);
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -134,7 +139,8 @@ export async function listCandidates(
 				older = true;
 				continue;
 			}
-			if (typeof prediction.id === 'string' && madeBy(prediction, pending.body)) found.push(prediction as Prediction);
+			if (typeof prediction.id === 'string' && madeBy(prediction, pending.body))
+				found.push(prediction as Prediction);
 		}
 		const next = typeof answer?.next === 'string' ? answer.next : undefined;
 		cursor = next ? (new URL(next).searchParams.get('cursor') ?? undefined) : undefined;
@@ -152,10 +158,17 @@ export async function findCreated(
 	context: TransportContext,
 	pending: PendingCreate,
 	policy: RetryPolicy,
-	search: { attempts: number; gapMs: number; kind: 'repeatable' | 'cleanup'; waitForTwins: boolean; signal?: AbortSignal },
+	search: {
+		attempts: number;
+		gapMs: number;
+		kind: 'repeatable' | 'cleanup';
+		waitForTwins: boolean;
+		signal?: AbortSignal;
+	},
 ): Promise<Prediction | undefined> {
 	const ledger = await ledgerFor(context);
-	if (search.waitForTwins) await Promise.all(ledger.twins(pending).map(async (twin) => await twin.settled));
+	if (search.waitForTwins)
+		await Promise.all(ledger.twins(pending).map(async (twin) => await twin.settled));
 	let gap = search.gapMs;
 	for (let attempt = 0; attempt < search.attempts; attempt++) {
 		if (attempt > 0) {

@@ -33,7 +33,12 @@ export function asPrediction(
 		throw malformedAnswerError(node, request, 'the prediction has no valid "id"', itemIndex);
 	}
 	if (typeof candidate.status !== 'string') {
-		throw malformedAnswerError(node, request, `prediction ${candidate.id} has no "status"`, itemIndex);
+		throw malformedAnswerError(
+			node,
+			request,
+			`prediction ${candidate.id} has no "status"`,
+			itemIndex,
+		);
 	}
 	if (!(KNOWN_STATUSES as readonly string[]).includes(candidate.status)) {
 		// The known list stays out of the message: n8n records a run whose error message contains
@@ -69,7 +74,9 @@ export function unsuccessfulPredictionError(
 	timeoutSeconds?: number,
 ): NodeOperationError {
 	const modelError =
-		typeof prediction.error === 'string' && prediction.error.trim() !== '' ? prediction.error.trim() : undefined;
+		typeof prediction.error === 'string' && prediction.error.trim() !== ''
+			? prediction.error.trim()
+			: undefined;
 	let message: string;
 	let description: string | undefined;
 	if (hitDeadline(prediction)) {
@@ -78,7 +85,8 @@ export function unsuccessfulPredictionError(
 	} else if (prediction.status === 'failed') {
 		message = `Prediction ${prediction.id} failed: ${modelError ?? 'the model reported no error text'}`;
 		if (/E005|NSFW|safety/i.test(modelError ?? '')) {
-			description = 'The safety checker flagged the result: change the prompt, or turn on Disable Safety Checker.';
+			description =
+				'The safety checker flagged the result: change the prompt, or turn on Disable Safety Checker.';
 		}
 	} else if (prediction.status === 'aborted') {
 		message = `Prediction ${prediction.id} was aborted before it started${modelError ? `: ${modelError}` : ''}`;
@@ -86,5 +94,8 @@ export function unsuccessfulPredictionError(
 		message = `Prediction ${prediction.id} was cancelled before it finished${modelError ? `: ${modelError}` : ''}`;
 		description = 'Someone cancelled it on Replicate (web, API or another workflow).';
 	}
-	return withPredictionId(new NodeOperationError(node, message, { itemIndex, description }), prediction.id);
+	return withPredictionId(
+		new NodeOperationError(node, message, { itemIndex, description }),
+		prediction.id,
+	);
 }

@@ -59,7 +59,10 @@ function validEntry(value: unknown): value is ItemEntry | null {
 	if (typeof value !== 'object' || Array.isArray(value)) return false;
 	const entry = value as ItemEntry;
 	if (entry.p !== undefined && (typeof entry.p !== 'string' || !ID.test(entry.p))) return false;
-	if (entry.u !== undefined && (!Array.isArray(entry.u) || !entry.u.every((id) => typeof id === 'string' && ID.test(id)))) {
+	if (
+		entry.u !== undefined &&
+		(!Array.isArray(entry.u) || !entry.u.every((id) => typeof id === 'string' && ID.test(id)))
+	) {
 		return false;
 	}
 	if (entry.e !== undefined && typeof entry.e !== 'string') return false;
@@ -151,5 +154,7 @@ export function unknownItems(knowledge: Knowledge): number[] {
 
 /** Known prediction IDs not yet seen terminal. */
 export function unfinishedPredictions(knowledge: Knowledge): string[] {
-	return knowledge.entries.flatMap((entry) => (entry?.p && !knowledge.finished.has(entry.p) ? [entry.p] : []));
+	return knowledge.entries.flatMap((entry) =>
+		entry?.p && !knowledge.finished.has(entry.p) ? [entry.p] : [],
+	);
 }

@@ -40,7 +40,9 @@ export class ExecutionRun {
 		this.signal = executionSignal
 			? AbortSignal.any([executionSignal, this.teardown.signal])
 			: this.teardown.signal;
-		this.signal.addEventListener('abort', () => (this.cleanup = this.cancelActive()), { once: true });
+		this.signal.addEventListener('abort', () => (this.cleanup = this.cancelActive()), {
+			once: true,
+		});
 	}
 
 	static for(context: IExecuteFunctions, maxRetries: number): ExecutionRun {
@@ -69,7 +71,8 @@ export class ExecutionRun {
 	started(predictionId: string): void {
 		this.active.add(predictionId);
 		// Started after the stop (found or answered late): cancel it right away.
-		if (this.signal.aborted) this.cleanup = this.cleanup.then(async () => await this.cancelActive());
+		if (this.signal.aborted)
+			this.cleanup = this.cleanup.then(async () => await this.cancelActive());
 	}
 
 	finished(predictionId: string): void {
@@ -93,11 +96,16 @@ export class ExecutionRun {
 	/** A create the stop cut short: its answer will not come, so its prediction is looked up. */
 	private async sweep(pending: PendingCreate): Promise<void> {
 		try {
-			const found = await findCreated(this.context, pending, { maxRetries: this.maxRetries }, {
-				...STOP_SEARCH,
-				kind: 'cleanup',
-				waitForTwins: false,
-			});
+			const found = await findCreated(
+				this.context,
+				pending,
+				{ maxRetries: this.maxRetries },
+				{
+					...STOP_SEARCH,
+					kind: 'cleanup',
+					waitForTwins: false,
+				},
+			);
 			if (found && !isTerminal(found.status)) await this.cancelOne(found.id);
 		} catch (error) {
 			this.warnings.push(
@@ -113,7 +121,10 @@ export class ExecutionRun {
 		this.active.clear();
 		const pending = [...this.creating];
 		this.creating.clear();
-		await Promise.all([...ids.map(async (id) => await this.cancelOne(id)), ...pending.map(async (entry) => await this.sweep(entry))]);
+		await Promise.all([
+			...ids.map(async (id) => await this.cancelOne(id)),
+			...pending.map(async (entry) => await this.sweep(entry)),
+		]);
 	}
 }
 

@@ -26,7 +26,11 @@ export async function getPrediction(
 	itemIndex?: number,
 ): Promise<Prediction> {
 	const path = `/predictions/${encodeURIComponent(id)}`;
-	const body = await apiRequest(context, { method: 'GET', path, kind: 'repeatable', itemIndex }, policy);
+	const body = await apiRequest(
+		context,
+		{ method: 'GET', path, kind: 'repeatable', itemIndex },
+		policy,
+	);
 	return asPrediction(context.getNode(), { method: 'GET', path }, body, itemIndex);
 }
 
@@ -84,7 +88,12 @@ export async function waitForPrediction(
 		let polled: Prediction | undefined;
 		let failure: unknown;
 		try {
-			polled = await getPrediction(context, prediction.id, withinWait(options.policy, options.deadline), options.itemIndex);
+			polled = await getPrediction(
+				context,
+				prediction.id,
+				withinWait(options.policy, options.deadline),
+				options.itemIndex,
+			);
 		} catch (error) {
 			failure = error;
 		}
@@ -96,7 +105,8 @@ export async function waitForPrediction(
 		if (failure instanceof ExecutionStoppedError) throw failure;
 		// The poll was still unanswered when the time ran out: that is the node's timeout.
 		if (Date.now() >= options.deadline) throw await timeoutError(context, prediction, options);
-		if (options.onTimeout === 'cancel') await cancelUnfollowed(context, prediction.id, options.policy, options.itemIndex, failure);
+		if (options.onTimeout === 'cancel')
+			await cancelUnfollowed(context, prediction.id, options.policy, options.itemIndex, failure);
 		throw failure;
 	}
 	return prediction;
@@ -127,12 +137,21 @@ export async function cancelUnfollowed(
 	}
 }
 
-async function timeoutError(context: TransportContext, prediction: Prediction, options: WaitOptions) {
+async function timeoutError(
+	context: TransportContext,
+	prediction: Prediction,
+	options: WaitOptions,
+) {
 	const node = context.getNode();
 	let outcome = `It is still ${prediction.status}.`;
 	if (options.onTimeout === 'cancel') {
 		try {
-			const canceled = await cancelPrediction(context, prediction.id, options.policy, options.itemIndex);
+			const canceled = await cancelPrediction(
+				context,
+				prediction.id,
+				options.policy,
+				options.itemIndex,
+			);
 			outcome = `The node cancelled it (status now "${canceled.status}").`;
 		} catch (error) {
 			outcome = `Cancelling it failed too (${(error as Error).message}); Replicate stops it at its Cancel-After deadline.`;

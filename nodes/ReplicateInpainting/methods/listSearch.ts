@@ -3,7 +3,12 @@
  * recent predictions for Get and Cancel, and the model's versions for Model Version. Both read one
  * page of Replicate's cursor-paged lists per call; n8n asks for the next page with its token.
  */
-import type { IDataObject, ILoadOptionsFunctions, INodeListSearchItems, INodeListSearchResult } from 'n8n-workflow';
+import type {
+	IDataObject,
+	ILoadOptionsFunctions,
+	INodeListSearchItems,
+	INodeListSearchResult,
+} from 'n8n-workflow';
 
 import { MODEL_NAME, MODEL_VERSION_ID } from '../schema/modelInput';
 import { apiRequest } from '../transport';
@@ -26,10 +31,19 @@ function cursorOf(next: unknown): string | undefined {
 	}
 }
 
-async function listPage(context: ILoadOptionsFunctions, path: string, paginationToken?: string): Promise<Page> {
+async function listPage(
+	context: ILoadOptionsFunctions,
+	path: string,
+	paginationToken?: string,
+): Promise<Page> {
 	const answer = await apiRequest<IDataObject>(
 		context,
-		{ method: 'GET', path, kind: 'repeatable', qs: paginationToken ? { cursor: paginationToken } : undefined },
+		{
+			method: 'GET',
+			path,
+			kind: 'repeatable',
+			qs: paginationToken ? { cursor: paginationToken } : undefined,
+		},
 		LOOKUP_POLICY,
 	);
 	return {
@@ -42,7 +56,9 @@ async function listPage(context: ILoadOptionsFunctions, path: string, pagination
 function shortTime(value: unknown): string {
 	if (typeof value !== 'string') return 'unknown time';
 	const time = new Date(value);
-	return Number.isNaN(time.getTime()) ? value : `${time.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+	return Number.isNaN(time.getTime())
+		? value
+		: `${time.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 function matches(filter: string | undefined, ...texts: unknown[]): boolean {
@@ -60,12 +76,21 @@ export async function searchPredictions(
 	const page = await listPage(this, '/predictions', paginationToken);
 	const results: INodeListSearchItems[] = page.results
 		.filter((prediction) =>
-			matches(filter, prediction.id, prediction.status, prediction.model, (prediction.input as IDataObject | undefined)?.prompt),
+			matches(
+				filter,
+				prediction.id,
+				prediction.status,
+				prediction.model,
+				(prediction.input as IDataObject | undefined)?.prompt,
+			),
 		)
 		.map((prediction) => ({
 			name: `${String(prediction.id)} · ${String(prediction.status)} · ${shortTime(prediction.created_at)}`,
 			value: String(prediction.id),
-			url: typeof (prediction.urls as IDataObject | undefined)?.web === 'string' ? String((prediction.urls as IDataObject).web) : undefined,
+			url:
+				typeof (prediction.urls as IDataObject | undefined)?.web === 'string'
+					? String((prediction.urls as IDataObject).web)
+					: undefined,
 		}));
 	return { results, paginationToken: cursorOf(page.next) };
 }
@@ -78,7 +103,10 @@ export async function searchModelVersions(
 ): Promise<INodeListSearchResult> {
 	const page = await listPage(this, `/models/${MODEL_NAME}/versions`, paginationToken);
 	const results: INodeListSearchItems[] = page.results
-		.filter((version) => typeof version.id === 'string' && matches(filter, version.id, version.created_at))
+		.filter(
+			(version) =>
+				typeof version.id === 'string' && matches(filter, version.id, version.created_at),
+		)
 		.map((version) => {
 			const id = String(version.id);
 			const builtFor = id === MODEL_VERSION_ID ? ' (the version this node was built for)' : '';

@@ -88,7 +88,11 @@ function isHttpUrl(value: string): boolean {
 
 /** The first bytes a data URI carries, decoded (only as many as the sniffer needs). */
 function dataUriHead(payload: string, base64: boolean): Buffer {
-	if (base64) return Buffer.from(payload.replace(/\s+/g, '').slice(0, Math.ceil(IMAGE_SNIFF_BYTES / 3) * 4), 'base64');
+	if (base64)
+		return Buffer.from(
+			payload.replace(/\s+/g, '').slice(0, Math.ceil(IMAGE_SNIFF_BYTES / 3) * 4),
+			'base64',
+		);
 	try {
 		return Buffer.from(decodeURIComponent(payload.slice(0, IMAGE_SNIFF_BYTES * 3)), 'latin1');
 	} catch {
@@ -132,7 +136,10 @@ export const modelInputSchema = z
 	.object({
 		prompt: z
 			.string({ invalid_type_error: 'must be text' })
-			.refine((value) => value.trim() !== '', 'is required: describe what to paint into the masked area'),
+			.refine(
+				(value) => value.trim() !== '',
+				'is required: describe what to paint into the masked area',
+			),
 		negative_prompt: z.string({ invalid_type_error: 'must be text' }).optional(),
 		image: imageUri,
 		mask: imageUri,
@@ -175,7 +182,7 @@ export interface InputProblem {
 
 /** Shortens long values (data URIs) so an error message stays readable. */
 export function describeValue(value: unknown): string {
-	const text = value === undefined ? 'nothing' : JSON.stringify(value) ?? String(value);
+	const text = value === undefined ? 'nothing' : (JSON.stringify(value) ?? String(value));
 	return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
@@ -183,7 +190,11 @@ export function formatProblem(problem: InputProblem): string {
 	return `${problem.label} (${problem.field}): ${describeValue(problem.value)} ${problem.rule}`;
 }
 
-function problemsFrom(error: z.ZodError, candidate: Record<string, unknown>, fallbackField: string) {
+function problemsFrom(
+	error: z.ZodError,
+	candidate: Record<string, unknown>,
+	fallbackField: string,
+) {
 	return error.issues.map((issue): InputProblem => {
 		const field = issue.path.length > 0 ? String(issue.path[0]) : fallbackField;
 		return {
@@ -207,5 +218,10 @@ export function checkModelInput(
 export function checkModelVersion(version: unknown): InputProblem | undefined {
 	const result = modelVersionSchema.safeParse(version);
 	if (result.success) return undefined;
-	return { field: 'version', label: FIELD_LABELS.version, value: version, rule: result.error.issues[0].message };
+	return {
+		field: 'version',
+		label: FIELD_LABELS.version,
+		value: version,
+		rule: result.error.issues[0].message,
+	};
 }

@@ -12,7 +12,12 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { apiErrorFromResponse, keepMessage, malformedAnswerError, nonJsonProblem } from '../helpers/errors';
+import {
+	apiErrorFromResponse,
+	keepMessage,
+	malformedAnswerError,
+	nonJsonProblem,
+} from '../helpers/errors';
 import { childSignal, ExecutionStoppedError, pause, throwIfStopped } from '../helpers/pause';
 
 export const CREDENTIAL_TYPE = 'replicateInpaintingApi';
@@ -67,7 +72,13 @@ const BACKOFF_CAP_MS = 30_000;
 const RETRY_AFTER_CAP_MS = 120_000;
 
 /** Connection failures that happen before a request is on the wire: a create can be retried safely. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const NOT_SENT_CODES = new Set([
+	'ECONNREFUSED',
+	'ENOTFOUND',
+	'EAI_AGAIN',
+	'EHOSTUNREACH',
+	'ENETUNREACH',
+]);
 /** Failures after the request may have reached the server. */
 const AFTER_SEND_CODES = new Set([
 	'ECONNRESET',
@@ -95,7 +106,10 @@ class CreateRateLimiter {
 	async take(signal?: AbortSignal): Promise<void> {
 		for (;;) {
 			const now = Date.now();
-			this.tokens = Math.min(CREATE_RATE.burst, this.tokens + ((now - this.refilledAt) / 1000) * CREATE_RATE.perSecond);
+			this.tokens = Math.min(
+				CREATE_RATE.burst,
+				this.tokens + ((now - this.refilledAt) / 1000) * CREATE_RATE.perSecond,
+			);
 			this.refilledAt = now;
 			if (this.tokens >= 1) {
 				this.tokens -= 1;
@@ -130,7 +144,10 @@ export async function apiBaseUrl(context: TransportContext): Promise<string> {
 		throw new NodeOperationError(
 			context.getNode(),
 			`The credential's Base URL "${baseUrl}" is not an http(s) URL`,
-			{ description: 'Use https://api.replicate.com/v1, or your gateway\'s URL such as https://gateway.example.com/replicate/v1.' },
+			{
+				description:
+					"Use https://api.replicate.com/v1, or your gateway's URL such as https://gateway.example.com/replicate/v1.",
+			},
 		);
 	}
 	return baseUrl.replace(/\/+$/, '');
@@ -143,7 +160,9 @@ export async function apiBaseUrl(context: TransportContext): Promise<string> {
  */
 function originalMessages(error: unknown): string[] {
 	const messages = (error as { messages?: unknown } | undefined)?.messages;
-	const kept = Array.isArray(messages) ? messages.filter((entry): entry is string => typeof entry === 'string') : [];
+	const kept = Array.isArray(messages)
+		? messages.filter((entry): entry is string => typeof entry === 'string')
+		: [];
 	return [...kept, error instanceof Error ? error.message : ''];
 }
 
@@ -195,7 +214,12 @@ export function retryDelayMs(attempt: number, headers?: Record<string, unknown>)
 
 type Verdict = { retry: true; delayMs: number } | { retry: false };
 
-function judgeStatus(kind: RequestKind, statusCode: number, headers: Record<string, unknown>, attempt: number): Verdict {
+function judgeStatus(
+	kind: RequestKind,
+	statusCode: number,
+	headers: Record<string, unknown>,
+	attempt: number,
+): Verdict {
 	if (statusCode === 429) return { retry: true, delayMs: retryDelayMs(attempt, headers) };
 	if (kind !== 'create' && RETRYABLE_STATUS.has(statusCode)) {
 		return { retry: true, delayMs: retryDelayMs(attempt, headers) };
@@ -207,7 +231,8 @@ function judgeFailure(kind: RequestKind, error: unknown, attempt: number): Verdi
 	const code = networkErrorCode(error);
 	if (code === undefined) return { retry: false };
 	if (NOT_SENT_CODES.has(code)) return { retry: true, delayMs: retryDelayMs(attempt) };
-	if (kind !== 'create' && AFTER_SEND_CODES.has(code)) return { retry: true, delayMs: retryDelayMs(attempt) };
+	if (kind !== 'create' && AFTER_SEND_CODES.has(code))
+		return { retry: true, delayMs: retryDelayMs(attempt) };
 	return { retry: false };
 }
 
@@ -271,7 +296,9 @@ function describeNetworkFailure(error: unknown): string {
 
 /** An attempt's timeout: its own, cut short at the caller's deadline (axios reads 0 as "none"). */
 function attemptTimeout(timeoutMs: number, deadline: number | undefined): number {
-	return deadline === undefined ? timeoutMs : Math.max(1, Math.min(timeoutMs, deadline - Date.now()));
+	return deadline === undefined
+		? timeoutMs
+		: Math.max(1, Math.min(timeoutMs, deadline - Date.now()));
 }
 
 export async function apiRequest<T = IDataObject>(
@@ -298,18 +325,23 @@ export async function apiRequest<T = IDataObject>(
 	let response: ApiResponse | undefined;
 	let failure: unknown;
 	try {
-		response = await withRetries(request.kind, policy, async () =>
-			(await requester.helpers.httpRequestWithAuthentication.call(
-				requester as IExecuteFunctions,
-				CREDENTIAL_TYPE,
-				{
-					...options,
-					body: (typeof request.body === 'function' ? await request.body() : request.body) as IHttpRequestOptions['body'],
-					headers: { ...options.headers },
-					timeout: attemptTimeout(request.timeoutMs ?? DEFAULT_TIMEOUT_MS, policy.deadline),
-					...(signal ? { abortSignal: childSignal(signal) } : {}),
-				},
-			)) as ApiResponse,
+		response = await withRetries(
+			request.kind,
+			policy,
+			async () =>
+				(await requester.helpers.httpRequestWithAuthentication.call(
+					requester as IExecuteFunctions,
+					CREDENTIAL_TYPE,
+					{
+						...options,
+						body: (typeof request.body === 'function'
+							? await request.body()
+							: request.body) as IHttpRequestOptions['body'],
+						headers: { ...options.headers },
+						timeout: attemptTimeout(request.timeoutMs ?? DEFAULT_TIMEOUT_MS, policy.deadline),
+						...(signal ? { abortSignal: childSignal(signal) } : {}),
+					},
+				)) as ApiResponse,
 			request.kind === 'create' ? createLimiterFor(baseUrl) : undefined,
 		);
 	} catch (error) {
@@ -319,17 +351,30 @@ export async function apiRequest<T = IDataObject>(
 	if (!response) {
 		// Rebuilt from the code and message only: n8n's own error would carry the request options.
 		const message = `Could not reach the Replicate API (${request.method} ${request.path}): ${describeNetworkFailure(failure)}`;
-		const error = keepMessage(new NodeApiError(node, { message }, { message, itemIndex: request.itemIndex }), message);
+		const error = keepMessage(
+			new NodeApiError(node, { message }, { message, itemIndex: request.itemIndex }),
+			message,
+		);
 		// For isAmbiguousCreateFailure: a connection that was never made created nothing.
 		const code = networkErrorCode(failure);
 		if (code) error.context.networkErrorCode = code;
 		throw error;
 	}
 	if (response.statusCode >= 400) {
-		throw apiErrorFromResponse(node, described, response.statusCode, response.body, request.itemIndex);
+		throw apiErrorFromResponse(
+			node,
+			described,
+			response.statusCode,
+			response.body,
+			request.itemIndex,
+		);
 	}
 	if (response.statusCode === 204) return undefined as T;
-	if (response.body === null || typeof response.body !== 'object' || Buffer.isBuffer(response.body)) {
+	if (
+		response.body === null ||
+		typeof response.body !== 'object' ||
+		Buffer.isBuffer(response.body)
+	) {
 		throw malformedAnswerError(node, described, nonJsonProblem(response.body), request.itemIndex);
 	}
 	return response.body as T;

@@ -76,7 +76,9 @@ function prepare(dir) {
 			data: { apiToken: server.token, baseUrl: server.apiUrl },
 		},
 	]);
-	const credentials = { [CREDENTIAL_TYPE]: { id: CREDENTIAL_ID, name: 'Replicate Inpainting (queue e2e)' } };
+	const credentials = {
+		[CREDENTIAL_TYPE]: { id: CREDENTIAL_ID, name: 'Replicate Inpainting (queue e2e)' },
+	};
 	const writeFile = (name, fileName, position) => ({
 		parameters: { operation: 'write', fileName, dataPropertyName: 'data', options: {} },
 		id: crypto.randomUUID(),
@@ -94,7 +96,12 @@ function prepare(dir) {
 		active: true,
 		nodes: [
 			{
-				parameters: { httpMethod: 'POST', path: WORKFLOWS[mode].path, responseMode: 'onReceived', options: {} },
+				parameters: {
+					httpMethod: 'POST',
+					path: WORKFLOWS[mode].path,
+					responseMode: 'onReceived',
+					options: {},
+				},
 				id: crypto.randomUUID(),
 				webhookId: crypto.randomUUID(),
 				name: 'Start',
@@ -156,7 +163,9 @@ function prepare(dir) {
 			writeFile('Write Delivery', `=${ctx.out}/trigger-{{ $json.id }}.png`, [220, 0]),
 		],
 		connections: {
-			'Replicate Inpainting Trigger': { main: [[{ node: 'Write Delivery', type: 'main', index: 0 }]] },
+			'Replicate Inpainting Trigger': {
+				main: [[{ node: 'Write Delivery', type: 'main', index: 0 }]],
+			},
 		},
 		settings: { executionOrder: 'v1' },
 		pinData: {},
@@ -175,7 +184,9 @@ function waitModeParameter(mode) {
 function webhookModeAvailable() {
 	const dist = path.join(ROOT, 'dist/nodes/ReplicateInpainting');
 	const files = fs.readdirSync(dist, { recursive: true }).filter((f) => String(f).endsWith('.js'));
-	return files.some((f) => /restartWebhook:\s*true/.test(fs.readFileSync(path.join(dist, String(f)), 'utf8')));
+	return files.some((f) =>
+		/restartWebhook:\s*true/.test(fs.readFileSync(path.join(dist, String(f)), 'utf8')),
+	);
 }
 
 // ---- the systems under test ---------------------------------------------------------------------
@@ -196,7 +207,11 @@ async function withDb(ctx, use) {
 }
 
 async function maxExecutionId(ctx) {
-	return withDb(ctx, async (db) => Number((await db.query('SELECT coalesce(max(id::bigint), 0) AS m FROM execution_entity')).rows[0].m));
+	return withDb(ctx, async (db) =>
+		Number(
+			(await db.query('SELECT coalesce(max(id::bigint), 0) AS m FROM execution_entity')).rows[0].m,
+		),
+	);
 }
 
 /** Executions of a workflow with an id above `after`, oldest first. */
@@ -216,11 +231,14 @@ async function waitForExecutions(ctx, workflowId, after, count, timeoutMs) {
 	let rows = [];
 	for (;;) {
 		rows = await executionsSince(ctx, workflowId, after);
-		if (rows.length >= count && rows.every((r) => TERMINAL_EXECUTION.includes(r.status))) return rows;
+		if (rows.length >= count && rows.every((r) => TERMINAL_EXECUTION.includes(r.status)))
+			return rows;
 		if (Date.now() > deadline) {
 			const by = {};
 			for (const r of rows) by[r.status] = (by[r.status] ?? 0) + 1;
-			throw new CheckFailure(`after ${seconds(timeoutMs)} s: ${rows.length} of ${count} executions, statuses ${JSON.stringify(by)}`);
+			throw new CheckFailure(
+				`after ${seconds(timeoutMs)} s: ${rows.length} of ${count} executions, statuses ${JSON.stringify(by)}`,
+			);
 		}
 		await sleep(500);
 	}
@@ -240,7 +258,11 @@ async function admin(ctx, route, init) {
 	return response.status === 204 ? undefined : response.json();
 }
 const setServer = (ctx, options) =>
-	admin(ctx, 'options', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(options) });
+	admin(ctx, 'options', {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(options),
+	});
 
 /** Creates the server saw, per prompt (only prompts starting with `prefix`). */
 async function createsByPrompt(ctx, prefix) {
@@ -249,14 +271,17 @@ async function createsByPrompt(ctx, prefix) {
 	for (const r of requests) {
 		if (r.method !== 'POST' || !/\/predictions$/.test(r.path)) continue;
 		const prompt = r.json?.input?.prompt;
-		if (typeof prompt === 'string' && prompt.startsWith(prefix)) counts.set(prompt, (counts.get(prompt) ?? 0) + 1);
+		if (typeof prompt === 'string' && prompt.startsWith(prefix))
+			counts.set(prompt, (counts.get(prompt) ?? 0) + 1);
 	}
 	return counts;
 }
 
 async function predictionsByPrompt(ctx, prefix) {
 	const all = await admin(ctx, 'predictions');
-	return all.filter((p) => typeof p.input?.prompt === 'string' && p.input.prompt.startsWith(prefix));
+	return all.filter(
+		(p) => typeof p.input?.prompt === 'string' && p.input.prompt.startsWith(prefix),
+	);
 }
 
 /** Starts one execution: POST to the workflow's n8n Webhook trigger through the webhook process. */
@@ -267,14 +292,20 @@ async function start(ctx, mode, body) {
 		body: JSON.stringify(body),
 	});
 	const text = await response.text();
-	if (response.status !== 200) throw new CheckFailure(`starting a ${mode}-mode execution: HTTP ${response.status} ${text.slice(0, 200)}`);
+	if (response.status !== 200)
+		throw new CheckFailure(
+			`starting a ${mode}-mode execution: HTTP ${response.status} ${text.slice(0, 200)}`,
+		);
 }
 
 /** Item prompts of a batch: `<prefix>-<execution nn>-<item i>`. */
 function batch(prefix, executions, itemsPerExecution, timeout) {
 	return Array.from({ length: executions }, (_, n) => ({
 		tag: `${prefix}-${String(n).padStart(2, '0')}`,
-		items: Array.from({ length: itemsPerExecution }, (_, i) => ({ prompt: `${prefix}-${String(n).padStart(2, '0')}-${i}`, timeout })),
+		items: Array.from({ length: itemsPerExecution }, (_, i) => ({
+			prompt: `${prefix}-${String(n).padStart(2, '0')}-${i}`,
+			timeout,
+		})),
 	}));
 }
 
@@ -284,30 +315,65 @@ function batch(prefix, executions, itemsPerExecution, timeout) {
  */
 async function expectOutputs(ctx, prefix, prompts) {
 	const creates = await createsByPrompt(ctx, prefix);
-	const wrongCounts = prompts.filter((p) => creates.get(p) !== 1).map((p) => `${p}: ${creates.get(p) ?? 0}`);
-	expect(wrongCounts.length === 0, `creates per item must be exactly 1, got ${wrongCounts.slice(0, 5).join(', ')}`);
-	expect(creates.size === prompts.length, `${creates.size} distinct prompts created, expected ${prompts.length}`);
+	const wrongCounts = prompts
+		.filter((p) => creates.get(p) !== 1)
+		.map((p) => `${p}: ${creates.get(p) ?? 0}`);
+	expect(
+		wrongCounts.length === 0,
+		`creates per item must be exactly 1, got ${wrongCounts.slice(0, 5).join(', ')}`,
+	);
+	expect(
+		creates.size === prompts.length,
+		`${creates.size} distinct prompts created, expected ${prompts.length}`,
+	);
 	if (prefix.includes('webhook')) {
 		// Webhook mode really parked: every create named a resume URL of this n8n's webhook process.
 		const requests = await admin(ctx, 'requests?origin=api');
-		const bodies = requests.filter((r) => r.method === 'POST' && /\/predictions$/.test(r.path) && r.json?.input?.prompt?.startsWith(prefix)).map((r) => r.json);
-		const unparked = bodies.filter((b) => !String(b.webhook ?? '').startsWith(`${ctx.webhookBase}webhook-waiting/`) || JSON.stringify(b.webhook_events_filter) !== '["completed"]');
-		expect(unparked.length === 0, `${unparked.length} webhook-mode creates without a resume URL on ${ctx.webhookBase}webhook-waiting/ and events ["completed"] (e.g. ${JSON.stringify(unparked[0]?.webhook)})`);
+		const bodies = requests
+			.filter(
+				(r) =>
+					r.method === 'POST' &&
+					/\/predictions$/.test(r.path) &&
+					r.json?.input?.prompt?.startsWith(prefix),
+			)
+			.map((r) => r.json);
+		const unparked = bodies.filter(
+			(b) =>
+				!String(b.webhook ?? '').startsWith(`${ctx.webhookBase}webhook-waiting/`) ||
+				JSON.stringify(b.webhook_events_filter) !== '["completed"]',
+		);
+		expect(
+			unparked.length === 0,
+			`${unparked.length} webhook-mode creates without a resume URL on ${ctx.webhookBase}webhook-waiting/ and events ["completed"] (e.g. ${JSON.stringify(unparked[0]?.webhook)})`,
+		);
 	}
-	const predictions = new Map((await predictionsByPrompt(ctx, prefix)).map((p) => [p.input.prompt, p]));
+	const predictions = new Map(
+		(await predictionsByPrompt(ctx, prefix)).map((p) => [p.input.prompt, p]),
+	);
 	let bytes = 0;
 	for (const prompt of prompts) {
 		const prediction = predictions.get(prompt);
-		expect(prediction?.status === 'succeeded', `prediction for ${prompt}: status ${prediction?.status}`);
+		expect(
+			prediction?.status === 'succeeded',
+			`prediction for ${prompt}: status ${prediction?.status}`,
+		);
 		const file = path.join(ctx.out, `${prompt}.png`);
 		expect(fs.existsSync(file), `no file ${file}`);
 		const expected = Buffer.from(await (await fetch(prediction.output[0])).arrayBuffer());
 		const actual = fs.readFileSync(file);
-		expect(actual.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10])), `${file} is not a PNG`);
-		expect(actual.equals(expected), `${file} (${actual.length} bytes) differs from the server's output (${expected.length} bytes)`);
+		expect(
+			actual.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10])),
+			`${file} is not a PNG`,
+		);
+		expect(
+			actual.equals(expected),
+			`${file} (${actual.length} bytes) differs from the server's output (${expected.length} bytes)`,
+		);
 		bytes += actual.length;
 	}
-	note(`${prompts.length} PNGs byte-equal to the server's (${bytes} bytes), ${prompts.length} creates for ${prompts.length} items`);
+	note(
+		`${prompts.length} PNGs byte-equal to the server's (${bytes} bytes), ${prompts.length} creates for ${prompts.length} items`,
+	);
 }
 
 /** Which worker ran (or started) each execution, from the workers' "Worker started execution" lines. */
@@ -338,7 +404,13 @@ async function runBatch(ctx, mode, prefix, executions, itemsPerExecution, timeou
 
 function expectAllSucceeded(rows, what) {
 	const failed = rows.filter((r) => r.status !== 'success');
-	expect(failed.length === 0, `${what}: ${failed.length} of ${rows.length} executions did not succeed (${failed.slice(0, 5).map((r) => `${r.id} ${r.status}`).join(', ')})`);
+	expect(
+		failed.length === 0,
+		`${what}: ${failed.length} of ${rows.length} executions did not succeed (${failed
+			.slice(0, 5)
+			.map((r) => `${r.id} ${r.status}`)
+			.join(', ')})`,
+	);
 }
 
 const checks = {
@@ -353,7 +425,15 @@ const checks = {
 		await setServer(ctx, { modelTimeMs: HELD.modelSeconds * 1000 });
 		const prefix = `held-${mode}`;
 		const limit = mode === 'poll' ? (HELD.executions * HELD.modelSeconds + 120) * 1000 : 180_000;
-		const { rows, startedAt, endedAt, prompts } = await runBatch(ctx, mode, prefix, HELD.executions, 1, 300, limit);
+		const { rows, startedAt, endedAt, prompts } = await runBatch(
+			ctx,
+			mode,
+			prefix,
+			HELD.executions,
+			1,
+			300,
+			limit,
+		);
 		await setServer(ctx, { modelTimeMs: 100 });
 		expectAllSucceeded(rows, `${mode} mode`);
 		await expectOutputs(ctx, prefix, prompts);
@@ -365,10 +445,16 @@ const checks = {
 		note(`${mode} mode: 8 executions in ${seconds(wall)} s (start-up ${seconds(startup)} s)`);
 		const model = HELD.modelSeconds * 1000;
 		if (mode === 'webhook') {
-			expect(wall <= 1.5 * model + startup, `webhook mode took ${seconds(wall)} s, more than 1.5 × 20 s + start-up ${seconds(startup)} s`);
+			expect(
+				wall <= 1.5 * model + startup,
+				`webhook mode took ${seconds(wall)} s, more than 1.5 × 20 s + start-up ${seconds(startup)} s`,
+			);
 		} else {
 			// The single slot really was held: the predictions ran one after another.
-			expect(wall >= HELD.executions * model, `poll mode took ${seconds(wall)} s, less than 8 × 20 s: the worker was not held`);
+			expect(
+				wall >= HELD.executions * model,
+				`poll mode took ${seconds(wall)} s, less than 8 × 20 s: the worker was not held`,
+			);
 		}
 	},
 
@@ -377,7 +463,9 @@ const checks = {
 			const file = path.join(dir, `held-${mode}.json`);
 			return fs.existsSync(file) ? `${seconds(readJson(file).wallMs)}` : '(not run)';
 		};
-		console.log(`held workers: webhook mode 8 executions in ${figure('webhook')} s, poll mode in ${figure('poll')} s`);
+		console.log(
+			`held workers: webhook mode 8 executions in ${figure('webhook')} s, poll mode in ${figure('poll')} s`,
+		);
 	},
 
 	/** 20 poll-mode and 20 webhook-mode executions, 2 items each, all started at once, 2 workers. */
@@ -387,7 +475,9 @@ const checks = {
 		if (modes.length === 1) note('the built node has no Webhook wait mode: poll mode only');
 		await setServer(ctx, { modelTimeMs: 3000 });
 		const started = Date.now();
-		const results = await Promise.all(modes.map((mode) => runBatch(ctx, mode, `concurrent-${mode}`, 20, 2, 120, 300_000)));
+		const results = await Promise.all(
+			modes.map((mode) => runBatch(ctx, mode, `concurrent-${mode}`, 20, 2, 120, 300_000)),
+		);
 		await setServer(ctx, { modelTimeMs: 100 });
 		const owners = workerOf(dir);
 		for (const [index, mode] of modes.entries()) {
@@ -395,7 +485,9 @@ const checks = {
 			expectAllSucceeded(rows, `${mode} mode`);
 			await expectOutputs(ctx, `concurrent-${mode}`, prompts);
 			const workers = new Set(rows.flatMap((r) => owners.get(r.id) ?? []));
-			note(`${mode} mode: 20 executions, 40 items in ${seconds(endedAt - started)} s, run by ${[...workers].sort().join(' and ')}`);
+			note(
+				`${mode} mode: 20 executions, 40 items in ${seconds(endedAt - started)} s, run by ${[...workers].sort().join(' and ')}`,
+			);
 		}
 	},
 
@@ -408,15 +500,28 @@ const checks = {
 		const ctx = context(dir);
 		const url = `${ctx.webhookBase}webhook/${TRIGGER_WEBHOOK_ID}/replicate-inpainting`;
 		const key = Buffer.from(ctx.server.webhookSecret.replace(/^whsec_/, ''), 'base64');
-		const sign = (id, timestamp, body) => `v1,${crypto.createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+		const sign = (id, timestamp, body) =>
+			`v1,${crypto.createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 		const deliver = async (body, headers) => {
-			const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+			const response = await fetch(url, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', ...headers },
+				body,
+			});
 			return { status: response.status, text: await response.text() };
 		};
 		const now = () => String(Math.floor(Date.now() / 1000));
-		const predictions = (await predictionsByPrompt(ctx, 'concurrent-poll')).filter((p) => p.status === 'succeeded').slice(0, 3);
-		expect(predictions.length === 3, `needs 3 succeeded predictions from the concurrent check, found ${predictions.length}`);
-		const secretFetches = async () => (await admin(ctx, 'requests?origin=api')).filter((r) => /\/webhooks\/default\/secret$/.test(r.path)).length;
+		const predictions = (await predictionsByPrompt(ctx, 'concurrent-poll'))
+			.filter((p) => p.status === 'succeeded')
+			.slice(0, 3);
+		expect(
+			predictions.length === 3,
+			`needs 3 succeeded predictions from the concurrent check, found ${predictions.length}`,
+		);
+		const secretFetches = async () =>
+			(await admin(ctx, 'requests?origin=api')).filter((r) =>
+				/\/webhooks\/default\/secret$/.test(r.path),
+			).length;
 		const fetchesBefore = await secretFetches();
 
 		const after = await maxExecutionId(ctx);
@@ -425,52 +530,94 @@ const checks = {
 			const body = JSON.stringify(prediction);
 			const id = `msg_${crypto.randomBytes(12).toString('hex')}`;
 			const timestamp = now();
-			const headers = { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': sign(id, timestamp, body) };
+			const headers = {
+				'webhook-id': id,
+				'webhook-timestamp': timestamp,
+				'webhook-signature': sign(id, timestamp, body),
+			};
 			const answer = await deliver(body, headers);
-			expect(answer.status === 200, `signed delivery of ${prediction.id}: HTTP ${answer.status} ${answer.text.slice(0, 200)}`);
+			expect(
+				answer.status === 200,
+				`signed delivery of ${prediction.id}: HTTP ${answer.status} ${answer.text.slice(0, 200)}`,
+			);
 			signed.push({ prediction, body, headers });
 		}
 		const rows = await waitForExecutions(ctx, TRIGGER_WORKFLOW_ID, after, 3, 120_000);
 		expectAllSucceeded(rows, 'trigger');
 		const owners = workerOf(dir);
 		const unowned = rows.filter((r) => !(owners.get(r.id) ?? []).length);
-		expect(unowned.length === 0, `executions ${unowned.map((r) => r.id).join(', ')} were not run by a worker`);
+		expect(
+			unowned.length === 0,
+			`executions ${unowned.map((r) => r.id).join(', ')} were not run by a worker`,
+		);
 		for (const { prediction } of signed) {
 			const file = path.join(ctx.out, `trigger-${prediction.id}.png`);
 			expect(fs.existsSync(file), `no file ${file}`);
 			const expected = Buffer.from(await (await fetch(prediction.output[0])).arrayBuffer());
 			expect(fs.readFileSync(file).equals(expected), `${file} differs from the server's output`);
 		}
-		note(`3 signed deliveries: 200, 3 executions run by ${[...new Set(rows.flatMap((r) => owners.get(r.id)))].sort().join(' and ')}, images written`);
+		note(
+			`3 signed deliveries: 200, 3 executions run by ${[...new Set(rows.flatMap((r) => owners.get(r.id)))].sort().join(' and ')}, images written`,
+		);
 
 		// Forged: each must be 401 and start nothing.
 		const [first] = signed;
 		const body = first.body.replace('"succeeded"', '"succeeded" ');
 		const forged = [
-			['a wrong signature', first.body, { ...first.headers, 'webhook-id': `msg_${crypto.randomBytes(12).toString('hex')}`, 'webhook-signature': `v1,${crypto.randomBytes(32).toString('base64')}` }],
-			['a body changed after signing', body, { ...first.headers, 'webhook-id': 'msg_changed_body' }],
-			['a stale timestamp', first.body, (() => {
-				const id = `msg_${crypto.randomBytes(12).toString('hex')}`;
-				const timestamp = String(Math.floor(Date.now() / 1000) - 600);
-				return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': sign(id, timestamp, first.body) };
-			})()],
+			[
+				'a wrong signature',
+				first.body,
+				{
+					...first.headers,
+					'webhook-id': `msg_${crypto.randomBytes(12).toString('hex')}`,
+					'webhook-signature': `v1,${crypto.randomBytes(32).toString('base64')}`,
+				},
+			],
+			[
+				'a body changed after signing',
+				body,
+				{ ...first.headers, 'webhook-id': 'msg_changed_body' },
+			],
+			[
+				'a stale timestamp',
+				first.body,
+				(() => {
+					const id = `msg_${crypto.randomBytes(12).toString('hex')}`;
+					const timestamp = String(Math.floor(Date.now() / 1000) - 600);
+					return {
+						'webhook-id': id,
+						'webhook-timestamp': timestamp,
+						'webhook-signature': sign(id, timestamp, first.body),
+					};
+				})(),
+			],
 			['a replayed delivery', first.body, first.headers],
 			['no signature headers', first.body, {}],
 		];
 		const afterForged = await maxExecutionId(ctx);
 		for (const [what, forgedBody, headers] of forged) {
 			const answer = await deliver(forgedBody, headers);
-			expect(answer.status === 401, `${what}: expected 401, got ${answer.status} ${answer.text.slice(0, 200)}`);
+			expect(
+				answer.status === 401,
+				`${what}: expected 401, got ${answer.status} ${answer.text.slice(0, 200)}`,
+			);
 		}
 		await sleep(3000); // an execution that was wrongly started would show by now
 		const extra = await executionsSince(ctx, TRIGGER_WORKFLOW_ID, afterForged);
 		expect(extra.length === 0, `forged deliveries started ${extra.length} executions`);
-		note(`${forged.length} forged deliveries (${forged.map(([w]) => w).join(', ')}): 401, no execution`);
+		note(
+			`${forged.length} forged deliveries (${forged.map(([w]) => w).join(', ')}): 401, no execution`,
+		);
 		// The secret is cached per n8n process: one fetch by main (the trigger's activation) and one
 		// by the webhook process (the first delivery or resume call it verified), however many calls.
 		const fetches = await secretFetches();
-		note(`signing-secret fetches (GET /webhooks/default/secret): ${fetches - fetchesBefore} during these deliveries, ${fetches} since n8n started`);
-		expect(fetches <= 2, `the signing secret was fetched ${fetches} times: more than once per verifying process (main, webhook)`);
+		note(
+			`signing-secret fetches (GET /webhooks/default/secret): ${fetches - fetchesBefore} during these deliveries, ${fetches} since n8n started`,
+		);
+		expect(
+			fetches <= 2,
+			`the signing secret was fetched ${fetches} times: more than once per verifying process (main, webhook)`,
+		);
 	},
 
 	/**
@@ -490,7 +637,11 @@ const checks = {
 			body: JSON.stringify({ modelTimeMs: 90_000, times: 8 }),
 		});
 		await Promise.all(long.map((body) => start(ctx, 'poll', body)));
-		await waitUntil(120_000, async () => (await createsByPrompt(ctx, 'kill-long-')).size === 8, 'the 8 long predictions were not created');
+		await waitUntil(
+			120_000,
+			async () => (await createsByPrompt(ctx, 'kill-long-')).size === 8,
+			'the 8 long predictions were not created',
+		);
 		const afterLong = await maxExecutionId(ctx);
 		await setServer(ctx, { modelTimeMs: 30_000 });
 		const normal = batch('kill-normal', 6, 2, KILL.timeout);
@@ -502,18 +653,30 @@ const checks = {
 			...parked.map((body) => start(ctx, 'webhook', body)),
 		]);
 		if (parked.length) {
-			await waitUntil(120_000, async () => {
-				const rows = await executionsSince(ctx, WORKFLOWS.webhook.id, afterParked);
-				return rows.length === parked.length && rows.every((r) => r.status === 'waiting');
-			}, 'the 3 webhook-mode executions were not all parked (waiting)');
+			await waitUntil(
+				120_000,
+				async () => {
+					const rows = await executionsSince(ctx, WORKFLOWS.webhook.id, afterParked);
+					return rows.length === parked.length && rows.every((r) => r.status === 'waiting');
+				},
+				'the 3 webhook-mode executions were not all parked (waiting)',
+			);
 		}
 		let rows = [];
 		let owners = new Map();
-		await waitUntil(120_000, async () => {
-			rows = await executionsSince(ctx, WORKFLOWS.poll.id, after);
-			owners = workerOf(dir);
-			return rows.length === 10 && rows.every((r) => owners.has(r.id)) && (await createsByPrompt(ctx, 'kill-')).size === 20 + parked.length * 2;
-		}, 'the 10 executions did not all start polling');
+		await waitUntil(
+			120_000,
+			async () => {
+				rows = await executionsSince(ctx, WORKFLOWS.poll.id, after);
+				owners = workerOf(dir);
+				return (
+					rows.length === 10 &&
+					rows.every((r) => owners.has(r.id)) &&
+					(await createsByPrompt(ctx, 'kill-')).size === 20 + parked.length * 2
+				);
+			},
+			'the 10 executions did not all start polling',
+		);
 		const perWorker = {};
 		for (const r of rows) {
 			for (const w of owners.get(r.id)) {
@@ -532,7 +695,11 @@ const checks = {
 			afterParked,
 			parked: parked.flatMap((b) => b.items.map((i) => i.prompt)),
 		});
-		note(`executions per worker while polling: ${Object.entries(perWorker).map(([w, g]) => `${w} ${g.long.length} long + ${g.normal.length} normal`).join(', ')}; killing ${victim}`);
+		note(
+			`executions per worker while polling: ${Object.entries(perWorker)
+				.map(([w, g]) => `${w} ${g.long.length} long + ${g.normal.length} normal`)
+				.join(', ')}; killing ${victim}`,
+		);
 	},
 
 	/**
@@ -546,7 +713,9 @@ const checks = {
 	 */
 	async 'kill-finish'(dir) {
 		const ctx = context(dir);
-		const { after, victim, perWorker, long, normal, afterParked, parked } = readJson(path.join(dir, 'kill.json'));
+		const { after, victim, perWorker, long, normal, afterParked, parked } = readJson(
+			path.join(dir, 'kill.json'),
+		);
 		const killedAt = Date.now();
 		await setServer(ctx, { modelTimeMs: 5000 });
 		const later = batch('kill-after', 4, 2, KILL.timeout);
@@ -559,23 +728,41 @@ const checks = {
 			for (const id of ids.normal) group.set(id, { worker, kind: 'normal' });
 		}
 		const onVictim = rows.filter((r) => group.get(r.id)?.worker === victim);
-		const survivorLong = rows.filter((r) => group.get(r.id)?.worker !== victim && group.get(r.id)?.kind === 'long');
+		const survivorLong = rows.filter(
+			(r) => group.get(r.id)?.worker !== victim && group.get(r.id)?.kind === 'long',
+		);
 		const mustSucceed = rows.filter((r) => !onVictim.includes(r) && !survivorLong.includes(r));
 		expectAllSucceeded(mustSucceed, 'executions not on the killed worker');
 		const owners = workerOf(dir);
 		const wrongOwner = mustSucceed.filter((r) => (owners.get(r.id) ?? []).includes(victim));
-		expect(wrongOwner.length === 0, `executions ${wrongOwner.map((r) => r.id)} ran on the killed worker`);
+		expect(
+			wrongOwner.length === 0,
+			`executions ${wrongOwner.map((r) => r.id)} ran on the killed worker`,
+		);
 		const timedOut = survivorLong.filter((r) => r.status !== 'error');
-		expect(timedOut.length === 0, `the survivor's long executions must end in error at their Timeout: ${timedOut.map((r) => `${r.id} ${r.status}`)}`);
+		expect(
+			timedOut.length === 0,
+			`the survivor's long executions must end in error at their Timeout: ${timedOut.map((r) => `${r.id} ${r.status}`)}`,
+		);
 		const statuses = {};
 		for (const r of onVictim) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
 		const ended = Math.max(...onVictim.map((r) => new Date(r.stoppedAt ?? Date.now()).getTime()));
-		note(`${onVictim.length} executions on the killed ${victim}: ${JSON.stringify(statuses)}, the last ended ${seconds(ended - killedAt)} s after the kill; ${mustSucceed.length} others succeeded (${later.length} started after the kill), ${survivorLong.length} long ones on the survivor ended at their Timeout`);
+		note(
+			`${onVictim.length} executions on the killed ${victim}: ${JSON.stringify(statuses)}, the last ended ${seconds(ended - killedAt)} s after the kill; ${mustSucceed.length} others succeeded (${later.length} started after the kill), ${survivorLong.length} long ones on the survivor ended at their Timeout`,
+		);
 
 		if (parked.length) {
-			const parkedRows = await waitForExecutions(ctx, WORKFLOWS.webhook.id, afterParked, parked.length / 2, 120_000);
+			const parkedRows = await waitForExecutions(
+				ctx,
+				WORKFLOWS.webhook.id,
+				afterParked,
+				parked.length / 2,
+				120_000,
+			);
 			expectAllSucceeded(parkedRows, 'webhook-mode executions parked during the kill');
-			note(`${parkedRows.length} webhook-mode executions parked during the kill resumed on the surviving worker and succeeded`);
+			note(
+				`${parkedRows.length} webhook-mode executions parked during the kill resumed on the surviving worker and succeeded`,
+			);
 			await expectOutputs(ctx, 'kill-webhook', parked);
 		}
 
@@ -584,19 +771,28 @@ const checks = {
 		const creates = await createsByPrompt(ctx, 'kill-');
 		const histogram = (list) => {
 			const counts = {};
-			for (const prompt of list) counts[creates.get(prompt) ?? 0] = (counts[creates.get(prompt) ?? 0] ?? 0) + 1;
-			return Object.entries(counts).map(([n, items]) => `${items} × ${n}`).join(', ');
+			for (const prompt of list)
+				counts[creates.get(prompt) ?? 0] = (counts[creates.get(prompt) ?? 0] ?? 0) + 1;
+			return Object.entries(counts)
+				.map(([n, items]) => `${items} × ${n}`)
+				.join(', ');
 		};
 		const running = [...long, ...normal, ...parked];
 		const laterPrompts = later.flatMap((b) => b.items.map((i) => i.prompt));
-		note(`creates per item: the ${running.length} items running at the kill ${histogram(running)}; the ${laterPrompts.length} started after it ${histogram(laterPrompts)}`);
+		note(
+			`creates per item: the ${running.length} items running at the kill ${histogram(running)}; the ${laterPrompts.length} started after it ${histogram(laterPrompts)}`,
+		);
 
 		// Every prediction ends by its deadline; wait for the orphans too.
 		let predictions = [];
-		await waitUntil(120_000, async () => {
-			predictions = await predictionsByPrompt(ctx, 'kill-');
-			return predictions.every((p) => TERMINAL_PREDICTION.includes(p.status));
-		}, 'predictions still running');
+		await waitUntil(
+			120_000,
+			async () => {
+				predictions = await predictionsByPrompt(ctx, 'kill-');
+				return predictions.every((p) => TERMINAL_PREDICTION.includes(p.status));
+			},
+			'predictions still running',
+		);
 		const cancelCalls = new Set(
 			(await admin(ctx, 'requests?origin=api'))
 				.filter((r) => r.method === 'POST' && /\/cancel$/.test(r.path))
@@ -606,25 +802,52 @@ const checks = {
 			const timeout = p.input.prompt.startsWith('kill-long-') ? KILL.longTimeout : KILL.timeout;
 			expect(p.deadline, `prediction ${p.id} has no deadline (Cancel-After was not sent)`);
 			const allowed = Date.parse(p.created_at) + timeout * 1000;
-			expect(Math.abs(Date.parse(p.deadline) - allowed) <= 2000, `prediction ${p.id}: deadline ${p.deadline}, expected created_at + ${timeout} s`);
-			expect(Date.parse(p.completed_at) <= Date.parse(p.deadline) + 1000, `prediction ${p.id} ran past its Timeout (completed ${p.completed_at}, deadline ${p.deadline})`);
+			expect(
+				Math.abs(Date.parse(p.deadline) - allowed) <= 2000,
+				`prediction ${p.id}: deadline ${p.deadline}, expected created_at + ${timeout} s`,
+			);
+			expect(
+				Date.parse(p.completed_at) <= Date.parse(p.deadline) + 1000,
+				`prediction ${p.id} ran past its Timeout (completed ${p.completed_at}, deadline ${p.deadline})`,
+			);
 		}
 		const longPredictions = predictions.filter((p) => p.input.prompt.startsWith('kill-long-'));
-		const byCancelAfter = longPredictions.filter((p) => p.status === 'canceled' && !cancelCalls.has(p.id)).length;
-		const byNode = longPredictions.filter((p) => p.status === 'canceled' && cancelCalls.has(p.id)).length;
+		const byCancelAfter = longPredictions.filter(
+			(p) => p.status === 'canceled' && !cancelCalls.has(p.id),
+		).length;
+		const byNode = longPredictions.filter(
+			(p) => p.status === 'canceled' && cancelCalls.has(p.id),
+		).length;
 		const victimLongItems = perWorker[victim].long.length * 2;
 		const notCanceled = longPredictions.filter((p) => p.status !== 'canceled');
-		expect(notCanceled.length === 0, `long predictions not canceled at their Timeout: ${notCanceled.map((p) => `${p.id} ${p.status}`)}`);
+		expect(
+			notCanceled.length === 0,
+			`long predictions not canceled at their Timeout: ${notCanceled.map((p) => `${p.id} ${p.status}`)}`,
+		);
 		// The killed worker cannot have cancelled its own; the survivor's node and Cancel-After
 		// race at the same deadline, so either may stop the survivor's.
-		expect(byCancelAfter >= victimLongItems, `only ${byCancelAfter} long predictions were stopped without a cancel call, the killed worker had ${victimLongItems}`);
-		note(`every prediction has a deadline = its Timeout and ended by it; of the 8 long ones (90 s, Timeout 40 s) ${byNode} were cancelled by a node's cancel call, ${byCancelAfter} by Cancel-After alone (the killed worker's ${victimLongItems} among them)`);
+		expect(
+			byCancelAfter >= victimLongItems,
+			`only ${byCancelAfter} long predictions were stopped without a cancel call, the killed worker had ${victimLongItems}`,
+		);
+		note(
+			`every prediction has a deadline = its Timeout and ended by it; of the 8 long ones (90 s, Timeout 40 s) ${byNode} were cancelled by a node's cancel call, ${byCancelAfter} by Cancel-After alone (the killed worker's ${victimLongItems} among them)`,
+		);
 
 		const missing = [...running, ...laterPrompts].filter((p) => !creates.get(p));
 		expect(missing.length === 0, `items without a prediction: ${missing.join(', ')}`);
 		const twice = laterPrompts.filter((p) => creates.get(p) !== 1);
-		expect(twice.length === 0, `items started after the kill not created exactly once: ${twice.join(', ')}`);
-		writeJson(path.join(dir, 'kill-result.json'), { statuses, creates: Object.fromEntries(creates), killedAt, byCancelAfter, byNode });
+		expect(
+			twice.length === 0,
+			`items started after the kill not created exactly once: ${twice.join(', ')}`,
+		);
+		writeJson(path.join(dir, 'kill-result.json'), {
+			statuses,
+			creates: Object.fromEntries(creates),
+			killedAt,
+			byCancelAfter,
+			byNode,
+		});
 	},
 };
 

@@ -38,7 +38,10 @@ const PREFER_WAIT_MAX_SECONDS = 60;
 const PREFER_WAIT_MARGIN_SECONDS = 2;
 
 export function preferWaitSeconds(timeoutSeconds: number): number {
-	return Math.max(1, Math.min(PREFER_WAIT_MAX_SECONDS, Math.floor(timeoutSeconds) - PREFER_WAIT_MARGIN_SECONDS));
+	return Math.max(
+		1,
+		Math.min(PREFER_WAIT_MAX_SECONDS, Math.floor(timeoutSeconds) - PREFER_WAIT_MARGIN_SECONDS),
+	);
 }
 
 export interface CreateSettings {
@@ -63,10 +66,16 @@ function inputError(context: IExecuteFunctions, itemIndex: number, problems: Inp
 	);
 }
 
-async function readImageSource(context: IExecuteFunctions, itemIndex: number, field: ImageField): Promise<ImageSource> {
+async function readImageSource(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	field: ImageField,
+): Promise<ImageSource> {
 	const source = context.getNodeParameter(`${field}Source`, itemIndex) as string;
 	if (source === 'binary') {
-		const property = String(context.getNodeParameter(`${field}BinaryProperty`, itemIndex, '')).trim();
+		const property = String(
+			context.getNodeParameter(`${field}BinaryProperty`, itemIndex, ''),
+		).trim();
 		return { from: 'binary', image: await readBinaryImage(context, itemIndex, field, property) };
 	}
 	const url = context.getNodeParameter(`${field}Url`, itemIndex, '');
@@ -96,14 +105,22 @@ function readExtraInput(context: IExecuteFunctions, itemIndex: number, raw: unkn
 		throw new NodeOperationError(
 			context.getNode(),
 			`Invalid option Extra Input (JSON) (item ${itemIndex}): ${clashes.join(', ')} ${clashes.length > 1 ? 'are' : 'is'} already set by the node's fields`,
-			{ itemIndex, description: 'Set these with the node\'s own fields; Extra Input is only for fields the form does not have.' },
+			{
+				itemIndex,
+				description:
+					"Set these with the node's own fields; Extra Input is only for fields the form does not have.",
+			},
 		);
 	}
 	return value as IDataObject;
 }
 
 /** The form's model inputs: the required fields, then the Options collection over the schema's defaults. */
-function readFormInput(context: IExecuteFunctions, itemIndex: number, options: IDataObject): IDataObject {
+function readFormInput(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	options: IDataObject,
+): IDataObject {
 	const input: IDataObject = {
 		prompt: context.getNodeParameter('prompt', itemIndex),
 		width: options.width ?? DEFAULTS.width,
@@ -114,16 +131,19 @@ function readFormInput(context: IExecuteFunctions, itemIndex: number, options: I
 		scheduler: options.scheduler ?? DEFAULTS.scheduler,
 		disable_safety_checker: options.disableSafetyChecker ?? DEFAULTS.disable_safety_checker,
 	};
-	if (typeof options.negativePrompt === 'string' && options.negativePrompt !== '') input.negative_prompt = options.negativePrompt;
+	if (typeof options.negativePrompt === 'string' && options.negativePrompt !== '')
+		input.negative_prompt = options.negativePrompt;
 	const seed = typeof options.seed === 'string' ? options.seed.trim() : options.seed;
 	// The Seed field is text (empty means random); a number typed into it is sent as a number.
-	if (seed !== undefined && seed !== '' && seed !== null) input.seed = typeof seed === 'string' && /^-?\d+$/.test(seed) ? Number(seed) : seed;
+	if (seed !== undefined && seed !== '' && seed !== null)
+		input.seed = typeof seed === 'string' && /^-?\d+$/.test(seed) ? Number(seed) : seed;
 	return input;
 }
 
 /** Model Version is a picker ({mode, value}); an expression or an older workflow gives a plain string. */
 function modelVersionOf(value: unknown): unknown {
-	if (value !== null && typeof value === 'object' && 'value' in value) return (value as { value: unknown }).value;
+	if (value !== null && typeof value === 'object' && 'value' in value)
+		return (value as { value: unknown }).value;
 	return value;
 }
 
@@ -187,21 +207,36 @@ export async function checkCreateItem(
  * item's create does not read and check every parameter a second time (a profile of 40 items put
  * that at a tenth of the node's CPU). File contents are not kept: they are read again when sent.
  */
-const checkedItems = new WeakMap<IExecuteFunctions, Map<number, { settings: string; item: CheckedItem }>>();
+const checkedItems = new WeakMap<
+	IExecuteFunctions,
+	Map<number, { settings: string; item: CheckedItem }>
+>();
 
 function withoutContent(source: ImageSource): ImageSource {
 	if (source.from !== 'binary' || !source.image.content) return source;
 	return { from: 'binary', image: { ...source.image, content: undefined } };
 }
 
-function rememberChecked(context: IExecuteFunctions, itemIndex: number, settings: CreateSettings, item: CheckedItem): void {
+function rememberChecked(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	settings: CreateSettings,
+	item: CheckedItem,
+): void {
 	let items = checkedItems.get(context);
 	if (!items) checkedItems.set(context, (items = new Map()));
-	items.set(itemIndex, { settings: JSON.stringify(settings), item: { ...item, image: withoutContent(item.image), mask: withoutContent(item.mask) } });
+	items.set(itemIndex, {
+		settings: JSON.stringify(settings),
+		item: { ...item, image: withoutContent(item.image), mask: withoutContent(item.mask) },
+	});
 }
 
 /** The item as checked before, when it was checked with these settings; taken once. */
-function takeChecked(context: IExecuteFunctions, itemIndex: number, settings: CreateSettings): CheckedItem | undefined {
+function takeChecked(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	settings: CreateSettings,
+): CheckedItem | undefined {
 	const entry = checkedItems.get(context)?.get(itemIndex);
 	checkedItems.get(context)?.delete(itemIndex);
 	return entry?.settings === JSON.stringify(settings) ? entry.item : undefined;
@@ -217,7 +252,8 @@ export async function createPrediction(
 ): Promise<CreatedPrediction> {
 	// 1. Everything the item says, as checked before the first create (or checked now).
 	const { version, extraInput, formInput, image, mask } =
-		takeChecked(context, itemIndex, settings) ?? (await checkCreateItem(context, itemIndex, options, settings));
+		takeChecked(context, itemIndex, settings) ??
+		(await checkCreateItem(context, itemIndex, options, settings));
 
 	const uploads: UploadedFile[] = [];
 	let failure: unknown;
@@ -226,17 +262,33 @@ export async function createPrediction(
 		const toUri = async (source: ImageSource) =>
 			source.from === 'url'
 				? (source.url as string)
-				: await binaryImageToUri(context, source.image, options.uploadRoute, policy, itemIndex, uploads);
-		const input = { ...extraInput, ...formInput, image: await toUri(image), mask: await toUri(mask) };
+				: await binaryImageToUri(
+						context,
+						source.image,
+						options.uploadRoute,
+						policy,
+						itemIndex,
+						uploads,
+					);
+		const input = {
+			...extraInput,
+			...formInput,
+			image: await toUri(image),
+			mask: await toUri(mask),
+		};
 
 		// 3. The one paid request.
-		const prediction = await sendCreate(context, itemIndex, run, options, settings, policy, { version, input });
+		const prediction = await sendCreate(context, itemIndex, run, options, settings, policy, {
+			version,
+			input,
+		});
 		return { prediction, uploads };
 	} catch (error) {
 		failure = error;
 	}
 	// Refused, failed, or stopped: the files uploaded for it serve nothing any more.
-	if (!options.keepUploadedFiles) run.warnings.push(...(await deleteUploads(context, uploads, policy)));
+	if (!options.keepUploadedFiles)
+		run.warnings.push(...(await deleteUploads(context, uploads, policy)));
 	throw failure;
 }
 
@@ -286,7 +338,12 @@ async function sendCreate(
 		let unusable: unknown;
 		if (answer) {
 			try {
-				prediction = asPrediction(context.getNode(), { method: 'POST', path: '/predictions' }, answer, itemIndex);
+				prediction = asPrediction(
+					context.getNode(),
+					{ method: 'POST', path: '/predictions' },
+					answer,
+					itemIndex,
+				);
 			} catch (error) {
 				unusable = error;
 			}
@@ -299,7 +356,14 @@ async function sendCreate(
 			await cancelUnfollowed(context, answer.id as string, policy, itemIndex, unusable);
 			throw unusable;
 		} else if (answer || isAmbiguousCreateFailure(failure)) {
-			prediction = await adoptCreated(context, itemIndex, run, pending, policy, (unusable ?? failure) as NodeApiError);
+			prediction = await adoptCreated(
+				context,
+				itemIndex,
+				run,
+				pending,
+				policy,
+				(unusable ?? failure) as NodeApiError,
+			);
 		} else {
 			throw failure;
 		}
@@ -349,7 +413,12 @@ async function adoptCreated(
 	}
 	if (searchFailure instanceof ExecutionStoppedError) throw searchFailure;
 	if (searchFailure) {
-		throw mayExistError(context, itemIndex, cause, `Looking for it failed too: ${(searchFailure as Error).message}`);
+		throw mayExistError(
+			context,
+			itemIndex,
+			cause,
+			`Looking for it failed too: ${(searchFailure as Error).message}`,
+		);
 	}
 	if (found) {
 		run.warnings.push(
@@ -357,10 +426,16 @@ async function adoptCreated(
 		);
 		return found;
 	}
-	const seconds = Math.round((AMBIGUOUS_SEARCH.gapMs * (2 ** (AMBIGUOUS_SEARCH.attempts - 1) - 1)) / 1000);
+	const seconds = Math.round(
+		(AMBIGUOUS_SEARCH.gapMs * (2 ** (AMBIGUOUS_SEARCH.attempts - 1) - 1)) / 1000,
+	);
 	const message = `Creating the prediction failed, and no prediction was made: ${cause.message}`;
 	const description = `The node looked for it among your predictions (GET /predictions) for ${seconds} s and found none with this input, and did not send the create again, so that you are never charged twice. Run the item again.`;
-	const error = new NodeApiError(context.getNode(), { message, description }, { message, description, itemIndex, httpCode: cause.httpCode ?? undefined });
+	const error = new NodeApiError(
+		context.getNode(),
+		{ message, description },
+		{ message, description, itemIndex, httpCode: cause.httpCode ?? undefined },
+	);
 	throw keepMessage(error, message);
 }
 
@@ -375,14 +450,23 @@ function checkWebhookUrl(url: string): InputProblem | undefined {
 }
 
 /** The create may have gone through and the node could not look: never send it twice. */
-function mayExistError(context: IExecuteFunctions, itemIndex: number, cause: NodeApiError, searched: string) {
+function mayExistError(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	cause: NodeApiError,
+	searched: string,
+) {
 	const message = `Creating the prediction failed, and a prediction may have been created anyway: ${cause.message}`;
 	const description = `${searched}\nThe node did not retry, so that you are not charged twice. Look for it among your recent predictions (GET /predictions, or replicate.com/predictions) before running the item again.`;
-	const error = new NodeApiError(context.getNode(), { message, description }, {
-		message,
-		description,
-		itemIndex,
-		httpCode: cause.httpCode ?? undefined,
-	});
+	const error = new NodeApiError(
+		context.getNode(),
+		{ message, description },
+		{
+			message,
+			description,
+			itemIndex,
+			httpCode: cause.httpCode ?? undefined,
+		},
+	);
 	return keepMessage(error, message);
 }

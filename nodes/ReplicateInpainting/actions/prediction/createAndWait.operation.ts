@@ -23,20 +23,22 @@ const properties: INodeProperties[] = [
 			{
 				name: 'Poll',
 				value: 'poll',
-				description: 'The execution stays running and asks Replicate until the predictions have finished',
+				description:
+					'The execution stays running and asks Replicate until the predictions have finished',
 			},
 			{
 				name: 'Webhook (Park the Execution)',
 				value: 'webhook',
 				description:
-					'The execution waits in n8n\'s database, using no slot, until Replicate calls back that every prediction has finished',
+					"The execution waits in n8n's database, using no slot, until Replicate calls back that every prediction has finished",
 			},
 		],
-		description: 'How the node waits for the predictions. As an AI Agent tool the node always polls.',
+		description:
+			'How the node waits for the predictions. As an AI Agent tool the node always polls.',
 	},
 	{
 		displayName:
-			'Webhook mode needs n8n reachable from the internet at its WEBHOOK_URL: Replicate calls this execution\'s resume URL. Stopping a waiting execution does not reach Replicate: its predictions run on until they finish or hit the Timeout (sent as Cancel-After), and their calls are then refused. At most 100 items per execution.',
+			"Webhook mode needs n8n reachable from the internet at its WEBHOOK_URL: Replicate calls this execution's resume URL. Stopping a waiting execution does not reach Replicate: its predictions run on until they finish or hit the Timeout (sent as Cancel-After), and their calls are then refused. At most 100 items per execution.",
 		name: 'webhookNotice',
 		type: 'notice',
 		default: '',
@@ -59,7 +61,10 @@ const properties: INodeProperties[] = [
 	),
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['createAndWait'] } }, properties);
+export const description = updateDisplayOptions(
+	{ show: { operation: ['createAndWait'] } },
+	properties,
+);
 
 /** Webhook mode, unless the node runs as an AI Agent tool (a model cannot wait for a callback). */
 export function parksExecution(context: IExecuteFunctions): boolean {
@@ -95,12 +100,14 @@ export async function execute(
 			timeoutSeconds: options.timeout,
 		});
 		run.finished(finished.id);
-		if (finished.status !== 'succeeded') throw unsuccessfulPredictionError(this.getNode(), finished, itemIndex, options.timeout);
+		if (finished.status !== 'succeeded')
+			throw unsuccessfulPredictionError(this.getNode(), finished, itemIndex, options.timeout);
 		// Downloads end with the item's Timeout too.
 		return await resultItems(this, finished, options, { ...policy, deadline }, itemIndex);
 	} finally {
 		// Every path through here leaves the prediction terminal or being canceled.
 		run.finished(created.id);
-		if (!options.keepUploadedFiles) run.warnings.push(...(await deleteUploads(this, uploads, policy)));
+		if (!options.keepUploadedFiles)
+			run.warnings.push(...(await deleteUploads(this, uploads, policy)));
 	}
 }

@@ -22,30 +22,48 @@ const properties: INodeProperties[] = [
 		placeholder: 'e.g. https://your-n8n.example.com/webhook/…/replicate-inpainting',
 		hint: 'Paste the Production URL of a Replicate Inpainting Trigger (in a published workflow). Empty: no webhook.',
 		description:
-			'Replicate calls this URL when the prediction changes (for example the Replicate Inpainting Trigger node\'s URL), so no execution has to wait',
+			"Replicate calls this URL when the prediction changes (for example the Replicate Inpainting Trigger node's URL), so no execution has to wait",
 	},
 	{
 		displayName: 'Webhook Events',
 		name: 'webhookEvents',
 		type: 'multiOptions',
 		default: ['completed'],
-		options: WEBHOOK_EVENTS.map((event) => ({ name: event[0].toUpperCase() + event.slice(1), value: event })),
+		options: WEBHOOK_EVENTS.map((event) => ({
+			name: event[0].toUpperCase() + event.slice(1),
+			value: event,
+		})),
 		displayOptions: { hide: { webhookUrl: [''] } },
-		description: 'Which events are sent to the webhook. Completed fires once, when the prediction has finished.',
+		description:
+			'Which events are sent to the webhook. Completed fires once, when the prediction has finished.',
 	},
-	optionsCollection(['timeout', 'extraInput', 'uploadRoute', 'maxRetries', 'maxConcurrent'], modelInputOptions),
+	optionsCollection(
+		['timeout', 'extraInput', 'uploadRoute', 'maxRetries', 'maxConcurrent'],
+		modelInputOptions,
+	),
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['createOnly'] } }, properties);
+export const description = updateDisplayOptions(
+	{ show: { operation: ['createOnly'] } },
+	properties,
+);
 
 function createSettings(context: IExecuteFunctions, itemIndex: number): CreateSettings {
 	const webhookUrl = String(context.getNodeParameter('webhookUrl', itemIndex, '')).trim();
 	const webhookEvents = context.getNodeParameter('webhookEvents', itemIndex, []) as string[];
-	return { preferWait: false, webhook: webhookUrl ? { url: webhookUrl, events: webhookEvents } : undefined };
+	return {
+		preferWait: false,
+		webhook: webhookUrl ? { url: webhookUrl, events: webhookEvents } : undefined,
+	};
 }
 
 export async function validate(this: IExecuteFunctions, itemIndex: number): Promise<void> {
-	await checkCreateItem(this, itemIndex, readOptions(this, itemIndex), createSettings(this, itemIndex));
+	await checkCreateItem(
+		this,
+		itemIndex,
+		readOptions(this, itemIndex),
+		createSettings(this, itemIndex),
+	);
 }
 
 export async function execute(
@@ -68,6 +86,7 @@ export async function execute(
 	// Its uploaded inputs can only go once it has finished; Create Only sees that only when the
 	// create answered with a finished prediction. Otherwise Replicate deletes them after 24 h
 	// (README: Binary Upload → Always Data URI uploads nothing).
-	if (isTerminal(prediction.status)) run.warnings.push(...(await deleteUploads(this, uploads, policy)));
+	if (isTerminal(prediction.status))
+		run.warnings.push(...(await deleteUploads(this, uploads, policy)));
 	return [{ json: inTableOrder(prediction) }];
 }

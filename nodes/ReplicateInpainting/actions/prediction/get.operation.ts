@@ -17,7 +17,14 @@ const properties: INodeProperties[] = [
 		description: 'Whether to wait until the prediction has finished before returning it',
 	},
 	optionsCollection(
-		['timeout', 'downloadOutputs', 'outputLayout', 'binaryPropertyName', 'maxRetries', 'maxOutputSizeMb'],
+		[
+			'timeout',
+			'downloadOutputs',
+			'outputLayout',
+			'binaryPropertyName',
+			'maxRetries',
+			'maxOutputSizeMb',
+		],
 		[],
 		// Without waiting there is nothing to time out.
 		{ timeout: { displayOptions: { show: { '/waitForCompletion': [true] } } } },
@@ -40,7 +47,12 @@ export async function execute(
 	const policy = run.policy(options.maxRetries);
 	const deadline = Date.now() + options.timeout * 1000;
 	// When waiting, the first look is part of the wait and ends with it too.
-	let prediction = await getPrediction(this, id, waitForCompletion ? withinWait(policy, deadline) : policy, itemIndex);
+	let prediction = await getPrediction(
+		this,
+		id,
+		waitForCompletion ? withinWait(policy, deadline) : policy,
+		itemIndex,
+	);
 	if (waitForCompletion) {
 		prediction = await waitForPrediction(this, prediction, {
 			deadline,

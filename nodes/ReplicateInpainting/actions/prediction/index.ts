@@ -45,7 +45,10 @@ const operationProperty: INodeProperties = {
 
 /** The canvas subtitle: the operation's name as the form shows it ("Create and Wait"), not its value. */
 const operationNames = Object.fromEntries(
-	(operationProperty.options as Array<{ name: string; value: string }>).map(({ name, value }) => [value, name]),
+	(operationProperty.options as Array<{ name: string; value: string }>).map(({ name, value }) => [
+		value,
+		name,
+	]),
 );
 export const subtitle = `={{ ${JSON.stringify(operationNames)}[$parameter["operation"]] }}`;
 

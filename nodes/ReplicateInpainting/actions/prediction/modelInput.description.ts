@@ -13,7 +13,12 @@ import {
 	SCHEDULERS,
 } from '../../schema/modelInput';
 
-function imageSourceFields(field: 'image' | 'mask', label: string, what: string, example: string): INodeProperties[] {
+function imageSourceFields(
+	field: 'image' | 'mask',
+	label: string,
+	what: string,
+	example: string,
+): INodeProperties[] {
 	const defaultBinaryProperty = field === 'image' ? 'data' : 'mask';
 	return [
 		{
@@ -96,7 +101,8 @@ export const modelInputOptions: INodeProperties[] = [
 		type: 'boolean',
 		// n8n's lint wants a boolean literal here; a test holds it equal to the schema's default.
 		default: false,
-		description: 'Whether to turn off the safety checker for generated images (only through the API)',
+		description:
+			'Whether to turn off the safety checker for generated images (only through the API)',
 	},
 	{
 		displayName: 'Guidance Scale',
@@ -123,7 +129,10 @@ export const modelInputOptions: INodeProperties[] = [
 		name: 'numInferenceSteps',
 		type: 'number',
 		default: defaultInferenceSteps,
-		typeOptions: { minValue: RANGES.num_inference_steps.min, maxValue: RANGES.num_inference_steps.max },
+		typeOptions: {
+			minValue: RANGES.num_inference_steps.min,
+			maxValue: RANGES.num_inference_steps.max,
+		},
 		description: 'Number of denoising steps: more is slower and usually finer',
 	},
 	{
@@ -179,7 +188,8 @@ export const modelInputOptions: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		placeholder: 'Random',
-		description: 'A whole number makes a run repeatable with the same inputs. Empty: a new random seed each run.',
+		description:
+			'A whole number makes a run repeatable with the same inputs. Empty: a new random seed each run.',
 	},
 	{
 		displayName: 'Width',

@@ -47,8 +47,16 @@ const OPTION_FIELDS: Record<OptionName, INodeProperties> = {
 		type: 'options',
 		default: 'itemPerImage',
 		options: [
-			{ name: 'One Item per Image', value: 'itemPerImage', description: 'Each image on its own item, in the binary property' },
-			{ name: 'All Images on One Item', value: 'allOnOneItem', description: 'Binary properties data, data_1, data_2, …' },
+			{
+				name: 'One Item per Image',
+				value: 'itemPerImage',
+				description: 'Each image on its own item, in the binary property',
+			},
+			{
+				name: 'All Images on One Item',
+				value: 'allOnOneItem',
+				description: 'Binary properties data, data_1, data_2, …',
+			},
 		],
 		description: 'How generated images are laid out on the output items',
 	},
@@ -73,9 +81,21 @@ const OPTION_FIELDS: Record<OptionName, INodeProperties> = {
 		type: 'options',
 		default: 'auto',
 		options: [
-			{ name: 'Auto', value: 'auto', description: 'Data URI up to 256 KB, larger files uploaded to Replicate\'s files API' },
-			{ name: 'Always Data URI', value: 'dataUri', description: 'Send the file inside the request' },
-			{ name: 'Always Upload', value: 'upload', description: 'Upload to the files API first, send its URL' },
+			{
+				name: 'Auto',
+				value: 'auto',
+				description: "Data URI up to 256 KB, larger files uploaded to Replicate's files API",
+			},
+			{
+				name: 'Always Data URI',
+				value: 'dataUri',
+				description: 'Send the file inside the request',
+			},
+			{
+				name: 'Always Upload',
+				value: 'upload',
+				description: 'Upload to the files API first, send its URL',
+			},
 		],
 		description: 'How binary Image and Mask files are sent to Replicate',
 	},
@@ -86,7 +106,7 @@ const OPTION_FIELDS: Record<OptionName, INodeProperties> = {
 		default: 4,
 		typeOptions: { minValue: 0, maxValue: 10 },
 		description:
-			'How often this node repeats one API request that was throttled (429) or hit a network or server error, with backoff. A create is only repeated when no prediction can have been made. Unlike n8n\'s Retry On Fail (Settings), which runs the whole node again and so starts new paid predictions.',
+			"How often this node repeats one API request that was throttled (429) or hit a network or server error, with backoff. A create is only repeated when no prediction can have been made. Unlike n8n's Retry On Fail (Settings), which runs the whole node again and so starts new paid predictions.",
 	},
 	maxOutputSizeMb: {
 		displayName: 'Max Output Size (MB)',
@@ -101,7 +121,8 @@ const OPTION_FIELDS: Record<OptionName, INodeProperties> = {
 		name: 'keepUploadedFiles',
 		type: 'boolean',
 		default: false,
-		description: 'Whether to keep files uploaded for a prediction (otherwise deleted once it has finished)',
+		description:
+			'Whether to keep files uploaded for a prediction (otherwise deleted once it has finished)',
 	},
 	maxConcurrent: {
 		displayName: 'Max Concurrent Predictions',
@@ -148,28 +169,40 @@ export function resolveOptions(node: INode, given: IDataObject, itemIndex?: numb
 		const problem = field ? checkOption(field, value) : undefined;
 		if (field && problem) {
 			const where = itemIndex === undefined ? '' : ` (item ${itemIndex})`;
-			throw new NodeOperationError(node, `Invalid option ${field.displayName}${where}: ${JSON.stringify(value)} ${problem}`, {
-				itemIndex,
-			});
+			throw new NodeOperationError(
+				node,
+				`Invalid option ${field.displayName}${where}: ${JSON.stringify(value)} ${problem}`,
+				{
+					itemIndex,
+				},
+			);
 		}
 	}
 	return { ...DEFAULTS, ...given } as NodeOptions;
 }
 
 export function readOptions(context: IExecuteFunctions, itemIndex: number): NodeOptions {
-	return resolveOptions(context.getNode(), context.getNodeParameter('options', itemIndex, {}) as IDataObject, itemIndex);
+	return resolveOptions(
+		context.getNode(),
+		context.getNodeParameter('options', itemIndex, {}) as IDataObject,
+		itemIndex,
+	);
 }
 
 function checkOption(field: INodeProperties, value: unknown): string | undefined {
 	if (field.type === 'number') {
 		const { minValue, maxValue } = field.typeOptions ?? {};
 		if (typeof value !== 'number' || !Number.isFinite(value)) return 'must be a number';
-		if ((minValue !== undefined && value < minValue) || (maxValue !== undefined && value > maxValue)) {
+		if (
+			(minValue !== undefined && value < minValue) ||
+			(maxValue !== undefined && value > maxValue)
+		) {
 			return `must be from ${minValue} to ${maxValue}`;
 		}
 	}
 	if (field.type === 'boolean' && typeof value !== 'boolean') return 'must be true or false';
-	if (field.type === 'string' && (typeof value !== 'string' || value.trim() === '')) return 'must be a non-empty name';
+	if (field.type === 'string' && (typeof value !== 'string' || value.trim() === ''))
+		return 'must be a non-empty name';
 	const allowed = field.type === 'options' ? allowedValues(field) : undefined;
 	if (allowed && !allowed.includes(String(value))) return `must be one of ${allowed.join(', ')}`;
 	return undefined;

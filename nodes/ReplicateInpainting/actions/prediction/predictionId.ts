@@ -5,7 +5,8 @@ import { PREDICTION_ID } from '../../helpers/prediction';
 import { readOptions } from './options';
 
 /** replicate.com/p/<id> (the web page) or an API URL …/predictions/<id>[/cancel]. */
-const PREDICTION_URL = '^https?://[^\\s/]+(?:/[^\\s]*)?/(?:p|predictions)/([a-zA-Z0-9]+)(?:[/?#][^\\s]*)?$';
+const PREDICTION_URL =
+	'^https?://[^\\s/]+(?:/[^\\s]*)?/(?:p|predictions)/([a-zA-Z0-9]+)(?:[/?#][^\\s]*)?$';
 const ID_PATTERN = '^[a-zA-Z0-9]+$';
 
 export const predictionIdProperty: INodeProperties = {
@@ -31,7 +32,10 @@ export const predictionIdProperty: INodeProperties = {
 			validation: [
 				{
 					type: 'regex',
-					properties: { regex: PREDICTION_URL, errorMessage: 'Not a prediction URL (replicate.com/p/<id> or …/predictions/<id>)' },
+					properties: {
+						regex: PREDICTION_URL,
+						errorMessage: 'Not a prediction URL (replicate.com/p/<id> or …/predictions/<id>)',
+					},
 				},
 			],
 			extractValue: { type: 'regex', regex: PREDICTION_URL },
@@ -42,7 +46,13 @@ export const predictionIdProperty: INodeProperties = {
 			type: 'string',
 			placeholder: 'e.g. w44zs9cet5rmc0cqzp49gpkhf8',
 			validation: [
-				{ type: 'regex', properties: { regex: ID_PATTERN, errorMessage: 'A prediction ID is letters and digits only' } },
+				{
+					type: 'regex',
+					properties: {
+						regex: ID_PATTERN,
+						errorMessage: 'A prediction ID is letters and digits only',
+					},
+				},
 			],
 		},
 	],
@@ -50,7 +60,9 @@ export const predictionIdProperty: INodeProperties = {
 
 export function readPredictionId(context: IExecuteFunctions, itemIndex: number): string {
 	// A plain string too: an expression, or a workflow saved before this field was a picker.
-	const id = String(context.getNodeParameter('predictionId', itemIndex, '', { extractValue: true }) ?? '').trim();
+	const id = String(
+		context.getNodeParameter('predictionId', itemIndex, '', { extractValue: true }) ?? '',
+	).trim();
 	if (!PREDICTION_ID.test(id)) {
 		throw new NodeOperationError(
 			context.getNode(),
@@ -62,7 +74,10 @@ export function readPredictionId(context: IExecuteFunctions, itemIndex: number):
 }
 
 /** What Get and Cancel check of an item before any request: its options and the ID. */
-export async function validatePredictionItem(this: IExecuteFunctions, itemIndex: number): Promise<void> {
+export async function validatePredictionItem(
+	this: IExecuteFunctions,
+	itemIndex: number,
+): Promise<void> {
 	readOptions(this, itemIndex);
 	readPredictionId(this, itemIndex);
 }

@@ -51,5 +51,12 @@ export async function resultItems(
 	policy: RetryPolicy,
 	itemIndex: number,
 ): Promise<INodeExecutionData[]> {
-	return await itemsWithOutputs(context, prediction, options, policy, itemIndex, options.downloadOutputs && !runsAsTool(context));
+	return await itemsWithOutputs(
+		context,
+		prediction,
+		options,
+		policy,
+		itemIndex,
+		options.downloadOutputs && !runsAsTool(context),
+	);
 }

@@ -73,33 +73,53 @@ export async function parkForWebhooks(
 		throw new NodeOperationError(
 			context.getNode(),
 			`Wait Mode Webhook takes at most ${MAX_WEBHOOK_ITEMS} items per execution (got ${itemCount})`,
-			{ description: 'Split the items (Loop Over Items) or use Wait Mode: Poll. Nothing was sent to Replicate.' },
+			{
+				description:
+					'Split the items (Loop Over Items) or use Wait Mode: Poll. Nothing was sent to Replicate.',
+			},
 		);
 	}
 	const resumeUrl = String(context.evaluateExpression('{{ $execution.resumeUrl }}', 0));
 	const started = Date.now();
 	const options = new Map(valid.map((itemIndex) => [itemIndex, readOptions(context, itemIndex)]));
-	const deadline = started + Math.max(...[...options.values()].map((option) => option.timeout)) * 1000;
+	const deadline =
+		started + Math.max(...[...options.values()].map((option) => option.timeout)) * 1000;
 	const entries: Array<ItemEntry | null> = new Array<ItemEntry | null>(itemCount).fill(null);
 	// Error texts travel in the later items' URLs: kept short.
-	const failed = (message: string): ItemEntry => ({ e: message.length > 300 ? `${message.slice(0, 299)}…` : message });
+	const failed = (message: string): ItemEntry => ({
+		e: message.length > 300 ? `${message.slice(0, 299)}…` : message,
+	});
 	outputs.forEach((items, itemIndex) => {
 		if (items) entries[itemIndex] = failed(String(items[0]?.json.error ?? 'Invalid input'));
 	});
 
 	for (const itemIndex of valid) {
 		const itemOptions = options.get(itemIndex) as NodeOptions;
-		const state: ResumeState = { v: 1, n: itemCount, i: itemIndex, d: deadline, p: entries.map((entry, index) => (index === itemIndex ? null : entry)) };
+		const state: ResumeState = {
+			v: 1,
+			n: itemCount,
+			i: itemIndex,
+			d: deadline,
+			p: entries.map((entry, index) => (index === itemIndex ? null : entry)),
+		};
 		try {
 			const { prediction, uploads } = await createPrediction(
 				context,
 				itemIndex,
 				run,
 				itemOptions,
-				{ preferWait: false, webhook: { url: urlWithState(resumeUrl, state), events: ['completed'] } },
+				{
+					preferWait: false,
+					webhook: { url: urlWithState(resumeUrl, state), events: ['completed'] },
+				},
 				run.policy(itemOptions.maxRetries),
 			);
-			entries[itemIndex] = { p: prediction.id, ...(uploads.length > 0 && !itemOptions.keepUploadedFiles ? { u: uploads.map((upload) => upload.id) } : {}) };
+			entries[itemIndex] = {
+				p: prediction.id,
+				...(uploads.length > 0 && !itemOptions.keepUploadedFiles
+					? { u: uploads.map((upload) => upload.id) }
+					: {}),
+			};
 		} catch (error) {
 			if (continueOnFail() && !(error instanceof ExecutionStoppedError)) {
 				outputs[itemIndex] = [errorItem(context, error, itemIndex)];
@@ -118,16 +138,25 @@ export async function parkForWebhooks(
 	waiting.merge(executionIdOf(context), { n: itemCount, d: deadline, p: entries }, Date.now());
 	await context.putExecutionToWait(new Date(deadline + WAIT_GRACE_MS));
 	// Shown on the node while the execution waits (n8n replaces it with the resumed output).
-	const parked = entries.map((entry, itemIndex): INodeExecutionData[] =>
-		outputs[itemIndex] ??
-		[{ json: { predictionId: entry?.p ?? null, status: 'starting', waitMode: 'webhook' }, pairedItem: { item: itemIndex } }],
+	const parked = entries.map(
+		(entry, itemIndex): INodeExecutionData[] =>
+			outputs[itemIndex] ?? [
+				{
+					json: { predictionId: entry?.p ?? null, status: 'starting', waitMode: 'webhook' },
+					pairedItem: { item: itemIndex },
+				},
+			],
 	);
 	return [parked.flat()];
 }
 
 function continuesOnFail(context: IWebhookFunctions): boolean {
 	const { onError, continueOnFail } = context.getNode();
-	return onError === 'continueRegularOutput' || onError === 'continueErrorOutput' || continueOnFail === true;
+	return (
+		onError === 'continueRegularOutput' ||
+		onError === 'continueErrorOutput' ||
+		continueOnFail === true
+	);
 }
 
 /** The items of one item at resume: poll mode's result items, or its error item. */
@@ -145,7 +174,11 @@ async function itemOutputs(
 			throw new NodeOperationError(
 				node,
 				`No word from Replicate about item ${itemIndex}'s prediction by the Timeout of ${options.timeout} s`,
-				{ itemIndex, description: 'Its ID never reached this n8n process (n8n restarted, or another process got its calls). Replicate stopped it at the Timeout (Cancel-After).' },
+				{
+					itemIndex,
+					description:
+						'Its ID never reached this n8n process (n8n restarted, or another process got its calls). Replicate stopped it at the Timeout (Cancel-After).',
+				},
 			);
 		}
 		if (entry.e !== undefined) throw new NodeOperationError(node, entry.e, { itemIndex });
@@ -162,8 +195,11 @@ async function itemOutputs(
 				timeoutSeconds: options.timeout,
 			});
 		}
-		if (prediction.status !== 'succeeded') throw unsuccessfulPredictionError(node, prediction, itemIndex, options.timeout);
-		return (await itemsWithOutputs(context, prediction, options, policy, itemIndex)).map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
+		if (prediction.status !== 'succeeded')
+			throw unsuccessfulPredictionError(node, prediction, itemIndex, options.timeout);
+		return (await itemsWithOutputs(context, prediction, options, policy, itemIndex)).map(
+			(item) => ({ ...item, pairedItem: { item: itemIndex } }),
+		);
 	} catch (error) {
 		if (entry?.p && error instanceof NodeOperationError) withPredictionId(error, entry.p);
 		return [errorItem(context, error, itemIndex)];
@@ -174,20 +210,29 @@ async function itemOutputs(
  * Builds the resumed output in input order. n8n's engine then treats it as the node's output (and
  * splits error items off to an error output as it does after execute()).
  */
-async function resumedOutput(context: IWebhookFunctions, knowledge: Knowledge): Promise<INodeExecutionData[][]> {
-	const options = resolveOptions(context.getNode(), context.getNodeParameter('options', {}) as IDataObject);
+async function resumedOutput(
+	context: IWebhookFunctions,
+	knowledge: Knowledge,
+): Promise<INodeExecutionData[][]> {
+	const options = resolveOptions(
+		context.getNode(),
+		context.getNodeParameter('options', {}) as IDataObject,
+	);
 	const perItem: INodeExecutionData[][] = [];
 	for (let itemIndex = 0; itemIndex < knowledge.n; itemIndex++) {
 		perItem.push(await itemOutputs(context, knowledge, itemIndex, options));
 	}
 	const uploads = knowledge.entries.flatMap((entry) => (entry?.u ?? []).map((id) => ({ id })));
-	for (const warning of await deleteUploads(context, uploads, { maxRetries: options.maxRetries })) context.logger.warn(warning);
+	for (const warning of await deleteUploads(context, uploads, { maxRetries: options.maxRetries }))
+		context.logger.warn(warning);
 	const items = perItem.flat();
 	const failed = items.filter((item) => item.json.error !== undefined);
 	if (failed.length > 0 && !continuesOnFail(context)) {
 		// n8n cannot fail an execution from a resume call (it would run the next nodes on an empty
 		// item): the failures are error items, as with Continue On Fail, and are logged.
-		context.logger.warn(`${RESUME}: ${failed.length} item(s) failed: ${failed.map((item) => item.json.error).join('; ')}`);
+		context.logger.warn(
+			`${RESUME}: ${failed.length} item(s) failed: ${failed.map((item) => item.json.error).join('; ')}`,
+		);
 	}
 	return [items];
 }
@@ -198,13 +243,18 @@ async function handleCall(
 	knowledge: Knowledge,
 	prediction: Prediction,
 ): Promise<IWebhookResponseData> {
-	const { maxRetries } = resolveOptions(context.getNode(), context.getNodeParameter('options', {}) as IDataObject);
-	if (knowledge.resumed) return { webhookResponse: { received: true, resumed: false, reason: 'already resumed' } };
+	const { maxRetries } = resolveOptions(
+		context.getNode(),
+		context.getNodeParameter('options', {}) as IDataObject,
+	);
+	if (knowledge.resumed)
+		return { webhookResponse: { received: true, resumed: false, reason: 'already resumed' } };
 	if (isTerminal(prediction.status)) knowledge.finished.set(prediction.id, prediction);
 	const afterDeadline = Date.now() >= knowledge.deadline;
 	if (!afterDeadline) {
 		const unknown = unknownItems(knowledge);
-		if (unknown.length > 0) return { webhookResponse: { received: true, resumed: false, waitingForItems: unknown } };
+		if (unknown.length > 0)
+			return { webhookResponse: { received: true, resumed: false, waitingForItems: unknown } };
 		for (const id of unfinishedPredictions(knowledge)) {
 			const current = await getPrediction(context, id, { maxRetries });
 			if (!isTerminal(current.status)) {
@@ -235,17 +285,28 @@ export async function resumeFromWebhook(this: IWebhookFunctions): Promise<IWebho
 	const state = readState(this.getQueryData());
 	if (!state) {
 		verified.release();
-		return refuse(this, { status: 400, reason: `The call has no valid replicate_wait state` }, RESUME);
+		return refuse(
+			this,
+			{ status: 400, reason: `The call has no valid replicate_wait state` },
+			RESUME,
+		);
 	}
 	const { prediction } = verified;
 	const knowledge = waiting.merge(executionId, state, Date.now());
 	const own = knowledge.entries[state.i];
 	if (own?.p !== undefined && own.p !== prediction.id) {
-		return refuse(this, { status: 400, reason: `Prediction ${prediction.id} is not item ${state.i}'s` }, RESUME);
+		return refuse(
+			this,
+			{ status: 400, reason: `Prediction ${prediction.id} is not item ${state.i}'s` },
+			RESUME,
+		);
 	}
 	if (!own) knowledge.entries[state.i] = { p: prediction.id };
 	try {
-		return await waiting.serially(knowledge, async () => await handleCall(this, knowledge, prediction));
+		return await waiting.serially(
+			knowledge,
+			async () => await handleCall(this, knowledge, prediction),
+		);
 	} catch (error) {
 		// Never throw to n8n here: it would resume the execution with an empty item. Replicate retries a 500.
 		verified.release();
