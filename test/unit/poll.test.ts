@@ -1,11 +1,9 @@
 /**
  * The poll schedule (helpers/wait.ts): 1 s, then ×1.6 up to every 3 s, due on a grid counted from
  * the start of the wait. `waitForPrediction` is driven on jest's fake clock through the transport's
- * own code; only n8n's HTTP helper is replaced, by one that answers each GET with the next status
- * of a script and records when each request went out.
+ * own code; only n8n's HTTP helper is a script (./scriptedApi) that answers each GET with the next
+ * status and records when each request went out.
  */
-import type { INode } from 'n8n-workflow';
-
 import { ExecutionStoppedError } from '../../nodes/ReplicateInpainting/helpers/pause';
 import type { Prediction } from '../../nodes/ReplicateInpainting/helpers/prediction';
 import {
@@ -15,7 +13,7 @@ import {
 	withinWait,
 } from '../../nodes/ReplicateInpainting/helpers/wait';
 import type { WaitOptions } from '../../nodes/ReplicateInpainting/helpers/wait';
-import type { TransportContext } from '../../nodes/ReplicateInpainting/transport';
+import { after, scriptedApi, T0 } from './scriptedApi';
 
 describe('nextPollDelay', () => {
 	it('is 1 s, then ×1.6 up to 3 s', () => {
@@ -44,50 +42,22 @@ describe('withinWait', () => {
 	});
 });
 
-const T0 = Date.parse('2026-11-29T17:00:00Z');
-const node: INode = {
-	id: '1',
-	name: 'Replicate Inpainting',
-	type: 'n8n-nodes-replicate-inpainting.replicateInpainting',
-	typeVersion: 1,
-	position: [0, 0],
-	parameters: {},
-};
-
-interface Call {
-	at: number;
-	method: string;
-	url: string;
-}
-
 /**
- * A transport context whose HTTP helper answers polls with `statuses` in turn (the last one
- * repeats), each after `latencyMs(pollNumber)` on the fake clock, and a cancel with "canceled".
+ * Answers polls with `statuses` in turn (the last one repeats), each after `latencyMs(pollNumber)`
+ * on the fake clock, and a cancel with "canceled".
  */
-function scriptedApi(statuses: string[], latencyMs: (poll: number) => number = () => 0) {
-	const calls: Call[] = [];
+function predictionApi(statuses: string[], latencyMs: (poll: number) => number = () => 0) {
 	let polls = 0;
-	const httpRequestWithAuthentication = async (
-		_credentialType: string,
-		options: { method: string; url: string },
-	) => {
-		calls.push({ at: Date.now() - T0, method: options.method, url: options.url });
-		if (options.method === 'POST') {
-			return { statusCode: 200, headers: {}, body: { id: 'p1', status: 'canceled' } };
-		}
+	const api = scriptedApi(async (request) => {
+		if (request.method === 'POST')
+			return { statusCode: 200, body: { id: 'p1', status: 'canceled' } };
 		const poll = polls++;
-		const latency = latencyMs(poll);
-		if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
 		const status = statuses[Math.min(poll, statuses.length - 1)];
-		return { statusCode: 200, headers: {}, body: { id: 'p1', status } };
-	};
-	const context = {
-		getNode: () => node,
-		getCredentials: async () => ({ apiToken: 'r8_test', baseUrl: 'https://api.test/v1' }),
-		helpers: { httpRequestWithAuthentication, httpRequest: async () => ({}) },
-	} as unknown as TransportContext;
+		return await after(latencyMs(poll), { statusCode: 200, body: { id: 'p1', status } });
+	});
+	const calls = api.sent;
 	return {
-		context,
+		...api,
 		calls,
 		pollTimes: () => calls.filter((c) => c.method === 'GET').map((c) => c.at),
 	};
@@ -114,7 +84,7 @@ describe('waitForPrediction on a fake clock', () => {
 	afterEach(() => jest.useRealTimers());
 
 	it('polls at 1, 2.6, 5.16, 8.16, 11.16 s … until a final status, and returns that prediction', async () => {
-		const api = scriptedApi([
+		const api = predictionApi([
 			'starting',
 			'processing',
 			'processing',
@@ -126,11 +96,11 @@ describe('waitForPrediction on a fake clock', () => {
 		await jest.advanceTimersByTimeAsync(14_160);
 		await expect(done).resolves.toEqual({ id: 'p1', status: 'succeeded' });
 		expect(api.pollTimes()).toEqual([1_000, 2_600, 5_160, 8_160, 11_160, 14_160]);
-		expect(api.calls.every((call) => call.url === 'https://api.test/v1/predictions/p1')).toBe(true);
+		expect(api.calls.every((call) => call.url === `${api.baseUrl}/predictions/p1`)).toBe(true);
 	});
 
 	it('does not poll before a poll is due', async () => {
-		const api = scriptedApi(['processing']);
+		const api = predictionApi(['processing']);
 		const controller = new AbortController();
 		const done = waitForPrediction(
 			api.context,
@@ -152,7 +122,7 @@ describe('waitForPrediction on a fake clock', () => {
 
 	it('keeps to the grid when an answer is late by less than half the next interval', async () => {
 		// The first poll answers after 400 ms (at 1.4 s); the second is still due at 2.6 s.
-		const api = scriptedApi(['processing', 'processing', 'succeeded'], (poll) =>
+		const api = predictionApi(['processing', 'processing', 'succeeded'], (poll) =>
 			poll === 0 ? 400 : 0,
 		);
 		const done = waitForPrediction(api.context, starting, options());
@@ -164,7 +134,7 @@ describe('waitForPrediction on a fake clock', () => {
 	it('after a very late answer waits half an interval, then returns to the grid', async () => {
 		// The first poll answers at 3 s: the next goes at 3 + 1.6/2 = 3.8 s, the one after that on
 		// the grid counted from there (3.8 + 2.56 = 6.36 s), not pushed back by the late answer again.
-		const api = scriptedApi(['processing', 'processing', 'processing', 'succeeded'], (poll) =>
+		const api = predictionApi(['processing', 'processing', 'processing', 'succeeded'], (poll) =>
 			poll === 0 ? 2_000 : 0,
 		);
 		const done = waitForPrediction(api.context, starting, options());
@@ -174,14 +144,14 @@ describe('waitForPrediction on a fake clock', () => {
 	});
 
 	it('returns a prediction that is final already without any request', async () => {
-		const api = scriptedApi(['processing']);
+		const api = predictionApi(['processing']);
 		const finished = { id: 'p1', status: 'failed', error: 'CUDA out of memory' } as Prediction;
 		await expect(waitForPrediction(api.context, finished, options())).resolves.toBe(finished);
 		expect(api.calls).toEqual([]);
 	});
 
 	it('cuts the last pause at the deadline, polls once more there, then cancels and fails', async () => {
-		const api = scriptedApi(['processing']);
+		const api = predictionApi(['processing']);
 		const done = waitForPrediction(
 			api.context,
 			starting,
@@ -195,15 +165,15 @@ describe('waitForPrediction on a fake clock', () => {
 		await jest.advanceTimersByTimeAsync(4_000);
 		await failed;
 		expect(api.calls.map((call) => [call.at, call.method, call.url])).toEqual([
-			[1_000, 'GET', 'https://api.test/v1/predictions/p1'],
-			[2_600, 'GET', 'https://api.test/v1/predictions/p1'],
-			[4_000, 'GET', 'https://api.test/v1/predictions/p1'],
-			[4_000, 'POST', 'https://api.test/v1/predictions/p1/cancel'],
+			[1_000, 'GET', `${api.baseUrl}/predictions/p1`],
+			[2_600, 'GET', `${api.baseUrl}/predictions/p1`],
+			[4_000, 'GET', `${api.baseUrl}/predictions/p1`],
+			[4_000, 'POST', `${api.baseUrl}/predictions/p1/cancel`],
 		]);
 	});
 
 	it("with onTimeout 'fail' (a prediction it did not start) leaves it running and says so", async () => {
-		const api = scriptedApi(['processing']);
+		const api = predictionApi(['processing']);
 		const done = waitForPrediction(
 			api.context,
 			starting,
@@ -220,7 +190,7 @@ describe('waitForPrediction on a fake clock', () => {
 	});
 
 	it('a Stop ends the pause at once: no further poll, no cancel (the run cancels what it started)', async () => {
-		const api = scriptedApi(['processing']);
+		const api = predictionApi(['processing']);
 		const controller = new AbortController();
 		const done = waitForPrediction(
 			api.context,
