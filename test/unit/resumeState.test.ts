@@ -80,7 +80,6 @@ describe('resume URL state', () => {
 		],
 		['with an error that is not text', encoded(state({ p: [{ e: 42 } as never, null, null] }))],
 		['an array', encoded([state()])],
-		['longer than 64 KB', { [STATE_PARAM]: 'A'.repeat(64 * 1024 + 1) }],
 		['not one string (a repeated query parameter)', { [STATE_PARAM]: ['a', 'b'] }],
 	])('refuses a state that is %s', (_name, query) => {
 		expect(readState(query)).toBeUndefined();
@@ -102,6 +101,24 @@ describe('resume URL state limits', () => {
 		expect(replaced.searchParams.getAll(STATE_PARAM)).toHaveLength(1);
 		expect(readState(Object.fromEntries(replaced.searchParams))).toEqual(full);
 		expect(MAX_WEBHOOK_ITEMS).toBe(100);
+	});
+});
+
+describe('resume URL state size', () => {
+	/** A valid state of 49152 + `extraBytes` bytes of JSON (its error text fills it up), encoded. */
+	function stateOfBytes(extraBytes: number) {
+		const empty = JSON.stringify(state({ p: [{ e: '' }, null, null] })).length;
+		return encoded(state({ p: [{ e: 'x'.repeat(49_152 - empty + extraBytes) }, null, null] }));
+	}
+
+	it('reads a state of exactly 64 KB of text and refuses a longer one', () => {
+		// Base64 turns every 3 bytes into 4 characters: 49152 bytes are exactly 65536 characters.
+		const largest = stateOfBytes(0);
+		expect(largest[STATE_PARAM]).toHaveLength(65_536);
+		expect(readState(largest)?.n).toBe(3);
+		const over = stateOfBytes(1);
+		expect(over[STATE_PARAM]).toHaveLength(65_538);
+		expect(readState(over)).toBeUndefined();
 	});
 });
 
