@@ -12,7 +12,7 @@ import {
 	predictionIdOf,
 	withoutCanceled,
 	withPredictionId,
-} from '../../nodes/ReplicateInpainting/helpers/errors';
+} from '../../nodes/shared/errors';
 
 const node: INode = {
 	id: '1',

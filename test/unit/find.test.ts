@@ -9,7 +9,7 @@ import {
 	ledgerFor,
 	madeBy,
 } from '../../nodes/ReplicateInpainting/helpers/find';
-import type { TransportContext } from '../../nodes/ReplicateInpainting/transport';
+import type { TransportContext } from '../../nodes/shared/transport/context';
 import {
 	DEFAULT_MODEL_VERSION,
 	MODEL_VERSION_ID,

@@ -1,8 +1,5 @@
 /** Which image a file is, from its first bytes (helpers/imageType.ts): never from a name or a declared type. */
-import {
-	IMAGE_SNIFF_BYTES,
-	sniffImageType,
-} from '../../nodes/ReplicateInpainting/helpers/imageType';
+import { IMAGE_SNIFF_BYTES, sniffImageType } from '../../nodes/shared/imageType';
 import { hex, IMAGE_HEADS, latin1 } from './images';
 
 describe('sniffImageType', () => {

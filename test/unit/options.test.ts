@@ -5,7 +5,7 @@
 import type { INode } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { resolveOptions } from '../../nodes/ReplicateInpainting/actions/prediction/options';
+import { resolveOptions } from '../../nodes/shared/options';
 
 const node: INode = {
 	id: '1',

@@ -4,8 +4,8 @@
  * own code; only n8n's HTTP helper is a script (./scriptedApi) that answers each GET with the next
  * status and records when each request went out.
  */
-import { ExecutionStoppedError } from '../../nodes/ReplicateInpainting/helpers/pause';
-import type { Prediction } from '../../nodes/ReplicateInpainting/helpers/prediction';
+import { ExecutionStoppedError } from '../../nodes/shared/pause';
+import type { Prediction } from '../../nodes/shared/api/predictions';
 import {
 	nextPollDelay,
 	POLL_SCHEDULE,

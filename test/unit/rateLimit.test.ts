@@ -3,9 +3,9 @@
  * shared by every item and execution in the process, a burst of 10, then 10 a second. Driven
  * through `apiRequest` on jest's fake clock with n8n's HTTP helper as a script (./scriptedApi).
  */
-import { ExecutionStoppedError } from '../../nodes/ReplicateInpainting/helpers/pause';
-import type { TransportContext } from '../../nodes/ReplicateInpainting/transport';
-import { apiRequest } from '../../nodes/ReplicateInpainting/transport';
+import { ExecutionStoppedError } from '../../nodes/shared/pause';
+import type { TransportContext } from '../../nodes/shared/transport/context';
+import { apiRequest } from '../../nodes/shared/transport/request';
 import { scriptedApi, T0 } from './scriptedApi';
 
 beforeEach(() => {

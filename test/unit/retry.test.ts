@@ -3,7 +3,7 @@
  * (seconds or an HTTP date) wins, capped at 2 minutes; otherwise exponential backoff from 1 s,
  * capped at 30 s, with jitter that keeps between half and all of it.
  */
-import { retryDelayMs } from '../../nodes/ReplicateInpainting/transport';
+import { retryDelayMs } from '../../nodes/shared/transport/retry';
 
 afterEach(() => {
 	jest.restoreAllMocks();

@@ -7,13 +7,10 @@
  */
 import { NodeApiError } from 'n8n-workflow';
 
-import { ExecutionStoppedError } from '../../nodes/ReplicateInpainting/helpers/pause';
-import type { RequestKind, RetryPolicy } from '../../nodes/ReplicateInpainting/transport';
-import {
-	apiRequest,
-	isAmbiguousCreateFailure,
-	networkErrorCode,
-} from '../../nodes/ReplicateInpainting/transport';
+import { ExecutionStoppedError } from '../../nodes/shared/pause';
+import type { RequestKind, RetryPolicy } from '../../nodes/shared/transport/retry';
+import { networkErrorCode } from '../../nodes/shared/transport/network';
+import { apiRequest, isAmbiguousCreateFailure } from '../../nodes/shared/transport/request';
 import type { ScriptedAnswer } from './scriptedApi';
 import { networkError, node, scriptedApi, T0 } from './scriptedApi';
 

@@ -6,7 +6,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 
-import type { SignedHeaders } from '../../nodes/shared/webhookSignature';
+import type { SignedHeaders } from '../../nodes/shared/webhooks/signature';
 import {
 	checkTimestamp,
 	fingerprint,
@@ -15,7 +15,7 @@ import {
 	signatureMatches,
 	signingKeyFromSecret,
 	TIMESTAMP_TOLERANCE_SECONDS,
-} from '../../nodes/shared/webhookSignature';
+} from '../../nodes/shared/webhooks/signature';
 
 const VECTOR = {
 	secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
