@@ -25,6 +25,8 @@ export interface SentRequest {
 	url: string;
 	timeout?: number;
 	abortSignal?: AbortSignal;
+	/** Everything the transport handed n8n's helper. */
+	options: Record<string, unknown>;
 }
 
 export interface ScriptedAnswer {
@@ -52,7 +54,7 @@ export function scriptedApi(
 	const baseUrl = `https://api${++contexts}.test/v1`;
 	const httpRequestWithAuthentication = async (
 		_credentialType: string,
-		options: Omit<SentRequest, 'at'>,
+		options: Omit<SentRequest, 'at' | 'options'>,
 	) => {
 		const request: SentRequest = {
 			at: Date.now() - T0,
@@ -60,6 +62,7 @@ export function scriptedApi(
 			url: options.url,
 			timeout: options.timeout,
 			abortSignal: options.abortSignal,
+			options: options as unknown as Record<string, unknown>,
 		};
 		sent.push(request);
 		const { statusCode, headers = {}, body } = await answer(request, sent.length - 1);
