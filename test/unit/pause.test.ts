@@ -9,11 +9,7 @@ type PauseModule = typeof import('../../nodes/shared/pause');
 const load = (): PauseModule => require('../../nodes/shared/pause');
 
 beforeEach(() => jest.useFakeTimers());
-afterEach(() => {
-	jest.useRealTimers();
-	jest.resetModules();
-	jest.dontMock('n8n-workflow');
-});
+afterEach(() => jest.useRealTimers());
 
 /** n8n-workflow 2.40's shape: `sleep(ms, signal)` rejects on abort; no `sleepWithAbort`. */
 function mockNewShape() {
@@ -30,9 +26,19 @@ describe.each([
 ])('pause %s', (_name, newShape) => {
 	let pause: PauseModule['pause'];
 	let ExecutionStoppedError: PauseModule['ExecutionStoppedError'];
-	beforeEach(() => {
-		if (newShape) mockNewShape();
-		({ pause, ExecutionStoppedError } = load());
+	let hasSleepWithAbort: boolean;
+	// Loaded once per shape: a fresh n8n-workflow per test would cost most of this file's time.
+	beforeAll(() => {
+		jest.isolateModules(() => {
+			if (newShape) mockNewShape();
+			({ pause, ExecutionStoppedError } = load());
+			hasSleepWithAbort = 'sleepWithAbort' in require('n8n-workflow');
+		});
+	});
+	afterAll(() => jest.dontMock('n8n-workflow'));
+
+	it('runs against the shape it names', () => {
+		expect(hasSleepWithAbort).toBe(!newShape);
 	});
 
 	it('waits exactly the given time', async () => {
