@@ -295,6 +295,21 @@ describe('creates and the rate limit', () => {
 		expect(times).toEqual([100, 200]);
 	});
 
+	it('a Stop while a create waits for its turn ends the wait at once; nothing is sent', async () => {
+		const limiter = new CreateRateLimiter();
+		for (let i = 0; i < 10; i++) await limiter.take();
+		const { send, times } = script([201]);
+		const controller = new AbortController();
+		const done = withRetries('create', { maxRetries: 4, signal: controller.signal }, send, limiter);
+		const stopped = expect(done).rejects.toBeInstanceOf(ExecutionStoppedError);
+		await jest.advanceTimersByTimeAsync(50);
+		controller.abort();
+		await stopped;
+		expect(Date.now() - T0).toBe(50);
+		await jest.runAllTimersAsync();
+		expect(times).toEqual([]);
+	});
+
 	it('other kinds never wait for it', async () => {
 		const limiter = new CreateRateLimiter();
 		for (let i = 0; i < 10; i++) await limiter.take();
