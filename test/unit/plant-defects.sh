@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shows that the unit layer catches real defects: in a copy of the committed tree (git archive
 # HEAD, with this worktree's node_modules linked in), each plant below changes one line of nodes/,
-# `jest test/unit/` runs, and must fail; then the line is put back. The worktree is never touched.
+# `npm run test:unit` runs, and must fail; then the line is put back. The worktree is never touched.
 #   bash test/unit/plant-defects.sh           # all plants (about 3 s each)
 #   bash test/unit/plant-defects.sh retry     # the plants whose file path contains "retry"
 set -uo pipefail
@@ -68,7 +68,7 @@ for plant in "${plants[@]}"; do
 	' "$copy/$file" "$text" "$replacement"; then
 		echo "NOT APPLIED $file: the text is not there any more: $text"
 		status=1
-	elif (cd "$copy" && npx jest test/unit/ >/dev/null 2>&1); then
+	elif (cd "$copy" && npm run -s test:unit >/dev/null 2>&1); then
 		echo "MISSED $file: $text -> $replacement"
 		status=1
 	else
