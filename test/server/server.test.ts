@@ -914,7 +914,7 @@ describe('close()', () => {
 		const hook = async_hooks
 			.createHook({
 				init(id, type) {
-					if (type === 'Timeout' && /FakeReplicateServer\.after /.test(new Error().stack ?? ''))
+					if (type === 'Timeout' && /ServerCore\.after /.test(new Error().stack ?? ''))
 						fakeTimers.add(id);
 				},
 				destroy(id) {
