@@ -1,4 +1,4 @@
-export { startFakeReplicate } from './server';
+export { createFakeReplicate, startFakeReplicate } from './server';
 export { parseMultipart } from './http';
 export { paddedPng } from './outputs';
 export type {

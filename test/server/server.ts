@@ -340,10 +340,17 @@ class FakeReplicateServer implements AdminTarget {
 	}
 }
 
+/** A server that does not listen yet: `listen()` starts it (a test file's beforeAll, see test/support). */
+export function createFakeReplicate(
+	options: FakeReplicateOptions = {},
+): FakeReplicate & { listen(): Promise<void> } {
+	return new FakeReplicateServer(options);
+}
+
 export async function startFakeReplicate(
 	options: FakeReplicateOptions = {},
 ): Promise<FakeReplicate> {
-	const server = new FakeReplicateServer(options);
+	const server = createFakeReplicate(options);
 	try {
 		await server.listen();
 	} catch (error) {
