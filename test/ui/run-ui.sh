@@ -16,18 +16,14 @@ ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 E2E_DIR="$ROOT/test/e2e"
 # shellcheck source=../e2e/lib/n8n-e2e.sh
 source "$E2E_DIR/lib/n8n-e2e.sh"
+# shellcheck source=../e2e/lib/npm-env.sh
+source "$E2E_DIR/lib/npm-env.sh"
 
 LINES=("$@")
 [ ${#LINES[@]} -gt 0 ] || LINES=(all)
 case " ${LINES[*]} " in *" all "*) LINES=(2 1) ;; esac
 
-# Settings of an `npm run` around this script must not steer the nested npm commands.
-for v in $(compgen -e); do
-	case "${v,,}" in
-	npm_config_registry | npm_config_cache | npm_config_userconfig | npm_config_cafile) ;;
-	npm_config_* | npm_package_* | npm_lifecycle_*) unset "$v" ;;
-	esac
-done
+npm_env_scrub
 
 # Debian's chromium (Playwright's own browser download does not work offline).
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
