@@ -1,6 +1,7 @@
 export { createFakeReplicate, startFakeReplicate } from './server';
 export { parseMultipart } from './http';
 export { paddedPng } from './outputs';
+export { TERMINAL } from './types';
 export type {
 	FakeReplicate,
 	FakeReplicateOptions,

@@ -230,6 +230,7 @@ export interface ApiRoute {
 	handle(ex: Exchange, id: string): HandlerResult | Promise<HandlerResult>;
 }
 
+/** The statuses a prediction ends in. */
 export const TERMINAL: ReadonlySet<PredictionStatus> = new Set([
 	'succeeded',
 	'failed',
