@@ -12,7 +12,7 @@ import { ReplicateInpainting } from '../nodes/ReplicateInpainting/ReplicateInpai
 import { runWorkflow } from '../test/harness';
 import type { FakeReplicate } from '../test/server';
 import { makeSamplePng, startFakeReplicate } from '../test/server';
-import { credentialOptions, serverCredential } from '../test/support/fakeReplicate';
+import { credentialOptions, serverCredential } from '../test/support/credentials';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 const workflowFile = path.join(projectRoot, 'examples', 'inpaint.workflow.json');

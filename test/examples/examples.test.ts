@@ -32,7 +32,8 @@ import { ReplicateInpaintingTrigger } from '../../nodes/ReplicateInpaintingTrigg
 import type { HarnessWorkflow } from '../harness';
 import { runWorkflow, startWebhookListener } from '../harness';
 import { decodePng, makeSamplePng } from '../server';
-import { credentialOptions, serverCredential, useFakeReplicate } from '../support/fakeReplicate';
+import { credentialOptions, serverCredential } from '../support/credentials';
+import { useFakeReplicate } from '../support/fakeReplicate';
 import { binaryItem, createRequests, eventually } from '../node/support';
 
 const root = path.resolve(__dirname, '..', '..');

@@ -11,7 +11,8 @@ import {
 } from '../../nodes/ReplicateInpainting/schema/modelInput';
 import { runListSearch } from '../harness';
 import { seedPrediction } from '../faults/support';
-import { replicateCredential, serverCredential, useFakeReplicate } from '../support/fakeReplicate';
+import { replicateCredential, serverCredential } from '../support/credentials';
+import { useFakeReplicate } from '../support/fakeReplicate';
 import { apiRequests, createRequests, runNode, urlInputs } from './support';
 
 const server = useFakeReplicate({ modelTimeMs: 50, pageSize: 3 });

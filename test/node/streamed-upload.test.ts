@@ -11,7 +11,8 @@ import path from 'node:path';
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import { runWorkflow } from '../harness';
 import { makeSamplePng, paddedPng } from '../server';
-import { credentialOptions, serverCredential, useFakeReplicate } from '../support/fakeReplicate';
+import { credentialOptions, serverCredential } from '../support/credentials';
+import { useFakeReplicate } from '../support/fakeReplicate';
 import { apiRequests, createRequests, NODE_NAME, readFileWorkflow } from './support';
 
 const server = useFakeReplicate({ modelTimeMs: 50 });

@@ -5,7 +5,7 @@ import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateIn
 import type { HarnessWorkflow, WorkflowRunResult } from '../harness';
 import { runWorkflow } from '../harness';
 import type { FakeReplicate } from '../server';
-import { CREDENTIAL_ID, credentialOptions, serverCredential } from '../support/fakeReplicate';
+import { CREDENTIAL_ID, credentialOptions, serverCredential } from '../support/credentials';
 
 export const NODE_NAME = 'Replicate Inpainting';
 export const NODE_TYPE = 'n8n-nodes-replicate-inpainting.replicateInpainting';

@@ -10,7 +10,8 @@ import type { HarnessWorkflow } from '../harness';
 import { runWorkflow } from '../harness';
 import type { ToolCallResult } from '../harness/tool';
 import { convertDescriptionToAiTool, HarnessAgent, toolVariant } from '../harness/tool';
-import { credentialOptions, serverCredential, useFakeReplicate } from '../support/fakeReplicate';
+import { credentialOptions, serverCredential } from '../support/credentials';
+import { useFakeReplicate } from '../support/fakeReplicate';
 import { createRequests, CREDENTIAL_ID, startNode } from './support';
 
 const TOOL_TYPE = 'n8n-nodes-replicate-inpainting.replicateInpaintingTool';

@@ -44,11 +44,6 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-interface PageCursor {
-	before?: number;
-	after?: number;
-}
-
 export function normalisePrefix(prefix: string): string {
 	const trimmed = prefix.replace(/\/+$/, '');
 	return trimmed === '' || trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
@@ -72,6 +67,11 @@ export function checkedOptions(options: Partial<FakeReplicateOptions>): Partial<
 		checked[name] = value;
 	}
 	return checked as Partial<ResolvedOptions>;
+}
+
+interface PageCursor {
+	before?: number;
+	after?: number;
 }
 
 /** State and timers shared by the resource modules; the server owns one. */

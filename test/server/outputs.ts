@@ -10,6 +10,7 @@ import { makeSamplePng } from './png';
 import type { PredictionsApi } from './predictions';
 import type { Exchange, Reply } from './types';
 
+/** `png` grown to `totalBytes` (a script's outputBytes), in pieces, so a large output is streamed. */
 export function* paddedPng(png: Buffer, totalBytes: number): Generator<Buffer> {
 	// An ancillary, private chunk ('paDd') before IEND: decoders skip it, so the file stays a valid PNG.
 	const padLength = totalBytes - png.length - 12;

@@ -7,7 +7,7 @@ import { DEFAULT_MODEL_VERSION } from '../../nodes/ReplicateInpainting/schema/mo
 import type { RunWebhookOptions, WebhookRunResult } from '../harness';
 import { activateWebhook, runWebhook } from '../harness';
 import type { FakeReplicate } from '../server';
-import { credentialOptions, serverCredential } from '../support/fakeReplicate';
+import { credentialOptions, serverCredential } from '../support/credentials';
 
 export const TRIGGER_CREDENTIAL_ID = 'replicate-trigger-test';
 

@@ -5,7 +5,7 @@ import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateIn
 import type { WaitingServer, WorkflowRunResult } from '../harness';
 import { inpaintingWorkflow } from '../node/support';
 import type { FakeReplicate } from '../server';
-import { credentialOptions, serverCredential } from '../support/fakeReplicate';
+import { credentialOptions, serverCredential } from '../support/credentials';
 
 export interface ParkOptions {
 	inputItems?: INodeExecutionData[];

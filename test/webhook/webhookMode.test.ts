@@ -15,7 +15,8 @@ import {
 	NODE_NAME,
 	urlInputs,
 } from '../node/support';
-import { credentialOptions, serverCredential, useFakeReplicate } from '../support/fakeReplicate';
+import { credentialOptions, serverCredential } from '../support/credentials';
+import { useFakeReplicate } from '../support/fakeReplicate';
 import { park } from './support';
 
 const server = useFakeReplicate({ modelTimeMs: 300 });
