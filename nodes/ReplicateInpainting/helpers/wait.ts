@@ -6,18 +6,11 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { withPredictionId } from './errors';
 import { ExecutionStoppedError, pause } from './pause';
+import { POLL_SCHEDULE, pollScheduler } from './pollSchedule';
 import type { Prediction } from './prediction';
 import { asPrediction, isTerminal } from './prediction';
 import type { RetryPolicy, TransportContext } from '../transport';
 import { apiRequest } from '../transport';
-
-/** First poll after 1 s, then ×1.6 up to 3 s: few requests, yet a finish is seen within ~3 s. */
-export const POLL_SCHEDULE = { firstMs: 1_000, factor: 1.6, maxMs: 3_000 } as const;
-
-export function nextPollDelay(previousMs: number | undefined): number {
-	if (previousMs === undefined) return POLL_SCHEDULE.firstMs;
-	return Math.min(POLL_SCHEDULE.maxMs, Math.round(previousMs * POLL_SCHEDULE.factor));
-}
 
 export async function getPrediction(
 	context: TransportContext,
@@ -75,14 +68,14 @@ export async function waitForPrediction(
 	options: WaitOptions,
 ): Promise<Prediction> {
 	let prediction = start;
-	let delay: number | undefined;
+	const nextDelay = pollScheduler();
 	// Polls are due on the schedule counted from here, not from each answer, so slow answers do not
 	// push every later poll back (at most half an interval is waited after a late answer).
 	let due = Date.now();
 	while (!isTerminal(prediction.status)) {
 		const remaining = options.deadline - Date.now();
 		if (remaining <= 0) throw await timeoutError(context, prediction, options);
-		delay = nextPollDelay(delay);
+		const delay = nextDelay(prediction.logs);
 		due = Math.max(due + delay, Date.now() + delay / 2);
 		await pause(Math.min(due - Date.now(), remaining), options.policy.signal);
 		let polled: Prediction | undefined;
