@@ -1,5 +1,5 @@
 /**
- * Waiting for a prediction: poll with a growing interval until a terminal status, stop promptly
+ * Waiting for a prediction: poll (on `pollSchedule`'s schedule) until a terminal status, stop promptly
  * on a Stop, and on the node's own timeout cancel the prediction (it would keep costing money).
  */
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
