@@ -6,9 +6,14 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { ACCOUNT_PATH } from '../nodes/shared/api/account';
+
 export const DEFAULT_BASE_URL = 'https://api.replicate.com/v1';
 
-/** What the credential's Test says for the answers a wrong token or Base URL gets, instead of n8n's bare status text. */
+/**
+ * What the credential's Test says for the answers a wrong token or Base URL gets, instead of n8n's
+ * bare status text.
+ */
 const TEST_FAILURES: Array<{ status: number; message: string }> = [
 	{
 		status: 401,
@@ -89,7 +94,7 @@ export class ReplicateInpaintingApi implements ICredentialType {
 	test: ICredentialTestRequest = {
 		request: {
 			baseURL: '={{$credentials.baseUrl}}',
-			url: '/account',
+			url: ACCOUNT_PATH,
 			method: 'GET',
 			disableFollowRedirect: true,
 		},

@@ -10,8 +10,8 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { description as predictionOperations, subtitle } from './actions/prediction';
-import { resumeFromWebhook } from './actions/prediction/webhookWait';
 import { router } from './actions/router';
+import { resumeFromWebhook } from './helpers/webhookMode/resume';
 import { searchModelVersions, searchPredictions } from './methods/listSearch';
 
 export class ReplicateInpainting implements INodeType {

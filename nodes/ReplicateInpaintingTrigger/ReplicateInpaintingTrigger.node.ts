@@ -10,26 +10,16 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import {
-	optionsCollection,
-	resolveOptions,
-} from '../ReplicateInpainting/actions/prediction/options';
-import { itemsWithOutputs } from '../ReplicateInpainting/actions/prediction/results';
-import type { Prediction } from '../ReplicateInpainting/helpers/prediction';
-import { isTerminal } from '../ReplicateInpainting/helpers/prediction';
-import { webhookSigningKey } from '../shared/signingKey';
-import { isRejection, refuse, verifyDelivery } from '../shared/verifyDelivery';
+import type { Prediction } from '../shared/api/predictions';
+import { isTerminal } from '../shared/api/predictions';
+import type { WebhookEvent } from '../shared/api/webhooks';
+import { WEBHOOK_EVENTS } from '../shared/api/webhooks';
+import { optionsCollection, resolveOptions } from '../shared/options';
+import { itemsWithOutputs } from '../shared/outputs/items';
+import { webhookSigningKey } from '../shared/webhooks/signingKey';
+import { isRejection, refuse, verifyDelivery } from '../shared/webhooks/verifyDelivery';
 
 const TRIGGER = 'Replicate Inpainting Trigger';
-
-type DeliveryEvent = 'start' | 'output' | 'logs' | 'completed';
-
-const EVENT_NAMES: Record<DeliveryEvent, string> = {
-	completed: 'Completed',
-	logs: 'Logs',
-	output: 'Output',
-	start: 'Start',
-};
 
 const optionsProperty = optionsCollection([
 	'downloadOutputs',
@@ -54,17 +44,21 @@ const properties: INodeProperties[] = [
 		default: ['completed'],
 		options: [
 			{
-				name: EVENT_NAMES.completed,
+				name: WEBHOOK_EVENTS.completed,
 				value: 'completed',
 				description: 'The prediction has finished (any final status)',
 			},
-			{ name: EVENT_NAMES.logs, value: 'logs', description: 'A running prediction has new logs' },
 			{
-				name: EVENT_NAMES.output,
+				name: WEBHOOK_EVENTS.logs,
+				value: 'logs',
+				description: 'A running prediction has new logs',
+			},
+			{
+				name: WEBHOOK_EVENTS.output,
 				value: 'output',
 				description: 'A running prediction has new output',
 			},
-			{ name: EVENT_NAMES.start, value: 'start', description: 'The prediction has started' },
+			{ name: WEBHOOK_EVENTS.start, value: 'start', description: 'The prediction has started' },
 		],
 		description:
 			"Which deliveries start the workflow; the others are acknowledged and dropped. Replicate does not name the event in a delivery, so the trigger goes by the prediction's status: starting is Start, processing is Output or Logs, a final status is Completed.",
@@ -93,7 +87,7 @@ const properties: INodeProperties[] = [
 ];
 
 /** Which of the node's Events a delivery counts as, from the prediction it carries. */
-function eventsOf(prediction: Prediction): DeliveryEvent[] {
+function eventsOf(prediction: Prediction): WebhookEvent[] {
 	if (isTerminal(prediction.status)) return ['completed'];
 	if (prediction.status === 'starting') return ['start'];
 	return ['output', 'logs'];
@@ -123,7 +117,7 @@ export class ReplicateInpaintingTrigger implements INodeType {
 		icon: { light: 'file:../../icons/replicate.svg', dark: 'file:../../icons/replicate.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: `={{ "On " + $parameter["events"].map(event => (${JSON.stringify(EVENT_NAMES)})[event] ?? event).join(", ") }}`,
+		subtitle: `={{ "On " + $parameter["events"].map(event => (${JSON.stringify(WEBHOOK_EVENTS)})[event] ?? event).join(", ") }}`,
 		// n8n's nodes panel merges a node and its trigger into one entry and shows the trigger's
 		// description for it, so this one speaks for both.
 		description:
@@ -187,7 +181,8 @@ export class ReplicateInpaintingTrigger implements INodeType {
 	 * Verifies a delivery before anything else (shared `verifyDelivery`: signature headers, timestamp
 	 * within 5 minutes, HMAC over the raw body, then a webhook-id not seen before). What fails is
 	 * answered 401 (400 for a verified body that is no prediction, 503 while the signing secret
-	 * cannot be fetched, so Replicate retries later) and starts nothing. Deliveries outside the node's filters
+	 * cannot be fetched, so Replicate retries later) and starts nothing. Deliveries outside the
+	 * node's filters
 	 * are answered 200 and start nothing, so Replicate does not retry them.
 	 */
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {

@@ -12,17 +12,17 @@ only=${1:-}
 # figure | file | sed expression (the defect) | jest -t pattern (the rows that meet it)
 # [| a pattern the run's output must show, for checks that are per row rather than a total]
 plants=(
-	"creates-per-item-max|nodes/ReplicateInpainting/transport/index.ts|s/if (kind !== 'create' \&\& AFTER_SEND_CODES.has(code))/if (AFTER_SEND_CODES.has(code))/|reset after the create was sent\$"
+	"creates-per-item-max|nodes/shared/transport/retry.ts|s/if (kind !== 'create' \&\& AFTER_SEND_CODES.has(code))/if (AFTER_SEND_CODES.has(code))/|reset after the create was sent\$"
 	"left-running|nodes/ReplicateInpainting/helpers/run.ts|s/...pending.map(async (entry) => await this.sweep(entry))/...[]/|execution stopped 1 s into a held create \\(model"
-	"uploads-left|nodes/ReplicateInpainting/actions/prediction/create.ts|/Refused, failed, or stopped/{n;s/.*/\t\/\/ planted: uploads kept/}|create refused \\(422\\), with uploaded files"
+	"uploads-left|nodes/ReplicateInpainting/helpers/create.ts|/Refused, failed, or stopped/{n;N;s/.*\n.*/\t\/\/ planted: uploads kept/}|create refused \\(422\\), with uploaded files"
 	"token-to-non-api-origin|credentials/ReplicateInpaintingApi.credentials.ts|/disableFollowRedirect: true,/d|Base URL answers 302"
-	"token-in-output-or-error|nodes/ReplicateInpainting/transport/index.ts|s/: \${describeNetworkFailure(failure)}\`;/: \${describeNetworkFailure(failure)} (token \${String((await context.getCredentials(CREDENTIAL_TYPE)).apiToken)})\`;/|connection refused on every attempt"
-	"forged-executions|nodes/shared/webhookSignature.ts|s/if (given.length === expected.length \&\& timingSafeEqual(given, expected)) matched = true;/matched = true;/|signed with another key"
-	"forged-executions|nodes/shared/verifyDelivery.ts|s/return { status: 503, reason: (error as Error).message };/throw error;/|secret endpoint down"
+	"token-in-output-or-error|nodes/shared/transport/request.ts|s/: \${describeNetworkFailure(failure)}\`;/: \${describeNetworkFailure(failure)} (token \${String((await context.getCredentials(CREDENTIAL_TYPE)).apiToken)})\`;/|connection refused on every attempt"
+	"forged-executions|nodes/shared/webhooks/signature.ts|s/if (given.length === expected.length \&\& timingSafeEqual(given, expected)) matched = true;/matched = true;/|signed with another key"
+	"forged-executions|nodes/shared/webhooks/verifyDelivery.ts|s/return { status: 503, reason: (error as Error).message };/throw error;/|secret endpoint down"
 	# Checked on every row rather than totalled: no timer of the node pending 100 ms after a Stop,
 	# and no signal with more than 10 abort listeners (Node's MaxListenersExceededWarning).
-	"timer-after-stop|nodes/ReplicateInpainting/helpers/pause.ts|s/await abortableSleep(ms, childSignal(signal)).catch(() => undefined);/await untilStopped(workflow.sleep(ms), signal).catch(() => undefined);/|Create and Wait × execution stopped mid-wait|expect\\(timersLeft"
-	"listener-warning|nodes/ReplicateInpainting/transport/index.ts|s/...(signal ? { abortSignal: childSignal(signal) } : {}),/...(signal ? { abortSignal: signal } : {}),/|12 items at Max Concurrent 12|expect\\(ctx.abortListenersPeak\\).toBeLessThanOrEqual"
+	"timer-after-stop|nodes/shared/pause.ts|s/await abortableSleep(ms, childSignal(signal)).catch(() => undefined);/await Promise.race([workflow.sleep(ms), new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);/|Create and Wait × execution stopped mid-wait|expect\\(timersLeft"
+	"listener-warning|nodes/shared/transport/request.ts|s/...(signal ? { abortSignal: childSignal(signal) } : {}),/...(signal ? { abortSignal: signal } : {}),/|12 items at Max Concurrent 12|expect\\(ctx.abortListenersPeak\\).toBeLessThanOrEqual"
 )
 
 status=0

@@ -1,6 +1,6 @@
 /** n8n's table view shows an item's keys in order: status and the image URL come first. */
-import { inTableOrder, predictionItems } from '../../nodes/ReplicateInpainting/helpers/output';
-import type { Prediction } from '../../nodes/ReplicateInpainting/helpers/prediction';
+import { inTableOrder, predictionItems } from '../../nodes/shared/outputs/items';
+import type { Prediction } from '../../nodes/shared/api/predictions';
 
 const prediction = {
 	id: 'abc123',

@@ -10,8 +10,7 @@ describe('pause', () => {
 		jest.dontMock('n8n-workflow');
 	});
 
-	const load = (): typeof import('../../nodes/ReplicateInpainting/helpers/pause') =>
-		require('../../nodes/ReplicateInpainting/helpers/pause');
+	const load = (): typeof import('../../nodes/shared/pause') => require('../../nodes/shared/pause');
 
 	it.each([
 		['with sleepWithAbort (n8n-workflow 2.8)', false],

@@ -2,9 +2,9 @@
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import type { INode } from 'n8n-workflow';
 
-import { withoutCanceled } from '../../nodes/ReplicateInpainting/helpers/errors';
+import { withoutCanceled } from '../../nodes/shared/errors';
 import { madeBy } from '../../nodes/ReplicateInpainting/helpers/find';
-import { sniffImageType } from '../../nodes/ReplicateInpainting/helpers/imageType';
+import { sniffImageType } from '../../nodes/shared/imageType';
 import {
 	DEFAULT_MODEL_VERSION,
 	imageUriProblem,

@@ -5,7 +5,7 @@
 import type { IExecuteFunctions, INodeParameters, INodeProperties } from 'n8n-workflow';
 
 import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
-import { runsAsTool } from '../../nodes/ReplicateInpainting/actions/prediction/results';
+import { runsAsTool } from '../../nodes/ReplicateInpainting/helpers/results';
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import type { HarnessWorkflow } from '../harness';
 import { runWorkflow } from '../harness';

@@ -1,5 +1,5 @@
 /** The pure parts of Wait Mode: Webhook: the state in each resume URL and the process memory. */
-import type { ResumeState } from '../../nodes/ReplicateInpainting/helpers/resumeState';
+import type { ResumeState } from '../../nodes/ReplicateInpainting/helpers/webhookMode/state';
 import {
 	MAX_WEBHOOK_ITEMS,
 	readState,
@@ -8,7 +8,7 @@ import {
 	unknownItems,
 	urlWithState,
 	WaitingExecutions,
-} from '../../nodes/ReplicateInpainting/helpers/resumeState';
+} from '../../nodes/ReplicateInpainting/helpers/webhookMode/state';
 
 const state = (overrides: Partial<ResumeState> = {}): ResumeState => ({
 	v: 1,

@@ -1,4 +1,4 @@
-/** The pure verification both nodes share (nodes/shared/webhookSignature.ts). */
+/** The pure verification both nodes share (nodes/shared/webhooks/signature.ts). */
 import { createHmac, randomBytes } from 'node:crypto';
 
 import {
@@ -8,7 +8,7 @@ import {
 	signatureMatches,
 	signingKeyFromSecret,
 	TIMESTAMP_TOLERANCE_SECONDS,
-} from '../../nodes/shared/webhookSignature';
+} from '../../nodes/shared/webhooks/signature';
 
 const key = randomBytes(24);
 const secret = `whsec_${key.toString('base64')}`;

@@ -1,14 +1,14 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { asNodeError, errorItem } from '../helpers/errors';
-import { ExecutionStoppedError } from '../helpers/pause';
+import { asNodeError, errorItem } from '../../shared/errors';
+import { readOptions } from '../../shared/options';
+import { ExecutionStoppedError } from '../../shared/pause';
 import { ExecutionRun, forEachConcurrently } from '../helpers/run';
+import { parkForWebhooks } from '../helpers/webhookMode/park';
 import type { Operation } from './prediction';
 import { operations } from './prediction';
 import { parksExecution } from './prediction/createAndWait.operation';
-import { readOptions } from './prediction/options';
-import { parkForWebhooks } from './prediction/webhookWait';
 
 /**
  * Checks every item first, so that bad input anywhere fails before the first (paid) request.
@@ -53,7 +53,9 @@ export async function router(
 		async (position) => {
 			const itemIndex = valid[position];
 			try {
-				const produced = await handler.execute.call(this, itemIndex, run);
+				const options = readOptions(this, itemIndex);
+				const policy = run.policy(options.maxRetries);
+				const produced = await handler.execute.call(this, { itemIndex, run, options, policy });
 				outputs[itemIndex] = produced.map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
 			} catch (error) {
 				if (error instanceof ExecutionStoppedError && failure !== undefined) return;

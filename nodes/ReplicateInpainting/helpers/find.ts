@@ -10,14 +10,20 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import type { RetryPolicy, TransportContext } from '../transport';
-import { apiBaseUrl, apiRequest } from '../transport';
-import { pause } from './pause';
-import type { Prediction } from './prediction';
+import type { Prediction } from '../../shared/api/predictions';
+import { listPredictions } from '../../shared/api/predictions';
+import { pause } from '../../shared/pause';
+import type { TransportContext } from '../../shared/transport/context';
+import { apiBaseUrl } from '../../shared/transport/context';
+import type { RetryPolicy } from '../../shared/transport/retry';
 
-/** How far Replicate's clock may be behind the node's when created_at is compared to the send time. */
+/**
+ * How far Replicate's clock may be behind the node's when created_at is compared to the send time.
+ */
 export const CLOCK_TOLERANCE_MS = 10_000;
-/** Pages looked at per search (100 predictions each on Replicate): the create is among the newest. */
+/**
+ * Pages looked at per search (100 predictions each on Replicate): the create is among the newest.
+ */
 const MAX_PAGES = 3;
 /** Claims are kept this long, longer than any create can be held (60 s) or searched for. */
 const CLAIM_MEMORY_MS = 15 * 60_000;
@@ -80,8 +86,6 @@ export async function ledgerFor(context: TransportContext): Promise<CreateLedger
 	return ledger;
 }
 
-export type { CreateLedger };
-
 /** The 64-hex version id, from `owner/name:<id>` or a bare id. */
 function versionId(version: unknown): string {
 	return (
@@ -99,17 +103,15 @@ function sameBody(a: CreateBody, b: CreateBody): boolean {
 	return versionId(a.version) === versionId(b.version) && sameValue(a.input, b.input);
 }
 
-/** Replicate fills in defaults, so every field sent must be there unchanged; extra ones may be added. */
+/**
+ * Replicate fills in defaults, so every field sent must be there unchanged; extra ones may be
+ * added.
+ */
 export function madeBy(prediction: IDataObject, body: CreateBody): boolean {
 	if (versionId(prediction.version) !== versionId(body.version)) return false;
 	const input = prediction.input as IDataObject | undefined;
 	if (!input || typeof input !== 'object') return false;
 	return Object.entries(body.input).every(([field, value]) => sameValue(input[field], value));
-}
-
-interface PredictionPage {
-	next?: unknown;
-	results?: unknown;
 }
 
 /**
@@ -126,14 +128,9 @@ export async function listCandidates(
 	const found: Prediction[] = [];
 	let cursor: string | undefined;
 	for (let page = 0; page < MAX_PAGES; page++) {
-		const answer = await apiRequest<PredictionPage>(
-			context,
-			{ method: 'GET', path: '/predictions', kind, qs: cursor ? { cursor } : undefined },
-			policy,
-		);
-		const results = Array.isArray(answer?.results) ? (answer.results as IDataObject[]) : [];
+		const answer = await listPredictions(context, { cursor, kind }, policy);
 		let older = false;
-		for (const prediction of results) {
+		for (const prediction of answer.results) {
 			const created = Date.parse(String(prediction.created_at ?? ''));
 			if (Number.isFinite(created) && created < since) {
 				older = true;
@@ -142,8 +139,7 @@ export async function listCandidates(
 			if (typeof prediction.id === 'string' && madeBy(prediction, pending.body))
 				found.push(prediction as Prediction);
 		}
-		const next = typeof answer?.next === 'string' ? answer.next : undefined;
-		cursor = next ? (new URL(next).searchParams.get('cursor') ?? undefined) : undefined;
+		cursor = answer.cursor;
 		if (older || !cursor) break;
 	}
 	return found.reverse();

@@ -5,11 +5,12 @@
  */
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import type { TransportContext } from '../transport';
+import { cancelPrediction, isTerminal } from '../../shared/api/predictions';
+import type { NodeOptions } from '../../shared/options';
+import type { TransportContext } from '../../shared/transport/context';
+import type { RetryPolicy } from '../../shared/transport/retry';
 import type { PendingCreate } from './find';
 import { findCreated } from './find';
-import { isTerminal } from './prediction';
-import { cancelPrediction } from './wait';
 
 /**
  * After a Stop, how a create cut short is looked for: at once, then after 0.2, 0.4 and 0.8 s
@@ -50,7 +51,7 @@ export class ExecutionRun {
 	}
 
 	/** The retry policy of an item's requests: its Max Retries, ended early by this run's stop. */
-	policy(maxRetries: number) {
+	policy(maxRetries: number): RetryPolicy {
 		return { maxRetries, signal: this.signal };
 	}
 
@@ -128,7 +129,19 @@ export class ExecutionRun {
 	}
 }
 
-/** Runs `work(i)` for 0 ≤ i < count with at most `limit` at a time; stops taking new ones on `stop()`. */
+/** One item's turn, as the router hands it to an operation. */
+export interface OperationItem {
+	itemIndex: number;
+	run: ExecutionRun;
+	options: NodeOptions;
+	/** The item's Max Retries, ended early by the run's stop. */
+	policy: RetryPolicy;
+}
+
+/**
+ * Runs `work(i)` for 0 ≤ i < count with at most `limit` at a time; stops taking new ones on
+ * `stop()`.
+ */
 export async function forEachConcurrently(
 	count: number,
 	limit: number,

@@ -1,44 +1,20 @@
 /**
- * Waiting for a prediction: poll (on `pollSchedule`'s schedule) until a terminal status, stop promptly
- * on a Stop, and on the node's own timeout cancel the prediction (it would keep costing money).
+ * Waiting for a prediction: poll (on `pollSchedule`'s schedule) until a terminal status, stop
+ * promptly on a Stop, and on the node's own timeout cancel the prediction (it would keep costing
+ * money).
+ * Also what a prediction that ended without success means for its item.
  */
+import type { INode } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { withPredictionId } from './errors';
-import { ExecutionStoppedError, pause } from './pause';
+import type { Prediction } from '../../shared/api/predictions';
+import { cancelPrediction, getPrediction, isTerminal } from '../../shared/api/predictions';
+import { withPredictionId } from '../../shared/errors';
+import { ExecutionStoppedError, pause } from '../../shared/pause';
+import type { TransportContext } from '../../shared/transport/context';
+import type { RetryPolicy } from '../../shared/transport/retry';
+
 import { POLL_SCHEDULE, pollScheduler } from './pollSchedule';
-import type { Prediction } from './prediction';
-import { asPrediction, isTerminal } from './prediction';
-import type { RetryPolicy, TransportContext } from '../transport';
-import { apiRequest } from '../transport';
-
-export async function getPrediction(
-	context: TransportContext,
-	id: string,
-	policy: RetryPolicy,
-	itemIndex?: number,
-): Promise<Prediction> {
-	const path = `/predictions/${encodeURIComponent(id)}`;
-	const body = await apiRequest(
-		context,
-		{ method: 'GET', path, kind: 'repeatable', itemIndex },
-		policy,
-	);
-	return asPrediction(context.getNode(), { method: 'GET', path }, body, itemIndex);
-}
-
-/** `cleanup` (the default) also goes out after a Stop: the node's own predictions must not run on. */
-export async function cancelPrediction(
-	context: TransportContext,
-	id: string,
-	policy: RetryPolicy,
-	itemIndex?: number,
-	kind: 'cleanup' | 'repeatable' = 'cleanup',
-): Promise<Prediction> {
-	const path = `/predictions/${encodeURIComponent(id)}/cancel`;
-	const body = await apiRequest(context, { method: 'POST', path, kind, itemIndex }, policy);
-	return asPrediction(context.getNode(), { method: 'POST', path }, body, itemIndex);
-}
 
 export interface WaitOptions {
 	/** Epoch ms after which the node stops waiting. */
@@ -159,4 +135,50 @@ async function timeoutError(
 		},
 	);
 	return withPredictionId(error, prediction.id);
+}
+
+/** Whether Replicate ended the prediction at its Cancel-After deadline (the node's timeout). */
+function hitDeadline(prediction: Prediction): boolean {
+	if (prediction.status !== 'canceled' && prediction.status !== 'aborted') return false;
+	const deadline = Date.parse(String(prediction.deadline ?? ''));
+	const completed = Date.parse(String(prediction.completed_at ?? ''));
+	return Number.isFinite(deadline) && Number.isFinite(completed) && completed >= deadline - 1000;
+}
+
+/**
+ * A prediction that ended without success fails its item with the model's own error text.
+ * Messages say "cancelled": n8n marks a whole execution as stopped by the user when an error
+ * message contains "canceled".
+ */
+export function unsuccessfulPredictionError(
+	node: INode,
+	prediction: Prediction,
+	itemIndex: number,
+	timeoutSeconds?: number,
+): NodeOperationError {
+	const modelError =
+		typeof prediction.error === 'string' && prediction.error.trim() !== ''
+			? prediction.error.trim()
+			: undefined;
+	let message: string;
+	let description: string | undefined;
+	if (hitDeadline(prediction)) {
+		message = `Prediction ${prediction.id} did not finish within the timeout${timeoutSeconds ? ` of ${timeoutSeconds} s` : ''}`;
+		description = `Replicate stopped it at its Cancel-After deadline (status "${prediction.status}"). Raise the Timeout option for longer runs.`;
+	} else if (prediction.status === 'failed') {
+		message = `Prediction ${prediction.id} failed: ${modelError ?? 'the model reported no error text'}`;
+		if (/E005|NSFW|safety/i.test(modelError ?? '')) {
+			description =
+				'The safety checker flagged the result: change the prompt, or turn on Disable Safety Checker.';
+		}
+	} else if (prediction.status === 'aborted') {
+		message = `Prediction ${prediction.id} was aborted before it started${modelError ? `: ${modelError}` : ''}`;
+	} else {
+		message = `Prediction ${prediction.id} was cancelled before it finished${modelError ? `: ${modelError}` : ''}`;
+		description = 'Someone cancelled it on Replicate (web, API or another workflow).';
+	}
+	return withPredictionId(
+		new NodeOperationError(node, message, { itemIndex, description }),
+		prediction.id,
+	);
 }

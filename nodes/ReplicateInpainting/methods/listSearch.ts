@@ -10,47 +10,12 @@ import type {
 	INodeListSearchResult,
 } from 'n8n-workflow';
 
+import { listModelVersions } from '../../shared/api/models';
+import { listPredictions } from '../../shared/api/predictions';
 import { MODEL_NAME, MODEL_VERSION_ID } from '../schema/modelInput';
-import { apiRequest } from '../transport';
 
 /** A picker is a look-up: a couple of quick retries, no long backoff while the user waits. */
 const LOOKUP_POLICY = { maxRetries: 1 };
-
-interface Page {
-	results: IDataObject[];
-	next: string | null;
-}
-
-/** Replicate's `next` is a full URL; only its cursor goes back to the API (through the credential's base URL). */
-function cursorOf(next: unknown): string | undefined {
-	if (typeof next !== 'string' || next === '') return undefined;
-	try {
-		return new URL(next).searchParams.get('cursor') ?? undefined;
-	} catch {
-		return undefined;
-	}
-}
-
-async function listPage(
-	context: ILoadOptionsFunctions,
-	path: string,
-	paginationToken?: string,
-): Promise<Page> {
-	const answer = await apiRequest<IDataObject>(
-		context,
-		{
-			method: 'GET',
-			path,
-			kind: 'repeatable',
-			qs: paginationToken ? { cursor: paginationToken } : undefined,
-		},
-		LOOKUP_POLICY,
-	);
-	return {
-		results: Array.isArray(answer?.results) ? (answer.results as IDataObject[]) : [],
-		next: typeof answer?.next === 'string' ? answer.next : null,
-	};
-}
 
 /** "2026-11-29 14:03 UTC": the time a list entry shows. */
 function shortTime(value: unknown): string {
@@ -67,13 +32,20 @@ function matches(filter: string | undefined, ...texts: unknown[]): boolean {
 	return texts.some((text) => typeof text === 'string' && text.toLowerCase().includes(wanted));
 }
 
-/** Recent predictions, newest first, "<id> · <status> · <time>"; the filter matches ID, status, model or prompt. */
+/**
+ * Recent predictions, newest first, "<id> · <status> · <time>"; the filter matches ID, status,
+ * model or prompt.
+ */
 export async function searchPredictions(
 	this: ILoadOptionsFunctions,
 	filter?: string,
 	paginationToken?: string,
 ): Promise<INodeListSearchResult> {
-	const page = await listPage(this, '/predictions', paginationToken);
+	const page = await listPredictions(
+		this,
+		{ cursor: paginationToken, kind: 'repeatable' },
+		LOOKUP_POLICY,
+	);
 	const results: INodeListSearchItems[] = page.results
 		.filter((prediction) =>
 			matches(
@@ -92,7 +64,7 @@ export async function searchPredictions(
 					? String((prediction.urls as IDataObject).web)
 					: undefined,
 		}));
-	return { results, paginationToken: cursorOf(page.next) };
+	return { results, paginationToken: page.cursor };
 }
 
 /** The model's versions, newest first; the one this node was built for says so. */
@@ -101,7 +73,7 @@ export async function searchModelVersions(
 	filter?: string,
 	paginationToken?: string,
 ): Promise<INodeListSearchResult> {
-	const page = await listPage(this, `/models/${MODEL_NAME}/versions`, paginationToken);
+	const page = await listModelVersions(this, MODEL_NAME, paginationToken, LOOKUP_POLICY);
 	const results: INodeListSearchItems[] = page.results
 		.filter(
 			(version) =>
@@ -116,5 +88,5 @@ export async function searchModelVersions(
 				url: `https://replicate.com/${MODEL_NAME}/versions/${id}`,
 			};
 		});
-	return { results, paginationToken: cursorOf(page.next) };
+	return { results, paginationToken: page.cursor };
 }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-import { IMAGE_FORMATS, IMAGE_SNIFF_BYTES, sniffImageType } from '../helpers/imageType';
+import { IMAGE_FORMATS, IMAGE_SNIFF_BYTES, sniffImageType } from '../../shared/imageType';
 
 export const MODEL_NAME = 'stability-ai/stable-diffusion-inpainting';
 export const MODEL_VERSION_ID = '95b7223104132402a9ae91cc677285bc5eb997834bd2349fa486f53910fd68b3';
@@ -100,7 +100,10 @@ function dataUriHead(payload: string, base64: boolean): Buffer {
 	}
 }
 
-/** Why a URI is not one the model can read as an image, or undefined. A data URI is decoded and sniffed. */
+/**
+ * Why a URI is not one the model can read as an image, or undefined. A data URI is decoded and
+ * sniffed.
+ */
 export function imageUriProblem(value: string): string | undefined {
 	if (isHttpUrl(value)) return undefined;
 	const data = DATA_URI.exec(value);
@@ -165,7 +168,10 @@ export const modelInputSchema = z
 
 export type ModelInput = z.infer<typeof modelInputSchema>;
 
-/** `owner/name:<64 hex>` or a bare 64-hex version id (this model is not official, so no bare `owner/name`). */
+/**
+ * `owner/name:<64 hex>` or a bare 64-hex version id (this model is not official, so no bare
+ * `owner/name`).
+ */
 export const modelVersionSchema = z
 	.string()
 	.regex(

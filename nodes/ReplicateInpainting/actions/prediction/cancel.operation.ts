@@ -1,10 +1,10 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { inTableOrder } from '../../helpers/output';
-import type { ExecutionRun } from '../../helpers/run';
-import { cancelPrediction } from '../../helpers/wait';
-import { optionsCollection, readOptions } from './options';
+import { cancelPrediction } from '../../../shared/api/predictions';
+import { optionsCollection } from '../../../shared/options';
+import { inTableOrder } from '../../../shared/outputs/items';
+import type { OperationItem } from '../../helpers/run';
 import { predictionIdProperty, readPredictionId, validatePredictionItem } from './predictionId';
 
 const properties: INodeProperties[] = [predictionIdProperty, optionsCollection(['maxRetries'])];
@@ -15,17 +15,9 @@ export const validate = validatePredictionItem;
 
 export async function execute(
 	this: IExecuteFunctions,
-	itemIndex: number,
-	run: ExecutionRun,
+	{ itemIndex, policy }: OperationItem,
 ): Promise<INodeExecutionData[]> {
-	const options = readOptions(this, itemIndex);
 	const id = readPredictionId(this, itemIndex);
-	const prediction = await cancelPrediction(
-		this,
-		id,
-		run.policy(options.maxRetries),
-		itemIndex,
-		'repeatable',
-	);
+	const prediction = await cancelPrediction(this, id, policy, itemIndex, 'repeatable');
 	return [{ json: inTableOrder(prediction) }];
 }

@@ -1,16 +1,14 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { deleteUploads } from '../../helpers/binary';
-import { unsuccessfulPredictionError } from '../../helpers/prediction';
-import type { ExecutionRun } from '../../helpers/run';
-import { waitForPrediction } from '../../helpers/wait';
-import { checkCreateItem, createPrediction } from './create';
+import { deleteUploads } from '../../../shared/api/files';
+import { optionsCollection, readOptions } from '../../../shared/options';
+import { checkCreateItem } from '../../helpers/checkItem';
+import { createPrediction } from '../../helpers/create';
+import { resultItems, runsAsTool } from '../../helpers/results';
+import type { OperationItem } from '../../helpers/run';
+import { unsuccessfulPredictionError, waitForPrediction } from '../../helpers/wait';
 import { modelInputOptions, modelInputProperties } from './modelInput.description';
-import { optionsCollection, readOptions } from './options';
-import { resultItems, runsAsTool } from './results';
-
-export type WaitMode = 'poll' | 'webhook';
 
 const properties: INodeProperties[] = [
 	...modelInputProperties,
@@ -77,20 +75,15 @@ export async function validate(this: IExecuteFunctions, itemIndex: number): Prom
 
 export async function execute(
 	this: IExecuteFunctions,
-	itemIndex: number,
-	run: ExecutionRun,
+	item: OperationItem,
 ): Promise<INodeExecutionData[]> {
-	const options = readOptions(this, itemIndex);
-	const policy = run.policy(options.maxRetries);
+	const { itemIndex, run, options, policy } = item;
 	const deadline = Date.now() + options.timeout * 1000;
-	const { prediction: created, uploads } = await createPrediction(
-		this,
-		itemIndex,
-		run,
-		options,
-		{ preferWait: true },
-		policy,
-	);
+	const { prediction: created, uploads } = await createPrediction({
+		...item,
+		context: this,
+		settings: { preferWait: true },
+	});
 	try {
 		const finished = await waitForPrediction(this, created, {
 			deadline,

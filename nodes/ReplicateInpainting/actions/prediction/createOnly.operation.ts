@@ -1,16 +1,16 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { deleteUploads } from '../../helpers/binary';
-import { inTableOrder } from '../../helpers/output';
-import { isTerminal } from '../../helpers/prediction';
-import type { ExecutionRun } from '../../helpers/run';
-import type { CreateSettings } from './create';
-import { checkCreateItem, createPrediction } from './create';
+import { deleteUploads } from '../../../shared/api/files';
+import { isTerminal } from '../../../shared/api/predictions';
+import { WEBHOOK_EVENTS } from '../../../shared/api/webhooks';
+import { optionsCollection, readOptions } from '../../../shared/options';
+import { inTableOrder } from '../../../shared/outputs/items';
+import type { CreateSettings } from '../../helpers/checkItem';
+import { checkCreateItem } from '../../helpers/checkItem';
+import { createPrediction } from '../../helpers/create';
+import type { OperationItem } from '../../helpers/run';
 import { modelInputOptions, modelInputProperties } from './modelInput.description';
-import { optionsCollection, readOptions } from './options';
-
-export const WEBHOOK_EVENTS = ['start', 'output', 'logs', 'completed'] as const;
 
 const properties: INodeProperties[] = [
 	...modelInputProperties,
@@ -29,10 +29,7 @@ const properties: INodeProperties[] = [
 		name: 'webhookEvents',
 		type: 'multiOptions',
 		default: ['completed'],
-		options: WEBHOOK_EVENTS.map((event) => ({
-			name: event[0].toUpperCase() + event.slice(1),
-			value: event,
-		})),
+		options: Object.entries(WEBHOOK_EVENTS).map(([value, name]) => ({ name, value })),
 		displayOptions: { hide: { webhookUrl: [''] } },
 		description:
 			'Which events are sent to the webhook. Completed fires once, when the prediction has finished.',
@@ -68,20 +65,16 @@ export async function validate(this: IExecuteFunctions, itemIndex: number): Prom
 
 export async function execute(
 	this: IExecuteFunctions,
-	itemIndex: number,
-	run: ExecutionRun,
+	item: OperationItem,
 ): Promise<INodeExecutionData[]> {
-	const options = readOptions(this, itemIndex);
-	const policy = run.policy(options.maxRetries);
-	const { prediction, uploads } = await createPrediction(
-		this,
-		itemIndex,
-		run,
-		options,
-		createSettings(this, itemIndex),
-		policy,
-	);
-	// Not waited for: Replicate stops it at the Cancel-After deadline (the Timeout option) at the latest.
+	const { itemIndex, run, policy } = item;
+	const { prediction, uploads } = await createPrediction({
+		...item,
+		context: this,
+		settings: createSettings(this, itemIndex),
+	});
+	// Not waited for: Replicate stops it at the Cancel-After deadline (the Timeout option) at the
+	// latest.
 	run.finished(prediction.id);
 	// Its uploaded inputs can only go once it has finished; Create Only sees that only when the
 	// create answered with a finished prediction. Otherwise Replicate deletes them after 24 h

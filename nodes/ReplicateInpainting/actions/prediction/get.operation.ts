@@ -1,11 +1,12 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import type { ExecutionRun } from '../../helpers/run';
-import { getPrediction, waitForPrediction, withinWait } from '../../helpers/wait';
-import { optionsCollection, readOptions } from './options';
+import { getPrediction } from '../../../shared/api/predictions';
+import { optionsCollection } from '../../../shared/options';
+import { resultItems } from '../../helpers/results';
+import type { OperationItem } from '../../helpers/run';
+import { waitForPrediction, withinWait } from '../../helpers/wait';
 import { predictionIdProperty, readPredictionId, validatePredictionItem } from './predictionId';
-import { resultItems } from './results';
 
 const properties: INodeProperties[] = [
 	predictionIdProperty,
@@ -38,13 +39,10 @@ export const validate = validatePredictionItem;
 /** A lookup: a failed prediction is returned as data, not as an error. */
 export async function execute(
 	this: IExecuteFunctions,
-	itemIndex: number,
-	run: ExecutionRun,
+	{ itemIndex, options, policy }: OperationItem,
 ): Promise<INodeExecutionData[]> {
-	const options = readOptions(this, itemIndex);
 	const id = readPredictionId(this, itemIndex);
 	const waitForCompletion = this.getNodeParameter('waitForCompletion', itemIndex, false) as boolean;
-	const policy = run.policy(options.maxRetries);
 	const deadline = Date.now() + options.timeout * 1000;
 	// When waiting, the first look is part of the wait and ends with it too.
 	let prediction = await getPrediction(

@@ -43,7 +43,10 @@ const operationProperty: INodeProperties = {
 	],
 };
 
-/** The canvas subtitle: the operation's name as the form shows it ("Create and Wait"), not its value. */
+/**
+ * The canvas subtitle: the operation's name as the form shows it ("Create and Wait"), not its
+ * value.
+ */
 const operationNames = Object.fromEntries(
 	(operationProperty.options as Array<{ name: string; value: string }>).map(({ name, value }) => [
 		value,

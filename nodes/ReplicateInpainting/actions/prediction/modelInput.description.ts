@@ -1,6 +1,7 @@
 /**
  * The form fields that map to the model's inputs; limits and defaults come from the schema.
- * What a user must set (prompt, image, mask) is at the top; tuning goes into the Options collection.
+ * What a user must set (prompt, image, mask) is at the top; tuning goes into the Options
+ * collection.
  */
 import type { INodeProperties } from 'n8n-workflow';
 

@@ -1,8 +1,8 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { PREDICTION_ID } from '../../helpers/prediction';
-import { readOptions } from './options';
+import { PREDICTION_ID } from '../../../shared/api/predictions';
+import { readOptions } from '../../../shared/options';
 
 /** replicate.com/p/<id> (the web page) or an API URL …/predictions/<id>[/cancel]. */
 const PREDICTION_URL =

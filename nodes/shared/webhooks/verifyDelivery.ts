@@ -7,18 +7,13 @@
  * failed fetch is remembered for 30 s), the signature is checked over the raw body in constant
  * time, and only then is the webhook-id claimed against replays.
  */
-import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+import type { IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
-import type { Prediction } from '../ReplicateInpainting/helpers/prediction';
-import { KNOWN_STATUSES, PREDICTION_ID } from '../ReplicateInpainting/helpers/prediction';
+import type { Prediction } from '../api/predictions';
+import { predictionProblem } from '../api/predictions';
+import type { Rejection } from './signature';
+import { checkTimestamp, readSignedHeaders, ReplayGuard, signatureMatches } from './signature';
 import { webhookSigningKey } from './signingKey';
-import type { Rejection } from './webhookSignature';
-import {
-	checkTimestamp,
-	readSignedHeaders,
-	ReplayGuard,
-	signatureMatches,
-} from './webhookSignature';
 
 /** Webhook ids already accepted in this n8n process, across every node (keys name their scope). */
 const replayGuard = new ReplayGuard();
@@ -45,7 +40,10 @@ export function refuse(
 	return { noWebhookResponse: true };
 }
 
-/** The exact bytes Replicate signed: n8n keeps them as `rawBody`; a re-serialised body is a fallback. */
+/**
+ * The exact bytes Replicate signed: n8n keeps them as `rawBody`; a re-serialised body is a
+ * fallback.
+ */
 function rawBodyOf(context: IWebhookFunctions): Buffer {
 	const { rawBody } = context.getRequestObject() as { rawBody?: unknown };
 	if (Buffer.isBuffer(rawBody)) return rawBody;
@@ -57,28 +55,20 @@ function rawBodyOf(context: IWebhookFunctions): Buffer {
 	return Buffer.alloc(0);
 }
 
+/** The signed body as a prediction; the same check as the API's answers get. */
 function parsePrediction(raw: Buffer): { prediction: Prediction } | { rejection: Rejection } {
-	const malformed = (reason: string) => ({ rejection: { status: 400, reason } as Rejection });
 	let body: unknown;
 	try {
 		body = JSON.parse(raw.toString('utf8'));
 	} catch {
-		return malformed('The body is not JSON');
+		return { rejection: { status: 400, reason: 'The body is not JSON' } };
 	}
-	const candidate = body as IDataObject | null;
-	if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate)) {
-		return malformed('The body is not a prediction object');
+	const found = predictionProblem(body);
+	if (found) {
+		const reason = found.problem[0].toUpperCase() + found.problem.slice(1);
+		return { rejection: { status: 400, reason } };
 	}
-	if (typeof candidate.id !== 'string' || !PREDICTION_ID.test(candidate.id)) {
-		return malformed('The prediction has no valid "id"');
-	}
-	if (
-		typeof candidate.status !== 'string' ||
-		!(KNOWN_STATUSES as readonly string[]).includes(candidate.status)
-	) {
-		return malformed(`Prediction ${candidate.id} has no known "status"`);
-	}
-	return { prediction: candidate as Prediction };
+	return { prediction: body as Prediction };
 }
 
 /**

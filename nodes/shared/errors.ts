@@ -1,3 +1,8 @@
+/**
+ * Errors the node raises, built so that nothing of a request (the Authorization header) rides
+ * along: API answers become NodeApiErrors with Replicate's own words, and every error leaves the
+ * node through `asNodeError` / `errorItem`. A leaf module: it imports nothing of the project.
+ */
 import type { IDataObject, INode, INodeExecutionData, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
@@ -95,7 +100,9 @@ function hintFor(statusCode: number): string | undefined {
 	}
 }
 
-/** An error about the answer itself (not JSON, fields missing): Replicate or a gateway misbehaved. */
+/**
+ * An error about the answer itself (not JSON, fields missing): Replicate or a gateway misbehaved.
+ */
 export function malformedAnswerError(
 	node: INode,
 	request: { method: string; path: string },
@@ -137,15 +144,6 @@ export function withPredictionId<E extends NodeApiError | NodeOperationError>(
 export function predictionIdOf(error: unknown): string | undefined {
 	const context = (error as { context?: IDataObject } | undefined)?.context;
 	return typeof context?.predictionId === 'string' ? context.predictionId : undefined;
-}
-
-export function operationError(
-	node: INode,
-	message: string,
-	itemIndex: number,
-	description?: string,
-) {
-	return new NodeOperationError(node, message, { itemIndex, description });
 }
 
 /** "canceled" in any case; the British spelling does not trip n8n. */

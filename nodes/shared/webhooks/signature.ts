@@ -1,7 +1,8 @@
 /**
  * Verifying Replicate's webhook deliveries (the Standard Webhooks scheme Replicate uses):
  * headers `webhook-id`, `webhook-timestamp` (Unix seconds) and `webhook-signature`
- * (space-separated `v1,<base64>`), signature = base64(HMAC-SHA256(key, `${id}.${timestamp}.${rawBody}`))
+ * (space-separated `v1,<base64>`), signature = base64(HMAC-SHA256(key,
+ * `${id}.${timestamp}.${rawBody}`))
  * where the key is the base64 part of the `whsec_…` signing secret.
  *
  * Nothing here talks to n8n or the network: `verifyDelivery` wires it up for the trigger and for
@@ -91,7 +92,10 @@ export function signingKeyFromSecret(secret: string): Buffer | undefined {
 	return key.length > 0 ? key : undefined;
 }
 
-/** Whether any of the delivery's signatures is the HMAC of its id, timestamp and raw body (constant time). */
+/**
+ * Whether any of the delivery's signatures is the HMAC of its id, timestamp and raw body (constant
+ * time).
+ */
 export function signatureMatches(key: Buffer, signed: SignedHeaders, rawBody: Buffer): boolean {
 	const expected = createHmac('sha256', key)
 		.update(`${signed.id}.${signed.timestamp}.`)
@@ -137,10 +141,6 @@ export class ReplayGuard {
 	/** Forgets an id again, so a retry of a delivery that could not be processed is accepted. */
 	release(key: string): void {
 		this.seen.delete(key);
-	}
-
-	get size(): number {
-		return this.seen.size;
 	}
 
 	private prune(nowMs: number): void {

@@ -1,8 +1,8 @@
 /**
  * The key webhook signatures are checked with: the credential's Webhook Signing Secret when set,
- * else the account's default secret, fetched through the transport module from
- * GET {base}/webhooks/default/secret and kept for the life of the n8n process, per API base URL
- * and token (the token is only kept as a SHA-256 fingerprint, the secret only in memory).
+ * else the account's default secret, fetched with GET {base}/webhooks/default/secret
+ * (api/webhooks) and kept for the life of the n8n process, per API base URL and token (the token
+ * is only kept as a SHA-256 fingerprint, the secret only in memory).
  *
  * A failed fetch is remembered for FAILED_FETCH_MEMORY_MS: deliveries in that time are answered
  * 503 without another request, so a flood of (forged) deliveries while the endpoint is down costs
@@ -11,12 +11,10 @@
 import type { IDataObject } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import type { TransportContext } from '../ReplicateInpainting/transport';
-import { apiBaseUrl, apiRequest, CREDENTIAL_TYPE } from '../ReplicateInpainting/transport';
-import { fingerprint, signingKeyFromSecret } from './webhookSignature';
-
-// Named without "secret"/"key": n8n's scanner rule no-hardcoded-secrets flags such a name on a path.
-export const SIGNING_ENDPOINT = '/webhooks/default/secret';
+import { fetchDefaultSigningSecret, SIGNING_ENDPOINT } from '../api/webhooks';
+import type { TransportContext } from '../transport/context';
+import { apiBaseUrl, CREDENTIAL_TYPE } from '../transport/context';
+import { fingerprint, signingKeyFromSecret } from './signature';
 
 /** How long a failed fetch is remembered (no new fetch before then). */
 export const FAILED_FETCH_MEMORY_MS = 30_000;
@@ -32,14 +30,10 @@ const FETCH_HELP =
 
 async function fetchSigningKey(context: TransportContext, maxRetries: number): Promise<Buffer> {
 	const node = context.getNode();
-	let answer: IDataObject | undefined;
+	let secret: string | undefined;
 	let failure: Error | undefined;
 	try {
-		answer = await apiRequest<IDataObject>(
-			context,
-			{ method: 'GET', path: SIGNING_ENDPOINT, kind: 'repeatable' },
-			{ maxRetries },
-		);
+		secret = await fetchDefaultSigningSecret(context, maxRetries);
 	} catch (error) {
 		failure = error as Error;
 	}
@@ -50,7 +44,7 @@ async function fetchSigningKey(context: TransportContext, maxRetries: number): P
 			{ description: FETCH_HELP },
 		);
 	}
-	const key = typeof answer?.key === 'string' ? signingKeyFromSecret(answer.key) : undefined;
+	const key = secret === undefined ? undefined : signingKeyFromSecret(secret);
 	if (!key) {
 		throw new SigningKeyUnavailableError(
 			node,

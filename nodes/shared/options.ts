@@ -1,12 +1,15 @@
 /**
- * The node's own options (how it waits, downloads, retries), declared once: each operation picks
- * the ones it offers, and `readOptions` checks resolved values against the same declarations.
+ * The node's own options (how it waits, downloads, retries), declared once: each operation of the
+ * node and the trigger pick the ones they offer, and `resolveOptions` checks resolved values
+ * against the same declarations.
  */
 import type { IDataObject, IExecuteFunctions, INode, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import type { OutputLayout } from '../../helpers/output';
-import type { UploadRoute } from '../../helpers/binary';
+/** How generated images are laid out on output items. */
+export type OutputLayout = 'itemPerImage' | 'allOnOneItem';
+/** How binary Image and Mask files reach Replicate. */
+export type UploadRoute = 'auto' | 'dataUri' | 'upload';
 
 export interface NodeOptions {
 	timeout: number;

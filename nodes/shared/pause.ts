@@ -1,3 +1,4 @@
+/** Waiting without timers of our own (the community lint forbids them), and what a Stop throws. */
 import * as workflow from 'n8n-workflow';
 
 type AbortableSleep = (ms: number, signal: AbortSignal) => Promise<void>;
@@ -31,17 +32,6 @@ export function throwIfStopped(signal: AbortSignal | undefined): void {
  */
 export function childSignal(signal: AbortSignal): AbortSignal {
 	return AbortSignal.any([signal]);
-}
-
-/** Resolves with `work`, or rejects as soon as `signal` aborts (the work itself goes on). */
-export async function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-	throwIfStopped(signal);
-	const child = childSignal(signal);
-	const stopped = new Promise<never>((_, reject) => {
-		child.addEventListener('abort', () => reject(new ExecutionStoppedError()), { once: true });
-	});
-	stopped.catch(() => {});
-	return await Promise.race([work, stopped]);
 }
 
 /**

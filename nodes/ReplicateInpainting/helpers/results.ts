@@ -1,13 +1,12 @@
+/**
+ * The node's result items: the shared output items, without downloads when it runs as an AI tool.
+ */
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import type { DownloadContext } from '../../helpers/binary';
-import { downloadPredictionOutputs } from '../../helpers/binary';
-import { predictionItems } from '../../helpers/output';
-import type { Prediction } from '../../helpers/prediction';
-import type { RetryPolicy } from '../../transport';
-import type { NodeOptions } from './options';
-
-const MEGABYTE = 1024 * 1024;
+import type { Prediction } from '../../shared/api/predictions';
+import type { NodeOptions } from '../../shared/options';
+import { itemsWithOutputs } from '../../shared/outputs/items';
+import type { RetryPolicy } from '../../shared/transport/retry';
 
 /**
  * Whether n8n runs the node as an AI Agent tool (the "…Tool" node type n8n derives from a
@@ -18,29 +17,6 @@ export function runsAsTool(context: IExecuteFunctions): boolean {
 	const isToolExecution = (context as { isToolExecution?: () => boolean }).isToolExecution;
 	if (typeof isToolExecution === 'function' && isToolExecution.call(context)) return true;
 	return context.getNode().type.endsWith('Tool');
-}
-
-/**
- * The items of a prediction as it stands, with its images downloaded when it succeeded and
- * `download` says so. Serves the node's operations and the trigger.
- */
-export async function itemsWithOutputs(
-	context: DownloadContext,
-	prediction: Prediction,
-	options: NodeOptions,
-	policy: RetryPolicy,
-	itemIndex: number,
-	download = options.downloadOutputs,
-): Promise<INodeExecutionData[]> {
-	const binaries =
-		download && prediction.status === 'succeeded'
-			? await downloadPredictionOutputs(context, prediction, {
-					policy,
-					maxBytes: options.maxOutputSizeMb * MEGABYTE,
-					itemIndex,
-				})
-			: undefined;
-	return predictionItems(prediction, binaries, options.outputLayout, options.binaryPropertyName);
 }
 
 /** The node's result items; as an AI tool without downloads (the model gets the URLs). */

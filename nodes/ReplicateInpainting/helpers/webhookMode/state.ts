@@ -104,7 +104,7 @@ export class WaitingExecutions {
 
 	constructor(private readonly keepAfterDeadlineMs = 60 * 60 * 1000) {}
 
-	/** Merges a URL's (or the parking execution's) state; returns an error text on a contradiction. */
+	/** Merges a URL's (or the parking execution's) state into what this process knows. */
 	merge(executionId: string, state: Omit<ResumeState, 'v' | 'i'>, nowMs: number): Knowledge {
 		this.prune(nowMs);
 		let knowledge = this.known.get(executionId);
@@ -157,4 +157,12 @@ export function unfinishedPredictions(knowledge: Knowledge): string[] {
 	return knowledge.entries.flatMap((entry) =>
 		entry?.p && !knowledge.finished.has(entry.p) ? [entry.p] : [],
 	);
+}
+
+/** Parked executions this n8n process knows about: filled by the park, merged with every call. */
+export const waiting = new WaitingExecutions();
+
+/** The execution a context belongs to (parking and resuming alike). */
+export function executionIdOf(context: { getExecutionId(): string | undefined }): string {
+	return String(context.getExecutionId() ?? '');
 }

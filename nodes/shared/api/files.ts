@@ -1,0 +1,123 @@
+/**
+ * Replicate's files resource: uploads of binary inputs too large for a data URI (multipart,
+ * streamed from n8n's binary store where it keeps the file), and their deletion.
+ */
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+
+import type { TransportContext } from '../transport/context';
+import { apiRequest } from '../transport/request';
+import type { RetryPolicy } from '../transport/retry';
+
+/** A file in n8n's binary store, as n8n's helpers hand it out. */
+export type BinaryStream = Awaited<ReturnType<IExecuteFunctions['helpers']['getBinaryStream']>>;
+
+export interface FileToUpload {
+	fileName: string;
+	mimeType: string;
+	/** bytes */
+	size: number;
+	metadata: IDataObject;
+	/** The file's bytes for one attempt: a stream is read once, so each attempt opens it anew. */
+	content: () => Promise<Buffer | BinaryStream>;
+}
+
+/** A file the node uploaded for one prediction, to delete once it is terminal. */
+export interface UploadedFile {
+	id: string;
+	url: string;
+}
+
+/** The multipart body's bytes around the file, and its length. */
+function multipartFrame(file: FileToUpload, boundary: string) {
+	const part = (name: string, value: string) =>
+		`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+	const safeName = file.fileName.replace(/["\r\n]/g, '_');
+	const head = Buffer.from(
+		`--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="${safeName}"\r\nContent-Type: ${file.mimeType}\r\n\r\n`,
+	);
+	const tail = Buffer.from(
+		'\r\n' +
+			part('filename', safeName) +
+			part('type', file.mimeType) +
+			part('metadata', JSON.stringify(file.metadata)) +
+			`--${boundary}--\r\n`,
+	);
+	return { head, tail, length: head.length + file.size + tail.length };
+}
+
+/**
+ * The body of one attempt: bytes in memory, or the stored file written as a stream (`compose`
+ * wraps it in the part headers without the `stream` module, which the community lint forbids).
+ */
+async function multipartBody(
+	file: FileToUpload,
+	head: Buffer,
+	tail: Buffer,
+): Promise<Buffer | NodeJS.ReadableStream> {
+	const content = await file.content();
+	if (Buffer.isBuffer(content)) return Buffer.concat([head, content, tail]);
+	return content.compose(async function* (source: AsyncIterable<Buffer>) {
+		yield head;
+		for await (const chunk of source) yield chunk;
+		yield tail;
+	});
+}
+
+/**
+ * POST /files. A 404 (a gateway without it) reaches the caller as a NodeApiError with httpCode 404.
+ */
+export async function uploadFile(
+	context: TransportContext,
+	file: FileToUpload,
+	policy: RetryPolicy,
+	itemIndex: number,
+): Promise<UploadedFile> {
+	const boundary = `----n8nReplicateInpainting${Date.now().toString(16)}${Math.random().toString(16).slice(2)}`;
+	const { head, tail, length } = multipartFrame(file, boundary);
+	const answer = await apiRequest<IDataObject>(
+		context,
+		{
+			method: 'POST',
+			path: '/files',
+			// An upload is free and expires by itself: repeating one after a fault costs nothing.
+			kind: 'repeatable',
+			body: async () => await multipartBody(file, head, tail),
+			headers: {
+				'Content-Type': `multipart/form-data; boundary=${boundary}`,
+				'Content-Length': String(length),
+			},
+			timeoutMs: 120_000,
+			itemIndex,
+		},
+		policy,
+	);
+	const url = (answer?.urls as IDataObject | undefined)?.get;
+	if (typeof answer?.id !== 'string' || typeof url !== 'string') {
+		const message =
+			'Unexpected answer from the Replicate API on POST /files: no "id" or "urls.get"';
+		throw new NodeApiError(context.getNode(), { message }, { message, itemIndex });
+	}
+	return { id: answer.id, url };
+}
+
+/** Deletes uploaded files; a failed delete is only a warning (they expire after 24 h anyway). */
+export async function deleteUploads(
+	context: TransportContext,
+	uploads: Array<Pick<UploadedFile, 'id'>>,
+	policy: RetryPolicy,
+): Promise<string[]> {
+	const warnings: string[] = [];
+	for (const upload of uploads.splice(0)) {
+		try {
+			await apiRequest(
+				context,
+				{ method: 'DELETE', path: `/files/${encodeURIComponent(upload.id)}`, kind: 'cleanup' },
+				policy,
+			);
+		} catch (error) {
+			warnings.push(`Could not delete uploaded file ${upload.id}: ${(error as Error).message}`);
+		}
+	}
+	return warnings;
+}

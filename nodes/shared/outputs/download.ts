@@ -1,0 +1,249 @@
+/**
+ * A succeeded prediction's output URLs become n8n binary data: fetched without credentials
+ * (transport/download), judged by their bytes (never by a name or a declared type), held to the
+ * Max Output Size, and streamed into n8n's binary store where the answer allows it.
+ */
+import type { IBinaryData, IExecuteFunctions } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import type { Prediction } from '../api/predictions';
+import { headerValue } from '../headers';
+import { IMAGE_SNIFF_BYTES, sniffImageType } from '../imageType';
+import { ExecutionStoppedError } from '../pause';
+import type { TransportContext } from '../transport/context';
+import type { DownloadedResponse } from '../transport/download';
+import { downloadOutput } from '../transport/download';
+import type { RetryPolicy } from '../transport/retry';
+import type { OutputRef } from './problems';
+import {
+	downloadFailed,
+	downloadStatusError,
+	expiredError,
+	noOutputError,
+	notAnImage,
+	outputError,
+	tooLarge,
+} from './problems';
+
+/** What downloading outputs needs of n8n: the node's execute context and the webhook contexts. */
+export interface DownloadContext extends TransportContext {
+	helpers: TransportContext['helpers'] & Pick<IExecuteFunctions['helpers'], 'prepareBinaryData'>;
+}
+
+export interface DownloadOptions {
+	policy: RetryPolicy;
+	maxBytes: number;
+	itemIndex: number;
+}
+
+type StoreInput = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];
+
+const EXTENSION_BY_MIME: Record<string, string> = {
+	'image/png': 'png',
+	'image/jpeg': 'jpg',
+	'image/webp': 'webp',
+	'image/gif': 'gif',
+};
+
+function outputUrls(prediction: Prediction): string[] {
+	const { output } = prediction;
+	if (typeof output === 'string') return [output];
+	if (Array.isArray(output))
+		return output.filter((entry): entry is string => typeof entry === 'string');
+	return [];
+}
+
+/** Named after what the bytes are, whatever the URL's extension says. */
+function outputFileName(prediction: Prediction, index: number, mimeType: string): string {
+	return `${prediction.id}-${index}.${EXTENSION_BY_MIME[mimeType] ?? mimeType.split('/')[1]}`;
+}
+
+/** Downloads every output of a succeeded prediction into n8n binary data, in output order. */
+export async function downloadPredictionOutputs(
+	context: DownloadContext,
+	prediction: Prediction,
+	options: DownloadOptions,
+): Promise<IBinaryData[]> {
+	const ref: OutputRef = { node: context.getNode(), prediction, itemIndex: options.itemIndex };
+	const urls = outputUrls(prediction);
+	if (urls.length === 0) {
+		if (prediction.data_removed === true) throw expiredError(ref, 'data_removed is true');
+		throw noOutputError(ref);
+	}
+	const binaries: IBinaryData[] = [];
+	for (const [index, url] of urls.entries()) {
+		binaries.push(await downloadOne(context, ref, index, url, options));
+	}
+	return binaries;
+}
+
+/** An output sent inline as a data URI. */
+async function storeDataUri(
+	context: DownloadContext,
+	ref: OutputRef,
+	index: number,
+	url: string,
+	maxBytes: number,
+): Promise<IBinaryData> {
+	const match = /^data:([^;,]+)?((?:;[^;,]*)*?)(;base64)?,(.*)$/s.exec(url);
+	if (!match) throw outputError(ref, index, 'is a malformed data URI');
+	const content = match[3]
+		? Buffer.from(match[4], 'base64')
+		: Buffer.from(decodeURIComponent(match[4]));
+	if (content.length > maxBytes) throw tooLarge(ref, index, String(content.length), maxBytes);
+	const mimeType = sniffImageType(content.subarray(0, IMAGE_SNIFF_BYTES));
+	if (!mimeType) throw notAnImage(ref, index, match[1]);
+	return await context.helpers.prepareBinaryData(
+		content,
+		outputFileName(ref.prediction, index, mimeType),
+		mimeType,
+	);
+}
+
+async function downloadOne(
+	context: DownloadContext,
+	ref: OutputRef,
+	index: number,
+	url: string,
+	options: DownloadOptions,
+): Promise<IBinaryData> {
+	const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+	if (scheme === 'data') return await storeDataUri(context, ref, index, url, options.maxBytes);
+	if (scheme !== 'http' && scheme !== 'https') {
+		throw outputError(
+			ref,
+			index,
+			`has a URL the node will not fetch: "${url.slice(0, 100)}"`,
+			'Only http(s) and data: output URIs are downloaded.',
+		);
+	}
+	let result: Awaited<ReturnType<typeof downloadOutput<IBinaryData>>> | undefined;
+	let failure: unknown;
+	try {
+		result = await downloadOutput(
+			context,
+			{ url },
+			options.policy,
+			async (response) => await storeResponse(context, ref, index, response, options.maxBytes),
+		);
+	} catch (error) {
+		failure = error;
+	}
+	if (!result) {
+		if (
+			failure instanceof ExecutionStoppedError ||
+			failure instanceof NodeOperationError ||
+			failure instanceof NodeApiError
+		)
+			throw failure;
+		throw downloadFailed(ref, index, failure);
+	}
+	if (result.value) return result.value;
+	if (result.statusCode === 404 || result.statusCode === 410) {
+		throw expiredError(ref, `HTTP ${result.statusCode} for output ${index}`);
+	}
+	throw downloadStatusError(ref, index, result.statusCode);
+}
+
+type PeekableStream = NodeJS.ReadableStream & {
+	read(): Buffer | null;
+	unshift(chunk: Buffer): void;
+	readableEnded: boolean;
+	destroy(error?: Error): void;
+	resume(): void;
+};
+
+/** The first bytes of a stream, put back so that whoever reads it next gets the whole body. */
+async function peek(stream: PeekableStream, bytes: number): Promise<Buffer> {
+	const chunks: Buffer[] = [];
+	let size = 0;
+	while (size < bytes && !stream.readableEnded) {
+		const chunk = stream.read() as Buffer | null;
+		if (chunk) {
+			chunks.push(chunk);
+			size += chunk.length;
+			continue;
+		}
+		await new Promise<void>((resolve, reject) => {
+			const done = () => {
+				stream.removeListener('readable', done);
+				stream.removeListener('end', done);
+				stream.removeListener('error', failed);
+				resolve();
+			};
+			const failed = (error: Error) => {
+				stream.removeListener('readable', done);
+				stream.removeListener('end', done);
+				reject(error);
+			};
+			stream.once('readable', done);
+			stream.once('end', done);
+			stream.once('error', failed);
+		});
+	}
+	const head = Buffer.concat(chunks, size);
+	if (head.length > 0) stream.unshift(head);
+	return head.subarray(0, bytes);
+}
+
+/** The response message itself, rather than a decompressing stream piped from it. */
+function isUndecodedResponse(body: unknown): boolean {
+	const message = body as { statusCode?: unknown; headers?: unknown } | null;
+	return typeof message?.statusCode === 'number' && typeof message.headers === 'object';
+}
+
+/** One attempt's answer into n8n's binary store (repeated whole by the download's retries). */
+async function storeResponse(
+	context: DownloadContext,
+	ref: OutputRef,
+	index: number,
+	response: DownloadedResponse,
+	maxBytes: number,
+): Promise<IBinaryData> {
+	const body = response.body as PeekableStream;
+	const declared = Number(headerValue(response.headers, 'content-length'));
+	if (Number.isFinite(declared) && declared > maxBytes) {
+		body.resume();
+		throw tooLarge(ref, index, String(declared), maxBytes);
+	}
+	// The bytes decide what the file is, not the Content-Type (a redirect target may answer JSON).
+	const mimeType = sniffImageType(await peek(body, IMAGE_SNIFF_BYTES));
+	if (!mimeType) {
+		body.destroy();
+		const declaredType = headerValue(response.headers, 'content-type')?.split(';')[0].trim();
+		throw notAnImage(ref, index, declaredType || undefined);
+	}
+	const fileName = outputFileName(ref.prediction, index, mimeType);
+	if (Number.isFinite(declared) && isUndecodedResponse(response.body)) {
+		// The HTTP response itself (nothing decompressed it): Node's parser ends its body at the
+		// declared length, which is within the limit, so it streams straight into n8n's binary
+		// store. In filesystem mode the file then never sits in memory as a whole.
+		const stored = await context.helpers.prepareBinaryData(
+			body as unknown as StoreInput,
+			fileName,
+			mimeType,
+		);
+		if (stored.bytes !== undefined && stored.bytes !== declared) {
+			// Repeated by the download's retries, as a connection lost mid-body is.
+			throw Object.assign(
+				new Error(`Output ${index} ended after ${stored.bytes} of ${declared} bytes`),
+				{ code: 'ERR_STREAM_PREMATURE_CLOSE' },
+			);
+		}
+		return stored;
+	}
+	// Read with a running count, for servers that send no Content-Length or a compressed body.
+	// n8n's community rules allow no stream import, so the file is gathered here and stored once.
+	const chunks: Buffer[] = [];
+	let received = 0;
+	for await (const chunk of body as AsyncIterable<Buffer>) {
+		received += chunk.length;
+		if (received > maxBytes) {
+			body.destroy();
+			throw tooLarge(ref, index, `more than ${maxBytes}`, maxBytes);
+		}
+		chunks.push(chunk);
+	}
+	const content = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
+	return await context.helpers.prepareBinaryData(content, fileName, mimeType);
+}

@@ -1,0 +1,81 @@
+/**
+ * The items a prediction becomes, for the node's operations, its resumed executions and the
+ * trigger alike: the prediction JSON (status, image URL and error first) and its images as
+ * binary data when they are downloaded.
+ */
+import type { IBinaryData, IDataObject, INodeExecutionData } from 'n8n-workflow';
+
+import type { Prediction } from '../api/predictions';
+import type { NodeOptions, OutputLayout } from '../options';
+import type { RetryPolicy } from '../transport/retry';
+import type { DownloadContext } from './download';
+import { downloadPredictionOutputs } from './download';
+
+const MEGABYTE = 1024 * 1024;
+
+/** Binary property names for several files on one item: `data`, `data_1`, `data_2`, … */
+export function binaryPropertyFor(base: string, index: number): string {
+	return index === 0 ? base : `${base}_${index}`;
+}
+
+/** What a user looks for first; n8n's table view shows keys in the item's order. */
+const LEADING_FIELDS = ['status', 'output_url', 'output_index', 'output', 'error', 'id'];
+
+/**
+ * The same JSON with status, the image URL(s) and the error first, then the API's fields as they
+ * came.
+ */
+export function inTableOrder(json: IDataObject): IDataObject {
+	const ordered: IDataObject = {};
+	for (const key of LEADING_FIELDS) if (key in json) ordered[key] = json[key];
+	for (const [key, value] of Object.entries(json)) if (!(key in ordered)) ordered[key] = value;
+	return ordered;
+}
+
+/**
+ * Without downloads: one item with the prediction JSON (its `output` holds the URLs). With
+ * downloads: one item per image (n8n's own image nodes do this, so the next node handles each
+ * file) or every image on one item.
+ */
+export function predictionItems(
+	prediction: Prediction,
+	binaries: IBinaryData[] | undefined,
+	layout: OutputLayout,
+	binaryProperty: string,
+): INodeExecutionData[] {
+	const json = inTableOrder(prediction as IDataObject);
+	if (!binaries || binaries.length === 0) return [{ json }];
+	if (layout === 'allOnOneItem') {
+		const binary: Record<string, IBinaryData> = {};
+		binaries.forEach((file, index) => (binary[binaryPropertyFor(binaryProperty, index)] = file));
+		return [{ json, binary }];
+	}
+	const urls = Array.isArray(prediction.output) ? prediction.output : [prediction.output];
+	return binaries.map((file, index) => ({
+		json: inTableOrder({ ...json, output_index: index, output_url: urls[index] ?? null }),
+		binary: { [binaryProperty]: file },
+	}));
+}
+
+/**
+ * The items of a prediction as it stands, its images downloaded when it succeeded and `download`
+ * says so.
+ */
+export async function itemsWithOutputs(
+	context: DownloadContext,
+	prediction: Prediction,
+	options: NodeOptions,
+	policy: RetryPolicy,
+	itemIndex: number,
+	download = options.downloadOutputs,
+): Promise<INodeExecutionData[]> {
+	const binaries =
+		download && prediction.status === 'succeeded'
+			? await downloadPredictionOutputs(context, prediction, {
+					policy,
+					maxBytes: options.maxOutputSizeMb * MEGABYTE,
+					itemIndex,
+				})
+			: undefined;
+	return predictionItems(prediction, binaries, options.outputLayout, options.binaryPropertyName);
+}
