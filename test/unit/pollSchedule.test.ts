@@ -155,10 +155,29 @@ describe('nextPollDelay', () => {
 		expect(nextPollDelay({ ...moved, previousProgress: progress(1_500, 40) })).toBe(
 			500 + finishMarginMs,
 		);
-		expect(nextPollDelay({ ...moved, previousProgress: progress(500, 45) })).toBe(1_000);
+		// Unmoved: no estimate, the growing interval.
+		expect(nextPollDelay({ ...moved, previousProgress: progress(500, 45) })).toBe(3_000);
+		expect(nextPollDelay({ ...moved, previousMs: 450, previousProgress: progress(500, 45) })).toBe(
+			720,
+		);
 	});
 
-	it('a stuck line cannot cause a burst of polls: the delay grows with the time waited', () => {
+	it('a bar that has not started yet (no rate) keeps the growing interval', () => {
+		const starting = progress(undefined, 0);
+		expect(nextPollDelay({ sinceStartMs: 1_000, previousMs: 1_000, progress: starting })).toBe(
+			1_600,
+		);
+		expect(
+			nextPollDelay({
+				sinceStartMs: 2_600,
+				previousMs: 1_600,
+				progress: starting,
+				previousProgress: starting,
+			}),
+		).toBe(2_560);
+	});
+
+	it('a stuck line cannot cause a burst of polls: it counts as no line', () => {
 		let t = 10_000;
 		const next = pollScheduler(() => t);
 		const stuck = '  98%|█████████▊| 49/50 [00:09<00:00,  5.00it/s]\n';
@@ -167,8 +186,8 @@ describe('nextPollDelay', () => {
 			t += next(stuck);
 			polls++;
 		}
-		// About as many as the schedule without progress (200 polls of 3 s in 600 s).
-		expect(polls).toBeLessThanOrEqual(Math.ceil(600_000 / maxMs) + 40);
+		// As many as the schedule without progress: 200 polls of 3 s in 600 s, and a few to get there.
+		expect(polls).toBeLessThanOrEqual(Math.ceil(600_000 / maxMs) + 5);
 	});
 
 	it('is a whole number of ms within [margin, 3 s] whatever the line says', () => {

@@ -2,8 +2,9 @@
  * When to poll a running prediction next. Replicate's answers carry the model's `logs`, which grow
  * while it runs; diffusion models print a tqdm progress line as steps end
  * (` 40%|████      | 20/50 [00:04<00:06,  4.98it/s]`), and that line says how long the model still
- * needs. With it, polls land just after the estimated finish (never more than `maxMs` apart);
- * without it, the interval grows from 1 s by ×1.6 up to 3 s.
+ * needs. With it, polls land just after the estimated finish (never more than `maxMs` apart).
+ * Without one, or when the line has not moved since the last poll (a stuck model: its estimate
+ * says nothing), the interval grows from 1 s by ×1.6 up to 3 s.
  */
 
 export const POLL_SCHEDULE = {
@@ -16,10 +17,9 @@ export const POLL_SCHEDULE = {
 	 */
 	finishMarginMs: 250,
 	/**
-	 * Once the estimate is used up (the bar is full, or its line has not moved since the last poll)
-	 * and the prediction still runs, polls are this share of the time waited so far apart (at least
-	 * `finishMarginMs`): a late notice stays a small share of the wait, and a stuck line cannot
-	 * cause a burst of polls.
+	 * Once the bar is full and the prediction still runs (saving its outputs), polls are this share
+	 * of the time waited so far apart (at least `finishMarginMs`): a late notice stays a small share
+	 * of the wait, and a long tail costs few polls.
 	 */
 	overrunShare: 0.1,
 } as const;
@@ -107,11 +107,11 @@ export function nextPollDelay({
 		previousProgress !== undefined &&
 		progress.done === previousProgress.done &&
 		progress.total === previousProgress.total;
-	if (full || stale) {
+	if (full) {
 		const overrunMs = overrunShare * (Number.isFinite(sinceStartMs) ? sinceStartMs : 0);
 		return Math.round(Math.min(maxMs, Math.max(finishMarginMs, overrunMs)));
 	}
-	const remainingMs = progress?.remainingMs;
+	const remainingMs = stale ? undefined : progress?.remainingMs;
 	if (remainingMs === undefined || !Number.isFinite(remainingMs) || remainingMs < 0) {
 		if (previousMs === undefined) return firstMs;
 		return Math.min(maxMs, Math.round(previousMs * factor));
