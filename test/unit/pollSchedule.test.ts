@@ -41,6 +41,10 @@ describe('parseProgressLine', () => {
 		expect(
 			parseProgressLine('Sampling:  60%|██████    | 30/50 [00:06<00:04,  5.00it/s, loss=0.1]'),
 		).toMatchObject({ done: 30, total: 50, remainingMs: 4_000 });
+		const postfix = Array.from({ length: 8 }, (_, i) => `metric_${i}=0.123456`).join(', ');
+		expect(parseProgressLine(`30/50 [00:06<00:04,  5.00it/s, ${postfix}]`)).toMatchObject({
+			remainingMs: 4_000,
+		});
 	});
 
 	it.each([

@@ -36,7 +36,7 @@ export interface Progress {
 const TAIL_CHARS = 2_048;
 
 // tqdm's right part: `20/50 [00:04<00:06,  4.98it/s` (rate `?it/s` at first, `1.23s/it` when slow).
-const TQDM = /(\d{1,9})\/(\d{1,9}) ?\[([^<\]]{1,24})<([^,\]]{1,24}),\s*([^\]]{1,40})\]/;
+const TQDM = /(\d{1,9})\/(\d{1,9}) ?\[([^<\]]{1,24})<([^,\]]{1,24}),\s*([^\]]{1,200})\]/;
 const RATE = /^(\d{1,9}(?:\.\d+)?)\s?(?:([A-Za-z]{1,16})\/s|s\/[A-Za-z]{1,16})/;
 const INTERVAL = /^\s*(?:(\d{1,5}):)?(\d{1,5}):(\d{2})\s*$/;
 
