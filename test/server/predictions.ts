@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import { iso, randomId, type ServerCore } from './core';
 import { fromProblem, headerValue, NOT_FOUND, problem } from './http';
 import type { Model } from './model';
+import { nextProgressLine, tqdmLine } from './progress';
 import {
 	HANDLED,
 	TERMINAL,
@@ -237,12 +238,20 @@ export class PredictionsApi {
 				(error: Error) => this.finish(run, 'failed', error.message),
 			);
 		}
-		this.runTimer(run, modelTimeMs / 2, () =>
-			this.appendLogs(run, ` 50%|█████     | ${Math.floor(steps / 2)}/${steps}\n`),
-		);
+		this.scheduleProgress(run, steps, modelTimeMs, 0);
 		this.runTimer(run, modelTimeMs, () => {
 			run.modelDone = true;
 			this.maybeComplete(run);
+		});
+	}
+
+	/** tqdm's next progress line into the logs (progress.ts), until the last step. */
+	private scheduleProgress(run: Run, steps: number, modelTimeMs: number, printedMs: number): void {
+		const next = nextProgressLine(steps, modelTimeMs, printedMs);
+		if (!next || run.startedMs === undefined) return;
+		this.runTimer(run, run.startedMs + next.atMs - Date.now(), () => {
+			this.appendLogs(run, `${tqdmLine(next.step, steps, next.atMs)}\n`);
+			this.scheduleProgress(run, steps, modelTimeMs, next.atMs);
 		});
 	}
 
@@ -284,7 +293,8 @@ export class PredictionsApi {
 		};
 		if (status === 'succeeded') {
 			const steps = prediction.input.num_inference_steps ?? 50;
-			prediction.logs += `100%|██████████| ${steps}/${steps}\n`;
+			const modelTimeMs = run.script.modelTimeMs ?? this.core.options.modelTimeMs;
+			prediction.logs += `${tqdmLine(steps, steps, modelTimeMs)}\n`;
 			if (!run.script.noOutput) prediction.output = this.outputUrls(run);
 		} else if (status === 'failed') {
 			prediction.error = error;
