@@ -1,8 +1,7 @@
 /**
  * Waiting for a prediction: poll (on `pollSchedule`'s schedule) until a terminal status, stop
  * promptly on a Stop, and on the node's own timeout cancel the prediction (it would keep costing
- * money).
- * Also what a prediction that ended without success means for its item.
+ * money). Also what a prediction that ended without success means for its item.
  */
 import type { INode } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
@@ -13,7 +12,6 @@ import { withPredictionId } from '../../shared/errors';
 import { ExecutionStoppedError, pause } from '../../shared/pause';
 import type { TransportContext } from '../../shared/transport/context';
 import type { RetryPolicy } from '../../shared/transport/retry';
-
 import { POLL_SCHEDULE, pollScheduler } from './pollSchedule';
 
 export interface WaitOptions {
