@@ -8,6 +8,8 @@ import { createInterface } from 'node:readline';
 
 import { request } from 'undici';
 
+import type { FakeReplicateStats } from '../test/server';
+
 export interface ServerInfo {
 	apiUrl: string;
 	outputOrigin: string;
@@ -41,15 +43,8 @@ export interface ServerPrediction {
 	output: string[] | null;
 }
 
-export interface ServerStats {
-	creates: number;
-	running: number;
-	peakRunning: number;
-	tokenToNonApiOrigin: number;
-	/** every upload to /files since the last reset */
-	uploads: Array<{ size: number; sha256: string }>;
-	byRoute: Record<string, number>;
-}
+/** What /__admin/stats answers: the server's stats() as JSON. */
+export type ServerStats = FakeReplicateStats;
 
 export class BenchServer {
 	private constructor(

@@ -67,9 +67,7 @@ async function loadNodeRunner(): Promise<NodeRunner> {
 	const { ReplicateInpainting } = await import(
 		'../nodes/ReplicateInpainting/ReplicateInpainting.node'
 	);
-	const { ReplicateInpaintingApi } = await import(
-		'../credentials/ReplicateInpaintingApi.credentials'
-	);
+	const { credentialOptions } = await import('../test/support/credentials');
 	return async (config, items) => {
 		const prompts = promptsFor(items);
 		const options = {
@@ -101,13 +99,7 @@ async function loadNodeRunner(): Promise<NodeRunner> {
 		const result = await runWorkflow({
 			workflow,
 			nodeTypes: [ReplicateInpainting],
-			credentialTypes: [ReplicateInpaintingApi],
-			credentials: {
-				[CREDENTIAL_ID]: {
-					type: 'replicateInpaintingApi',
-					data: { apiToken: config.token, baseUrl: config.apiUrl },
-				},
-			},
+			...credentialOptions({ apiToken: config.token, baseUrl: config.apiUrl }, CREDENTIAL_ID),
 			inputItems: files
 				? files.map((file) => ({ json: { path: file } }))
 				: prompts.map((prompt) => ({ json: { prompt } })),

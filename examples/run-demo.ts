@@ -6,12 +6,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
-import { ReplicateInpaintingApi } from '../credentials/ReplicateInpaintingApi.credentials';
 import { ReplicateInpainting } from '../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import { runWorkflow } from '../test/harness';
 import type { FakeReplicate } from '../test/server';
 import { makeSamplePng, startFakeReplicate } from '../test/server';
+import { credentialOptions, serverCredential } from '../test/support/credentials';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 const workflowFile = path.join(projectRoot, 'examples', 'inpaint.workflow.json');
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
 
 	const token = process.env.REPLICATE_API_TOKEN;
 	let server: FakeReplicate | undefined;
-	let credential: { apiToken: string; baseUrl: string };
+	let credential: ICredentialDataDecryptedObject;
 	if (token) {
 		credential = {
 			apiToken: token,
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
 		);
 	} else {
 		server = await startFakeReplicate({ modelTimeMs: 1_500 });
-		credential = { apiToken: server.token, baseUrl: server.apiUrl };
+		credential = serverCredential(server);
 		console.log(
 			`No REPLICATE_API_TOKEN: using the built-in Replicate-compatible server at ${server.apiUrl}.`,
 		);
@@ -49,8 +50,7 @@ async function main(): Promise<void> {
 		const result = await runWorkflow({
 			workflow: workflowFile,
 			nodeTypes: [ReplicateInpainting],
-			credentialTypes: [ReplicateInpaintingApi],
-			credentials: { [CREDENTIAL_ID]: { type: 'replicateInpaintingApi', data: credential } },
+			...credentialOptions(credential, CREDENTIAL_ID),
 		});
 		if (result.status !== 'success') {
 			const error = result.error;

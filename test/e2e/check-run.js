@@ -13,16 +13,28 @@
  * Plain JavaScript (runs on the system Node without a build); it reads PNGs with the test
  * server's decoder from .build (npm run build:tools).
  */
-const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const ROOT = path.resolve(__dirname, '../..');
+const {
+	admin,
+	CheckFailure,
+	credential,
+	CREDENTIAL_TYPE,
+	expect,
+	expectEqual,
+	note,
+	readJson,
+	requiredEnv,
+	ROOT,
+	runCheckScript,
+	writeJson,
+} = require('./lib/checks');
+
 const EXAMPLE = path.join(ROOT, 'examples/inpaint.workflow.json');
 const NODE_NAME = 'Replicate Inpainting';
 const NODE_TYPE_NAME = 'replicateInpainting';
-const CREDENTIAL_TYPE = 'replicateInpaintingApi';
 const CREDENTIAL_ID = 'replicate-inpainting-demo';
 const WRONG_CREDENTIAL_ID = 'replicate-inpainting-wrong';
 const EXAMPLE_WORKFLOW_ID = 'e2eInpaintExample';
@@ -42,48 +54,22 @@ const MODEL_DEFAULTS = {
 	disable_safety_checker: false,
 };
 
-const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
-const writeJson = (file, value) => fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
 const png = () => require(path.join(ROOT, '.build/test/server/png.js'));
 
 function context(dir) {
 	return readJson(path.join(dir, 'ctx.json'));
 }
 
-/** One failed expectation: the message says what was expected and what was found. */
-class CheckFailure extends Error {}
-function expect(condition, message) {
-	if (!condition) throw new CheckFailure(message);
-}
-function expectEqual(actual, expected, what) {
-	try {
-		assert.deepStrictEqual(actual, expected);
-	} catch {
-		throw new CheckFailure(
-			`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`,
-		);
-	}
-}
-
-/** Info lines printed under a passed check (what was seen), so a log shows more than "ok". */
-const notes = [];
-const note = (line) => notes.push(line);
-
 // ---- fixtures -------------------------------------------------------------------------------
 
 function prepare(dir) {
-	const env = (name) => {
-		const value = process.env[name];
-		if (!value) throw new Error(`${name} is not set`);
-		return value;
-	};
 	const server = readJson(path.join(dir, 'server.json'));
 	const ctx = {
-		n8nVersion: env('E2E_N8N_VERSION'),
-		nodeVersion: env('E2E_NODE_VERSION'),
-		n8nDir: env('E2E_N8N_DIR'),
-		userFolder: env('E2E_USER_FOLDER'),
-		tarball: env('E2E_TARBALL'),
+		n8nVersion: requiredEnv('E2E_N8N_VERSION'),
+		nodeVersion: requiredEnv('E2E_NODE_VERSION'),
+		n8nDir: requiredEnv('E2E_N8N_DIR'),
+		userFolder: requiredEnv('E2E_USER_FOLDER'),
+		tarball: requiredEnv('E2E_TARBALL'),
 		packageName: readJson(path.join(ROOT, 'package.json')).name,
 		server,
 		token: server.token,
@@ -93,18 +79,8 @@ function prepare(dir) {
 	writeJson(path.join(dir, 'ctx.json'), ctx);
 
 	writeJson(path.join(dir, 'credentials.json'), [
-		{
-			id: CREDENTIAL_ID,
-			name: 'Replicate Inpainting account',
-			type: CREDENTIAL_TYPE,
-			data: { apiToken: ctx.token, baseUrl: server.apiUrl },
-		},
-		{
-			id: WRONG_CREDENTIAL_ID,
-			name: 'Replicate Inpainting (wrong token)',
-			type: CREDENTIAL_TYPE,
-			data: { apiToken: ctx.wrongToken, baseUrl: server.apiUrl },
-		},
+		credential(CREDENTIAL_ID, 'Replicate Inpainting account', server, ctx.token),
+		credential(WRONG_CREDENTIAL_ID, 'Replicate Inpainting (wrong token)', server, ctx.wrongToken),
 	]);
 
 	// The example exactly as shipped, plus an id to execute it by; and a copy on the wrong token.
@@ -137,21 +113,15 @@ function prepare(dir) {
 	}
 }
 
-async function admin(ctx, route, init) {
-	const response = await fetch(`${ctx.server.adminUrl}/${route}`, init);
-	if (!response.ok) throw new Error(`test server ${route}: HTTP ${response.status}`);
-	return response.status === 204 ? undefined : response.json();
-}
-
 async function snapshot(dir, name) {
 	const ctx = context(dir);
 	const records = {
-		requests: await admin(ctx, 'requests?full=1'),
-		stats: await admin(ctx, 'stats'),
-		predictions: await admin(ctx, 'predictions'),
+		requests: await admin(ctx.server, 'requests?full=1'),
+		stats: await admin(ctx.server, 'stats'),
+		predictions: await admin(ctx.server, 'predictions'),
 	};
 	writeJson(path.join(dir, `server-${name}.json`), records);
-	await admin(ctx, 'reset', { method: 'POST' });
+	await admin(ctx.server, 'reset', { method: 'POST' });
 }
 
 // ---- helpers over n8n's output ----------------------------------------------------------------
@@ -390,7 +360,7 @@ const checks = {
 		);
 		expectEqual(right?.status, 'OK', `test of the right token (answer ${JSON.stringify(right)})`);
 		expectEqual(wrong?.status, 'Error', `test of a wrong token (answer ${JSON.stringify(wrong)})`);
-		const requests = await admin(ctx, 'requests?full=1');
+		const requests = await admin(ctx.server, 'requests?full=1');
 		const prefix = new URL(ctx.server.apiUrl).pathname;
 		const seen = requests.map(
 			(r) => `${r.origin} ${r.method} ${r.path} ${r.headers.authorization ?? '(no authorization)'}`,
@@ -416,8 +386,8 @@ const checks = {
 
 		// A Base URL that redirects to another origin (issue 10 item 3): the test fails, naming the
 		// redirect, and does not follow it (n8n would send the token along).
-		await admin(ctx, 'reset', { method: 'POST' });
-		await admin(ctx, 'fault', {
+		await admin(ctx.server, 'reset', { method: 'POST' });
+		await admin(ctx.server, 'fault', {
 			method: 'POST',
 			headers: { 'content-type': 'application/json' },
 			body: JSON.stringify({
@@ -439,13 +409,13 @@ const checks = {
 			/\b302\b/.test(redirected.message ?? ''),
 			`the redirect test's message does not name the 302: "${redirected.message}"`,
 		);
-		const followed = (await admin(ctx, 'requests?full=1')).filter((r) => r.origin !== 'api');
+		const followed = (await admin(ctx.server, 'requests?full=1')).filter((r) => r.origin !== 'api');
 		expect(
 			followed.length === 0,
 			`the test followed the redirect: ${followed.map((r) => `${r.origin} ${r.method} ${r.path}`).join('; ')}`,
 		);
 		expectEqual(
-			(await admin(ctx, 'stats')).tokenToNonApiOrigin,
+			(await admin(ctx.server, 'stats')).tokenToNonApiOrigin,
 			0,
 			'requests carrying the token to another origin',
 		);
@@ -706,30 +676,4 @@ const checks = {
 	},
 };
 
-async function main() {
-	const [command, dir, ...rest] = process.argv.slice(2);
-	if (!command || !dir) {
-		console.error('usage: check-run.js prepare|snapshot|<check> <dir> [arg]');
-		process.exit(2);
-	}
-	if (command === 'prepare') return prepare(dir);
-	if (command === 'snapshot') return snapshot(dir, rest[0]);
-	const check = checks[command];
-	if (!check) {
-		console.error(`unknown check ${command}; known: ${Object.keys(checks).join(', ')}`);
-		process.exit(2);
-	}
-	try {
-		await check(dir, ...rest);
-		for (const line of notes) console.log(`    ${line}`);
-	} catch (error) {
-		const message = error instanceof CheckFailure ? error.message : error.stack;
-		console.log(`    ${message.split('\n').join('\n    ')}`);
-		process.exitCode = 1;
-	}
-}
-
-main().catch((error) => {
-	console.error(error.stack);
-	process.exit(2);
-});
+runCheckScript('check-run.js', { prepare, snapshot }, checks);

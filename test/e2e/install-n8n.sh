@@ -85,14 +85,11 @@ command -v npm >/dev/null || die "npm not found"
 command -v flock >/dev/null || die "flock (util-linux) not found"
 
 # Settings inherited from an `npm run` around this script must not redirect the nested
-# npm commands (prefix, nodedir, omit, …). ~/.npmrc may also set nodedir (=/usr here,
-# the system Node 20 headers): every rebuild below passes --nodedir explicitly.
-for v in $(compgen -e); do
-	case "${v,,}" in
-	npm_config_registry | npm_config_cache | npm_config_userconfig | npm_config_cafile) ;;
-	npm_config_* | npm_package_* | npm_lifecycle_*) unset "$v" ;;
-	esac
-done
+# npm commands. ~/.npmrc may also set nodedir (=/usr here, the system Node 20 headers):
+# every rebuild below passes --nodedir explicitly.
+# shellcheck source=lib/npm-env.sh
+source "$SCRIPT_DIR/lib/npm-env.sh"
+npm_env_scrub
 NPM_FLAGS=(--no-audit --no-fund --no-update-notifier --loglevel=error)
 
 mkdir -p "$CACHE"

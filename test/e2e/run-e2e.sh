@@ -45,6 +45,8 @@ source "$SCRIPT_DIR/lib/n8n-e2e.sh"
 source "$SCRIPT_DIR/lib/test-server.sh"
 # shellcheck source=lib/webhook-mode.sh
 source "$SCRIPT_DIR/lib/webhook-mode.sh"
+# shellcheck source=lib/npm-env.sh
+source "$SCRIPT_DIR/lib/npm-env.sh"
 CHECK=("node" "$SCRIPT_DIR/check-run.js")
 
 LINES=("$@")
@@ -60,14 +62,7 @@ for line in "${LINES[@]}"; do
 	esac
 done
 
-# Settings of an `npm run` around this script must not steer the nested npm commands
-# (npm pack, the npm install n8n's installer runs in .n8n/nodes).
-for v in $(compgen -e); do
-	case "${v,,}" in
-	npm_config_registry | npm_config_cache | npm_config_userconfig | npm_config_cafile) ;;
-	npm_config_* | npm_package_* | npm_lifecycle_*) unset "$v" ;;
-	esac
-done
+npm_env_scrub
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/n8n-e2e.XXXXXX")
 cleanup() {

@@ -30,9 +30,19 @@ const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 
-const ROOT = path.resolve(__dirname, '../..');
-const NODE_TYPE = 'n8n-nodes-replicate-inpainting.replicateInpainting';
-const CREDENTIAL_TYPE = 'replicateInpaintingApi';
+const {
+	admin,
+	CheckFailure,
+	credential,
+	CREDENTIAL_TYPE,
+	expect,
+	failureText,
+	NODE_TYPE,
+	ROOT,
+	sleep,
+	writeJson,
+} = require('./lib/checks');
+
 const CREDENTIAL_ID = 'replicate-webhook-e2e';
 const BROWSER_ID = 'n8n-e2e-webhook';
 
@@ -47,14 +57,6 @@ const flatted = require(
 	require.resolve('flatted', { paths: [path.join(n8nDir, 'node_modules/n8n')] }),
 );
 const n8nVersion = require(path.join(n8nDir, 'node_modules/n8n/package.json')).version;
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const writeJson = (file, value) => fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
-
-class CheckFailure extends Error {}
-function expect(condition, message) {
-	if (!condition) throw new CheckFailure(message);
-}
 
 async function freePort() {
 	return await new Promise((resolve) => {
@@ -107,13 +109,8 @@ async function startServer() {
 	});
 	server = { ...info, child };
 }
-async function admin(route, init) {
-	const response = await fetch(`${server.adminUrl}/${route}`, init);
-	if (!response.ok) throw new Error(`test server ${route}: HTTP ${response.status}`);
-	return response.status === 204 ? undefined : await response.json();
-}
 const script = async (body) =>
-	await admin('script', {
+	await admin(server, 'script', {
 		method: 'POST',
 		headers: { 'content-type': 'application/json' },
 		body: JSON.stringify(body),
@@ -334,13 +331,13 @@ function workflow(id, replicateParameters, itemCount = 1) {
 
 /** Starts the workflow in another n8n process (it parks there); returns its execution id. */
 async function startExecution(workflowId) {
-	const before = (await admin('requests?full=1')).filter(isCreate).length;
+	const before = (await admin(server, 'requests?full=1')).filter(isCreate).length;
 	const started = Date.now();
 	const rc = await runN8n(
 		['execute', `--id=${workflowId}`, '--rawOutput'],
 		`execute-${workflowId}-${started}.log`,
 	);
-	const creates = (await admin('requests?full=1')).filter(isCreate);
+	const creates = (await admin(server, 'requests?full=1')).filter(isCreate);
 	expect(
 		creates.length > before,
 		`n8n execute --id=${workflowId} (exit ${rc}) created no prediction`,
@@ -469,7 +466,7 @@ check('w2 many items: calls out of order, resumed once, output in input order', 
 		items.map((item) => item.json.input.prompt).join() === 'item 0,item 1,item 2',
 		`prompts ${items.map((item) => item.json.input.prompt)}`,
 	);
-	const deliveries = (await admin('webhooks')).filter((d) =>
+	const deliveries = (await admin(server, 'webhooks')).filter((d) =>
 		d.url.includes(`/webhook-waiting/${id}`),
 	);
 	const item = (delivery) => creates.findIndex((c) => c.json.webhook === delivery.url);
@@ -512,7 +509,7 @@ check(
 		}
 		// A genuine-looking signed call for a running prediction, twice with one webhook-id: the replay is refused.
 		// The newest prediction is this execution's (the server lists them in creation order).
-		const prediction = (await admin('predictions')).at(-1);
+		const prediction = (await admin(server, 'predictions')).at(-1);
 		const replayId = `msg_e2ereplay${crypto.randomBytes(6).toString('hex')}`;
 		const first = await signedCall(url, { ...prediction, status: 'processing' }, { id: replayId });
 		const replay = await signedCall(url, { ...prediction, status: 'processing' }, { id: replayId });
@@ -553,7 +550,7 @@ check(
 			`items ${JSON.stringify(items.map((i) => i.json))}`,
 		);
 		expect(typeof items[0].json.predictionId === 'string', 'the error item names no prediction');
-		const prediction = (await admin('predictions')).find(
+		const prediction = (await admin(server, 'predictions')).find(
 			(p) => p.id === items[0].json.predictionId,
 		);
 		expect(
@@ -578,7 +575,7 @@ check(
 		await until(
 			'all 4 calls to have failed while n8n is down',
 			async () => {
-				const deliveries = (await admin('webhooks')).filter(ours);
+				const deliveries = (await admin(server, 'webhooks')).filter(ours);
 				return (
 					deliveries.length === 4 && deliveries.every((d) => d.attempts >= 1 && d.status !== 200)
 				);
@@ -586,7 +583,7 @@ check(
 			90_000,
 			500,
 		);
-		const failedWhileDown = (await admin('webhooks')).filter(ours).length;
+		const failedWhileDown = (await admin(server, 'webhooks')).filter(ours).length;
 		await startN8n('start-after-restart.log');
 		await login();
 		const doneA = await finished(a.id);
@@ -605,12 +602,7 @@ async function main() {
 	port = await freePort();
 	webhookUrl = `http://127.0.0.1:${port}/`;
 	writeJson(path.join(work, 'credentials.json'), [
-		{
-			id: CREDENTIAL_ID,
-			name: 'Replicate (webhook e2e)',
-			type: CREDENTIAL_TYPE,
-			data: { apiToken: server.token, baseUrl: server.apiUrl },
-		},
+		credential(CREDENTIAL_ID, 'Replicate (webhook e2e)', server),
 	]);
 	writeJson(path.join(work, 'workflows.json'), [
 		workflow('whSingle', {}),
@@ -656,7 +648,7 @@ async function main() {
 		} catch (error) {
 			failed++;
 			console.log(`not ok - n8n ${n8nVersion}: ${name}`);
-			console.log(`    ${error instanceof CheckFailure ? error.message : error.stack}`);
+			console.log(`    ${failureText(error)}`);
 		}
 	}
 	await stopN8n();

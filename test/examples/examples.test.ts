@@ -27,13 +27,13 @@ import type {
 } from 'n8n-workflow';
 import { NodeHelpers } from 'n8n-workflow';
 
-import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import { ReplicateInpaintingTrigger } from '../../nodes/ReplicateInpaintingTrigger/ReplicateInpaintingTrigger.node';
 import type { HarnessWorkflow } from '../harness';
 import { runWorkflow, startWebhookListener } from '../harness';
-import type { FakeReplicate } from '../server';
-import { decodePng, makeSamplePng, startFakeReplicate } from '../server';
+import { decodePng, makeSamplePng } from '../server';
+import { credentialOptions, serverCredential } from '../support/credentials';
+import { useFakeReplicate } from '../support/fakeReplicate';
 import { binaryItem, createRequests, eventually } from '../node/support';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -370,24 +370,9 @@ describe('the checks themselves', () => {
 /* ---------------------------------------------------------------------------------------- */
 
 describe('running the examples against the test server', () => {
-	let server: FakeReplicate;
+	const server = useFakeReplicate({ modelTimeMs: 30 });
 
-	beforeAll(async () => {
-		server = await startFakeReplicate({ modelTimeMs: 30 });
-	});
-
-	afterAll(async () => {
-		await server.close();
-	});
-
-	beforeEach(() => server.reset());
-
-	const credentials = () => ({
-		[EXAMPLE_CREDENTIAL_ID]: {
-			type: 'replicateInpaintingApi',
-			data: { apiToken: server.token, baseUrl: server.apiUrl },
-		},
-	});
+	const credentials = () => credentialOptions(serverCredential(server), EXAMPLE_CREDENTIAL_ID);
 
 	it('1. inpaint.workflow.json reads image and mask from disk, inpaints them and writes the result (as it is)', async () => {
 		// The workflow's paths are relative (out/input/…, out/…): run it from a scratch folder.
@@ -407,8 +392,7 @@ describe('running the examples against the test server', () => {
 			const result = await runWorkflow({
 				workflow: path.join(examplesDir, 'inpaint.workflow.json'),
 				nodeTypes: [ReplicateInpainting],
-				credentialTypes: [ReplicateInpaintingApi],
-				credentials: credentials(),
+				...credentials(),
 				packageName: PACKAGE,
 			});
 			expect(result.error?.message).toBeUndefined();
@@ -448,8 +432,7 @@ describe('running the examples against the test server', () => {
 		const result = await runWorkflow({
 			workflow: path.join(examplesDir, 'inpaint-form.workflow.json'),
 			nodeTypes: [ReplicateInpainting],
-			credentialTypes: [ReplicateInpaintingApi],
-			credentials: credentials(),
+			...credentials(),
 			inputItems: [submission],
 		});
 		expect(result.error?.message).toBeUndefined();
@@ -471,8 +454,7 @@ describe('running the examples against the test server', () => {
 		)!;
 		const listener = await startWebhookListener({
 			nodeType: ReplicateInpaintingTrigger,
-			credentialTypes: [ReplicateInpaintingApi],
-			credentials: credentials(),
+			...credentials(),
 			nodeCredentials: trigger.credentials,
 			parameters: trigger.parameters,
 			nodeName: trigger.name,
@@ -501,8 +483,7 @@ describe('running the examples against the test server', () => {
 			const result = await runWorkflow({
 				workflow: starting,
 				nodeTypes: [ReplicateInpainting],
-				credentialTypes: [ReplicateInpaintingApi],
-				credentials: credentials(),
+				...credentials(),
 			});
 			expect(result.error?.message).toBeUndefined();
 			const [created] = result.items('Start inpainting');

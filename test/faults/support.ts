@@ -8,15 +8,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { DEFAULT_MODEL_VERSION } from '../../nodes/ReplicateInpainting/schema/modelInput';
-import type { FakeReplicate, Prediction, PredictionStatus } from '../server';
+import type { FakeReplicate, Prediction } from '../server';
+import { TERMINAL } from '../server';
 import { eventually } from '../node/support';
-
-const TERMINAL: ReadonlySet<PredictionStatus> = new Set([
-	'succeeded',
-	'failed',
-	'canceled',
-	'aborted',
-]);
 
 export function isTerminal(prediction: Prediction | undefined): boolean {
 	return prediction !== undefined && TERMINAL.has(prediction.status);

@@ -6,8 +6,8 @@
 import { DEFAULT_MODEL_VERSION } from '../../nodes/ReplicateInpainting/schema/modelInput';
 import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
 import { testCredential } from '../harness';
-import type { FakeReplicate } from '../server';
 import { decodePng, makeSamplePng, startFakeReplicate } from '../server';
+import { useFakeReplicate } from '../support/fakeReplicate';
 import {
 	apiRequests,
 	binaryItem,
@@ -18,18 +18,9 @@ import {
 	urlInputs,
 } from './support';
 
-let server: FakeReplicate;
-
-beforeAll(async () => {
-	server = await startFakeReplicate({ modelTimeMs: 50 });
-});
-
-afterAll(async () => {
-	await server.close();
-});
+const server = useFakeReplicate({ modelTimeMs: 50 });
 
 beforeEach(() => {
-	server.reset();
 	server.set({ modelTimeMs: 50, honourPreferWait: true, filesEndpoint: true });
 });
 

@@ -10,22 +10,12 @@ import {
 	MODEL_VERSION_ID,
 } from '../../nodes/ReplicateInpainting/schema/modelInput';
 import { runListSearch } from '../harness';
-import type { FakeReplicate } from '../server';
-import { startFakeReplicate } from '../server';
 import { seedPrediction } from '../faults/support';
+import { replicateCredential, serverCredential } from '../support/credentials';
+import { useFakeReplicate } from '../support/fakeReplicate';
 import { apiRequests, createRequests, runNode, urlInputs } from './support';
 
-let server: FakeReplicate;
-
-beforeAll(async () => {
-	server = await startFakeReplicate({ modelTimeMs: 50, pageSize: 3 });
-});
-
-afterAll(async () => {
-	await server.close();
-});
-
-beforeEach(() => server.reset());
+const server = useFakeReplicate({ modelTimeMs: 50, pageSize: 3 });
 
 function search(
 	method: string,
@@ -35,10 +25,9 @@ function search(
 	return runListSearch({
 		nodeType: ReplicateInpainting,
 		credentialTypes: [ReplicateInpaintingApi],
-		credential: {
-			type: 'replicateInpaintingApi',
-			data: { apiToken: extra.token ?? server.token, baseUrl: extra.baseUrl ?? server.apiUrl },
-		},
+		credential: replicateCredential(
+			serverCredential(server, { apiToken: extra.token, baseUrl: extra.baseUrl }),
+		),
 		method,
 		path,
 		parameters: { operation: 'get' },

@@ -8,20 +8,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import { runWorkflow } from '../harness';
-import type { FakeReplicate } from '../server';
-import { makeSamplePng, paddedPng, startFakeReplicate } from '../server';
-import { apiRequests, createRequests, CREDENTIAL_ID, NODE_NAME, readFileWorkflow } from './support';
+import { makeSamplePng, paddedPng } from '../server';
+import { credentialOptions, serverCredential } from '../support/credentials';
+import { useFakeReplicate } from '../support/fakeReplicate';
+import { apiRequests, createRequests, NODE_NAME, readFileWorkflow } from './support';
 
-let server: FakeReplicate;
+const server = useFakeReplicate({ modelTimeMs: 50 });
 let dir: string;
 let imagePath: string;
 let image: Buffer;
 
 beforeAll(async () => {
-	server = await startFakeReplicate({ modelTimeMs: 50 });
 	dir = mkdtempSync(path.join(os.tmpdir(), 'streamed-upload-'));
 	// 3 MB: above the data-URI limit (256 KB), so it is uploaded.
 	image = Buffer.concat([...paddedPng(makeSamplePng(64, 64, 'image'), 3 * 1024 * 1024)]);
@@ -30,12 +29,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-	await server.close();
 	rmSync(dir, { recursive: true, force: true });
 });
 
 beforeEach(() => {
-	server.reset();
 	server.set({ filesEndpoint: true });
 });
 
@@ -51,13 +48,7 @@ async function run(binaryDataMode: 'filesystem' | 'default') {
 			options: { keepUploadedFiles: true },
 		}),
 		nodeTypes: [ReplicateInpainting],
-		credentialTypes: [ReplicateInpaintingApi],
-		credentials: {
-			[CREDENTIAL_ID]: {
-				type: 'replicateInpaintingApi',
-				data: { apiToken: server.token, baseUrl: server.apiUrl },
-			},
-		},
+		...credentialOptions(serverCredential(server)),
 		binaryDataMode,
 	});
 	const error = result.nodeError(NODE_NAME);

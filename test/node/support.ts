@@ -1,15 +1,15 @@
 /** Runs the Replicate Inpainting node through n8n's real engine against the test server. */
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
-import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import type { HarnessWorkflow, WorkflowRunResult } from '../harness';
 import { runWorkflow } from '../harness';
 import type { FakeReplicate } from '../server';
+import { CREDENTIAL_ID, credentialOptions, serverCredential } from '../support/credentials';
 
 export const NODE_NAME = 'Replicate Inpainting';
 export const NODE_TYPE = 'n8n-nodes-replicate-inpainting.replicateInpainting';
-export const CREDENTIAL_ID = 'replicate-test';
+export { CREDENTIAL_ID };
 
 export interface NodeRunOptions {
 	inputItems?: INodeExecutionData[];
@@ -42,6 +42,16 @@ export function urlInputs(server: FakeReplicate): INodeParameters {
 	};
 }
 
+/** The Manual Trigger the test workflows start from (a fresh object each time). */
+export const startNode = (): HarnessWorkflow['nodes'][number] => ({
+	id: 'start',
+	name: 'Start',
+	type: 'n8n-nodes-base.manualTrigger',
+	typeVersion: 1,
+	position: [0, 0],
+	parameters: {},
+});
+
 export function inpaintingWorkflow(
 	parameters: INodeParameters,
 	continueOnFail: NodeRunOptions['continueOnFail'] = false,
@@ -51,14 +61,7 @@ export function inpaintingWorkflow(
 	return {
 		name: 'Replicate Inpainting test',
 		nodes: [
-			{
-				id: 'start',
-				name: 'Start',
-				type: 'n8n-nodes-base.manualTrigger',
-				typeVersion: 1,
-				position: [0, 0],
-				parameters: {},
-			},
+			startNode(),
 			{
 				id: 'inpaint',
 				name: NODE_NAME,
@@ -102,16 +105,9 @@ export async function runNode(
 	const result = await runWorkflow({
 		workflow: inpaintingWorkflow(parameters, options.continueOnFail),
 		nodeTypes: [ReplicateInpainting],
-		credentialTypes: [ReplicateInpaintingApi],
-		credentials: {
-			[CREDENTIAL_ID]: {
-				type: 'replicateInpaintingApi',
-				data: {
-					apiToken: options.token ?? server.token,
-					baseUrl: options.baseUrl ?? server.apiUrl,
-				},
-			},
-		},
+		...credentialOptions(
+			serverCredential(server, { apiToken: options.token, baseUrl: options.baseUrl }),
+		),
 		inputItems: options.inputItems,
 		binaryDataMode: options.binaryDataMode,
 		stopAfterMs: options.stopAfterMs,

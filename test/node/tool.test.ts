@@ -4,16 +4,15 @@
  */
 import type { IExecuteFunctions, INodeParameters, INodeProperties } from 'n8n-workflow';
 
-import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
 import { runsAsTool } from '../../nodes/ReplicateInpainting/helpers/results';
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import type { HarnessWorkflow } from '../harness';
 import { runWorkflow } from '../harness';
 import type { ToolCallResult } from '../harness/tool';
 import { convertDescriptionToAiTool, HarnessAgent, toolVariant } from '../harness/tool';
-import type { FakeReplicate } from '../server';
-import { startFakeReplicate } from '../server';
-import { createRequests, CREDENTIAL_ID } from './support';
+import { credentialOptions, serverCredential } from '../support/credentials';
+import { useFakeReplicate } from '../support/fakeReplicate';
+import { createRequests, CREDENTIAL_ID, startNode } from './support';
 
 const TOOL_TYPE = 'n8n-nodes-replicate-inpainting.replicateInpaintingTool';
 
@@ -26,30 +25,13 @@ export const FROM_AI = {
 		"={{ $fromAI('maskUrl', 'Public http(s) URL of a black-and-white mask of the same photo: white pixels are repainted, black pixels are kept', 'string') }}",
 };
 
-let server: FakeReplicate;
-
-beforeAll(async () => {
-	server = await startFakeReplicate({ modelTimeMs: 30 });
-});
-
-afterAll(async () => {
-	await server.close();
-});
-
-beforeEach(() => server.reset());
+const server = useFakeReplicate({ modelTimeMs: 30 });
 
 function agentWorkflow(toolParameters: INodeParameters, calls: unknown[]): HarnessWorkflow {
 	return {
 		name: 'Agent with the inpainting tool',
 		nodes: [
-			{
-				id: 'start',
-				name: 'Start',
-				type: 'n8n-nodes-base.manualTrigger',
-				typeVersion: 1,
-				position: [0, 0],
-				parameters: {},
-			},
+			startNode(),
 			{
 				id: 'agent',
 				name: 'Agent',
@@ -79,13 +61,7 @@ async function callTool(toolParameters: INodeParameters, calls: unknown[]) {
 	const result = await runWorkflow({
 		workflow: agentWorkflow(toolParameters, calls),
 		nodeTypes: [ReplicateInpainting, toolVariant(ReplicateInpainting), HarnessAgent],
-		credentialTypes: [ReplicateInpaintingApi],
-		credentials: {
-			[CREDENTIAL_ID]: {
-				type: 'replicateInpaintingApi',
-				data: { apiToken: server.token, baseUrl: server.apiUrl },
-			},
-		},
+		...credentialOptions(serverCredential(server)),
 	});
 	expect(result.nodeError('Agent')).toBeUndefined();
 	return {

@@ -5,20 +5,11 @@
 import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import type { FakeReplicate } from '../server';
-import { makeSamplePng, startFakeReplicate } from '../server';
+import { makeSamplePng } from '../server';
+import { useFakeReplicate } from '../support/fakeReplicate';
 import { apiRequests, binaryItem, runNode, urlInputs } from './support';
 
-let server: FakeReplicate;
-
-beforeAll(async () => {
-	server = await startFakeReplicate({ modelTimeMs: 20 });
-});
-
-afterAll(async () => {
-	await server.close();
-});
-
-beforeEach(() => server.reset());
+const server = useFakeReplicate({ modelTimeMs: 20 });
 
 const png = makeSamplePng(64, 64, 'image');
 const withFiles = (files: Record<string, Buffer>): INodeExecutionData[] => [

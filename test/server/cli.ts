@@ -6,7 +6,8 @@
  * Prints one JSON line {apiUrl, outputOrigin, token, sampleImageUrl, sampleMaskUrl, webhookSecret, adminUrl}
  * and runs until SIGTERM/SIGINT. Steer it through /__admin/* on the API origin.
  */
-import { startFakeReplicate, type FakeReplicateOptions } from './server';
+import { startFakeReplicate } from './server';
+import type { FakeReplicateOptions } from './types';
 
 function parseArgs(argv: string[]): FakeReplicateOptions {
 	const options: FakeReplicateOptions = {};

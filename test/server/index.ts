@@ -1,17 +1,18 @@
-export {
-	startFakeReplicate,
-	parseMultipart,
-	paddedPng,
-	type FakeReplicate,
-	type FakeReplicateOptions,
-	type FakeReplicateStats,
-	type Fault,
-	type Prediction,
-	type PredictionScript,
-	type PredictionStatus,
-	type RecordedRequest,
-	type WebhookDelivery,
-} from './server';
+export { createFakeReplicate, startFakeReplicate } from './server';
+export { parseMultipart } from './http';
+export { paddedPng } from './outputs';
+export { TERMINAL } from './types';
+export type {
+	FakeReplicate,
+	FakeReplicateOptions,
+	FakeReplicateStats,
+	Fault,
+	Prediction,
+	PredictionScript,
+	PredictionStatus,
+	RecordedRequest,
+	WebhookDelivery,
+} from './types';
 export {
 	decodePng,
 	encodePng,

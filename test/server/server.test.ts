@@ -308,6 +308,39 @@ describe('fake Replicate server', () => {
 		expect(again.json.status).toBe('canceled');
 	});
 
+	test("while processing, logs grow by tqdm's progress lines: one per finished step, at most every 100 ms", async () => {
+		fake.set({ modelTimeMs: 1000 });
+		const r = await call(`${fake.apiUrl}/predictions`, {
+			body: createBody({
+				image: fake.sampleImageUrl,
+				mask: fake.sampleMaskUrl,
+				seed: 7,
+				num_inference_steps: 20,
+			}),
+		});
+		const seen: string[] = [];
+		const done = await waitUntil(
+			() => call(`${fake.apiUrl}/predictions/${r.json.id}`),
+			(answer) => {
+				seen.push(answer.json.logs);
+				return answer.json.status === 'succeeded';
+			},
+		);
+		const lines = (done.json.logs as string).trimEnd().split('\n');
+		// 50 ms per step: tqdm prints every second step, the last one with the finish.
+		const steps = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20];
+		expect(lines).toEqual([
+			'Using seed: 7',
+			...steps.map((step) => expect.stringContaining(` ${step}/20 [`)),
+		]);
+		expect(lines[1]).toBe('  0%|          | 0/20 [00:00<?, ?it/s]');
+		expect(lines[6]).toBe(' 50%|█████     | 10/20 [00:00<00:00, 20.00it/s]');
+		expect(lines[11]).toBe('100%|██████████| 20/20 [00:01<00:00, 20.00it/s]');
+		// The answers in between showed the bar growing, not only its start and end.
+		const shown = new Set(seen.map((logs) => logs.trimEnd().split('\n').length));
+		expect(shown.size).toBeGreaterThanOrEqual(5);
+	});
+
 	test('without Prefer the create answers at once with starting; bad Prefer values are 400', async () => {
 		const r = await call(`${fake.apiUrl}/predictions`, {
 			body: createBody({ image: fake.sampleImageUrl, mask: fake.sampleMaskUrl }),
@@ -914,7 +947,7 @@ describe('close()', () => {
 		const hook = async_hooks
 			.createHook({
 				init(id, type) {
-					if (type === 'Timeout' && /FakeReplicateServer\.after /.test(new Error().stack ?? ''))
+					if (type === 'Timeout' && /ServerCore\.after /.test(new Error().stack ?? ''))
 						fakeTimers.add(id);
 				},
 				destroy(id) {

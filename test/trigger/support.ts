@@ -2,12 +2,12 @@
 import { createHmac } from 'node:crypto';
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
-import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
 import { ReplicateInpaintingTrigger } from '../../nodes/ReplicateInpaintingTrigger/ReplicateInpaintingTrigger.node';
 import { DEFAULT_MODEL_VERSION } from '../../nodes/ReplicateInpainting/schema/modelInput';
 import type { RunWebhookOptions, WebhookRunResult } from '../harness';
 import { activateWebhook, runWebhook } from '../harness';
 import type { FakeReplicate } from '../server';
+import { credentialOptions, serverCredential } from '../support/credentials';
 
 export const TRIGGER_CREDENTIAL_ID = 'replicate-trigger-test';
 
@@ -25,13 +25,7 @@ export function triggerNode(
 ): Omit<RunWebhookOptions, 'request'> {
 	return {
 		nodeType: ReplicateInpaintingTrigger,
-		credentialTypes: [ReplicateInpaintingApi],
-		credentials: {
-			[TRIGGER_CREDENTIAL_ID]: {
-				type: 'replicateInpaintingApi',
-				data: { apiToken: server.token, baseUrl: server.apiUrl, ...options.credential },
-			},
-		},
+		...credentialOptions(serverCredential(server, options.credential), TRIGGER_CREDENTIAL_ID),
 		nodeCredentials: {
 			replicateInpaintingApi: { id: TRIGGER_CREDENTIAL_ID, name: 'Replicate test' },
 		},

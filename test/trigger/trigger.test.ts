@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import type { FakeReplicate } from '../server';
 import { decodePng, startFakeReplicate } from '../server';
+import { useFakeReplicate } from '../support/fakeReplicate';
 import { createRequests, eventually, runNode, urlInputs } from '../node/support';
 import { startWebhookListener } from '../harness';
 import {
@@ -17,20 +17,11 @@ import {
 	triggerNode,
 } from './support';
 
-let server: FakeReplicate;
+const server = useFakeReplicate({ modelTimeMs: 30 });
 let succeeded: string;
 
 beforeAll(async () => {
-	server = await startFakeReplicate({ modelTimeMs: 30 });
 	succeeded = JSON.stringify(await finishedPrediction(server));
-});
-
-afterAll(async () => {
-	await server.close();
-});
-
-beforeEach(() => {
-	server.reset();
 });
 
 afterEach(() => {

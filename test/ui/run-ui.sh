@@ -8,7 +8,8 @@
 # Usage: test/ui/run-ui.sh [2|1|all]   (default: all; 1 = the nodes panel search on 1.123.81)
 #   KEEP_UI_TMP=1   keep the work folder (n8n log, browser console, server records)
 #   UI_HOLD=1       leave n8n and the server running after the test (for looking around)
-# Screenshots are written to docs/ by the 2.x run.
+# Screenshots (2.x run) go to .build/ui-screenshots/, so a test run leaves the tree clean;
+#   UPDATE_DOCS=1   write them to docs/ instead (the README's images)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -16,18 +17,17 @@ ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 E2E_DIR="$ROOT/test/e2e"
 # shellcheck source=../e2e/lib/n8n-e2e.sh
 source "$E2E_DIR/lib/n8n-e2e.sh"
+# shellcheck source=../e2e/lib/npm-env.sh
+source "$E2E_DIR/lib/npm-env.sh"
+
+SCREENSHOTS="$ROOT/.build/ui-screenshots"
+[ -n "${UPDATE_DOCS:-}" ] && SCREENSHOTS="$ROOT/docs"
 
 LINES=("$@")
 [ ${#LINES[@]} -gt 0 ] || LINES=(all)
 case " ${LINES[*]} " in *" all "*) LINES=(2 1) ;; esac
 
-# Settings of an `npm run` around this script must not steer the nested npm commands.
-for v in $(compgen -e); do
-	case "${v,,}" in
-	npm_config_registry | npm_config_cache | npm_config_userconfig | npm_config_cafile) ;;
-	npm_config_* | npm_package_* | npm_lifecycle_*) unset "$v" ;;
-	esac
-done
+npm_env_scrub
 
 # Debian's chromium (Playwright's own browser download does not work offline).
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
@@ -104,7 +104,7 @@ run_version() { # line
 	else
 		echo "# n8n $version on node $node_version at http://127.0.0.1:$port"
 		UI_N8N_URL="http://127.0.0.1:$port" UI_N8N_VERSION="$version" UI_SERVER_JSON="$dir/server.json" \
-			UI_WORK="$dir" UI_DOCS="$ROOT/docs" UI_CHROMIUM="$CHROMIUM" UI_N8N_LOG="$dir/n8n.log" \
+			UI_WORK="$dir" UI_DOCS="$SCREENSHOTS" UI_CHROMIUM="$CHROMIUM" UI_N8N_LOG="$dir/n8n.log" \
 			node "$SCRIPT_DIR/ui-test.js" "$line" > >(tee "$dir/ui-test.log") 2>&1 || rc=$?
 		sleep 0.5 # let tee finish the log
 		local totals

@@ -1,11 +1,11 @@
 /** Runs the node in Wait Mode: Webhook through the harness's waiting-webhook flow. */
 import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
-import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import type { WaitingServer, WorkflowRunResult } from '../harness';
-import { CREDENTIAL_ID, inpaintingWorkflow } from '../node/support';
+import { inpaintingWorkflow } from '../node/support';
 import type { FakeReplicate } from '../server';
+import { credentialOptions, serverCredential } from '../support/credentials';
 
 export interface ParkOptions {
 	inputItems?: INodeExecutionData[];
@@ -27,13 +27,7 @@ export async function park(
 	const parked = await waiting.run({
 		workflow,
 		nodeTypes: [ReplicateInpainting],
-		credentialTypes: [ReplicateInpaintingApi],
-		credentials: {
-			[CREDENTIAL_ID]: {
-				type: 'replicateInpaintingApi',
-				data: { apiToken: server.token, baseUrl: server.apiUrl },
-			},
-		},
+		...credentialOptions(serverCredential(server)),
 		inputItems: options.inputItems,
 	});
 	return { executionId: waiting.lastExecutionId(), parked };

@@ -5,34 +5,29 @@
 import { createHmac, randomBytes } from 'node:crypto';
 
 import { WAIT_GRACE_MS } from '../../nodes/ReplicateInpainting/helpers/webhookMode/park';
-import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import type { WaitingServer, WorkflowRunResult } from '../harness';
 import { runWorkflow, startWaitingServer } from '../harness';
 import {
-	CREDENTIAL_ID,
 	createRequests,
 	eventually,
 	inpaintingWorkflow,
 	NODE_NAME,
 	urlInputs,
 } from '../node/support';
-import type { FakeReplicate } from '../server';
-import { startFakeReplicate } from '../server';
+import { credentialOptions, serverCredential } from '../support/credentials';
+import { useFakeReplicate } from '../support/fakeReplicate';
 import { park } from './support';
 
-let server: FakeReplicate;
+const server = useFakeReplicate({ modelTimeMs: 300 });
 let waiting: WaitingServer;
 
 beforeAll(async () => {
-	server = await startFakeReplicate({ modelTimeMs: 300 });
 	waiting = await startWaitingServer();
 });
 afterAll(async () => {
 	await waiting?.close();
-	await server?.close();
 });
-beforeEach(() => server.reset());
 
 const items = (...prompts: string[]) => prompts.map((prompt) => ({ json: { prompt } }));
 const perItemPrompt = { prompt: '={{ $json.prompt }}' };
@@ -263,13 +258,7 @@ describe('Wait Mode: Webhook', () => {
 		const pollMode = await runWorkflow({
 			workflow,
 			nodeTypes: [ReplicateInpainting],
-			credentialTypes: [ReplicateInpaintingApi],
-			credentials: {
-				[CREDENTIAL_ID]: {
-					type: 'replicateInpaintingApi',
-					data: { apiToken: server.token, baseUrl: server.apiUrl },
-				},
-			},
+			...credentialOptions(serverCredential(server)),
 			inputItems: items('a', 'b'),
 		});
 		expect(webhookMode).toEqual(outputsOf(pollMode));

@@ -1,7 +1,7 @@
 /**
- * Waiting for a prediction: poll with a growing interval until a terminal status, stop promptly
- * on a Stop, and on the node's own timeout cancel the prediction (it would keep costing money).
- * Also what a prediction that ended without success means for its item.
+ * Waiting for a prediction: poll (on `pollSchedule`'s schedule) until a terminal status, stop
+ * promptly on a Stop, and on the node's own timeout cancel the prediction (it would keep costing
+ * money). Also what a prediction that ended without success means for its item.
  */
 import type { INode } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
@@ -12,14 +12,7 @@ import { withPredictionId } from '../../shared/errors';
 import { ExecutionStoppedError, pause } from '../../shared/pause';
 import type { TransportContext } from '../../shared/transport/context';
 import type { RetryPolicy } from '../../shared/transport/retry';
-
-/** First poll after 1 s, then ×1.6 up to 3 s: few requests, yet a finish is seen within ~3 s. */
-export const POLL_SCHEDULE = { firstMs: 1_000, factor: 1.6, maxMs: 3_000 } as const;
-
-export function nextPollDelay(previousMs: number | undefined): number {
-	if (previousMs === undefined) return POLL_SCHEDULE.firstMs;
-	return Math.min(POLL_SCHEDULE.maxMs, Math.round(previousMs * POLL_SCHEDULE.factor));
-}
+import { POLL_SCHEDULE, pollScheduler } from './pollSchedule';
 
 export interface WaitOptions {
 	/** Epoch ms after which the node stops waiting. */
@@ -49,14 +42,14 @@ export async function waitForPrediction(
 	options: WaitOptions,
 ): Promise<Prediction> {
 	let prediction = start;
-	let delay: number | undefined;
+	const nextDelay = pollScheduler();
 	// Polls are due on the schedule counted from here, not from each answer, so slow answers do not
 	// push every later poll back (at most half an interval is waited after a late answer).
 	let due = Date.now();
 	while (!isTerminal(prediction.status)) {
 		const remaining = options.deadline - Date.now();
 		if (remaining <= 0) throw await timeoutError(context, prediction, options);
-		delay = nextPollDelay(delay);
+		const delay = nextDelay(prediction.logs);
 		due = Math.max(due + delay, Date.now() + delay / 2);
 		await pause(Math.min(due - Date.now(), remaining), options.policy.signal);
 		let polled: Prediction | undefined;

@@ -18,10 +18,23 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const ROOT = path.resolve(__dirname, '../../..');
+const {
+	admin,
+	CheckFailure,
+	credential,
+	CREDENTIAL_TYPE,
+	expect,
+	NODE_TYPE,
+	note,
+	readJson,
+	requiredEnv,
+	ROOT,
+	runCheckScript,
+	sleep,
+	writeJson,
+} = require('../lib/checks');
+
 const CREDENTIAL_ID = 'replicate-inpainting-queue';
-const CREDENTIAL_TYPE = 'replicateInpaintingApi';
-const NODE_TYPE = 'n8n-nodes-replicate-inpainting.replicateInpainting';
 const TRIGGER_TYPE = 'n8n-nodes-replicate-inpainting.replicateInpaintingTrigger';
 // One workflow per wait mode, started through its n8n Webhook trigger at /webhook/<path>.
 const WORKFLOWS = {
@@ -35,31 +48,21 @@ const KILL = { timeout: 45, longTimeout: 40 };
 const TERMINAL_EXECUTION = ['success', 'error', 'crashed', 'canceled'];
 const TERMINAL_PREDICTION = ['succeeded', 'failed', 'canceled', 'aborted'];
 
-const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
-const writeJson = (file, value) => fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (ms) => (ms / 1000).toFixed(1);
-
-class CheckFailure extends Error {}
-function expect(condition, message) {
-	if (!condition) throw new CheckFailure(message);
-}
-const notes = [];
-const note = (line) => notes.push(line);
 
 // ---- fixtures -------------------------------------------------------------------------------
 
 function prepare(dir) {
-	const env = (name) => {
-		const value = process.env[name];
-		if (!value) throw new Error(`${name} is not set`);
-		return value;
-	};
 	const server = readJson(path.join(dir, 'server.json'));
 	const ctx = {
-		n8nDir: env('E2E_N8N_DIR'),
-		pg: { host: '127.0.0.1', port: Number(env('E2E_PG_PORT')), user: 'postgres', database: 'n8n' },
-		webhookBase: env('E2E_WEBHOOK_BASE'),
+		n8nDir: requiredEnv('E2E_N8N_DIR'),
+		pg: {
+			host: '127.0.0.1',
+			port: Number(requiredEnv('E2E_PG_PORT')),
+			user: 'postgres',
+			database: 'n8n',
+		},
+		webhookBase: requiredEnv('E2E_WEBHOOK_BASE'),
 		out: path.join(dir, 'out'),
 		server,
 	};
@@ -69,12 +72,7 @@ function prepare(dir) {
 	// No signing secret in the credential: the trigger and the resume fetch it from the API,
 	// once per n8n process (what the per-process cache means is counted by the trigger check).
 	writeJson(path.join(dir, 'credentials.json'), [
-		{
-			id: CREDENTIAL_ID,
-			name: 'Replicate Inpainting (queue e2e)',
-			type: CREDENTIAL_TYPE,
-			data: { apiToken: server.token, baseUrl: server.apiUrl },
-		},
+		credential(CREDENTIAL_ID, 'Replicate Inpainting (queue e2e)', server),
 	]);
 	const credentials = {
 		[CREDENTIAL_TYPE]: { id: CREDENTIAL_ID, name: 'Replicate Inpainting (queue e2e)' },
@@ -252,13 +250,8 @@ async function waitUntil(timeoutMs, condition, what) {
 	}
 }
 
-async function admin(ctx, route, init) {
-	const response = await fetch(`${ctx.server.adminUrl}/${route}`, init);
-	if (!response.ok) throw new Error(`test server ${route}: HTTP ${response.status}`);
-	return response.status === 204 ? undefined : response.json();
-}
 const setServer = (ctx, options) =>
-	admin(ctx, 'options', {
+	admin(ctx.server, 'options', {
 		method: 'POST',
 		headers: { 'content-type': 'application/json' },
 		body: JSON.stringify(options),
@@ -266,7 +259,7 @@ const setServer = (ctx, options) =>
 
 /** Creates the server saw, per prompt (only prompts starting with `prefix`). */
 async function createsByPrompt(ctx, prefix) {
-	const requests = await admin(ctx, 'requests?origin=api');
+	const requests = await admin(ctx.server, 'requests?origin=api');
 	const counts = new Map();
 	for (const r of requests) {
 		if (r.method !== 'POST' || !/\/predictions$/.test(r.path)) continue;
@@ -278,7 +271,7 @@ async function createsByPrompt(ctx, prefix) {
 }
 
 async function predictionsByPrompt(ctx, prefix) {
-	const all = await admin(ctx, 'predictions');
+	const all = await admin(ctx.server, 'predictions');
 	return all.filter(
 		(p) => typeof p.input?.prompt === 'string' && p.input.prompt.startsWith(prefix),
 	);
@@ -328,7 +321,7 @@ async function expectOutputs(ctx, prefix, prompts) {
 	);
 	if (prefix.includes('webhook')) {
 		// Webhook mode really parked: every create named a resume URL of this n8n's webhook process.
-		const requests = await admin(ctx, 'requests?origin=api');
+		const requests = await admin(ctx.server, 'requests?origin=api');
 		const bodies = requests
 			.filter(
 				(r) =>
@@ -519,7 +512,7 @@ const checks = {
 			`needs 3 succeeded predictions from the concurrent check, found ${predictions.length}`,
 		);
 		const secretFetches = async () =>
-			(await admin(ctx, 'requests?origin=api')).filter((r) =>
+			(await admin(ctx.server, 'requests?origin=api')).filter((r) =>
 				/\/webhooks\/default\/secret$/.test(r.path),
 			).length;
 		const fetchesBefore = await secretFetches();
@@ -631,7 +624,7 @@ const checks = {
 		const ctx = context(dir);
 		const after = await maxExecutionId(ctx);
 		const long = batch('kill-long', 4, 2, KILL.longTimeout);
-		await admin(ctx, 'script', {
+		await admin(ctx.server, 'script', {
 			method: 'POST',
 			headers: { 'content-type': 'application/json' },
 			body: JSON.stringify({ modelTimeMs: 90_000, times: 8 }),
@@ -794,7 +787,7 @@ const checks = {
 			'predictions still running',
 		);
 		const cancelCalls = new Set(
-			(await admin(ctx, 'requests?origin=api'))
+			(await admin(ctx.server, 'requests?origin=api'))
 				.filter((r) => r.method === 'POST' && /\/cancel$/.test(r.path))
 				.map((r) => r.path.split('/').slice(-2)[0]),
 		);
@@ -851,29 +844,4 @@ const checks = {
 	},
 };
 
-async function main() {
-	const [command, dir, ...args] = process.argv.slice(2);
-	if (!command || !dir) {
-		console.error('usage: check-queue.js <prepare|check> <dir> [args]');
-		process.exit(2);
-	}
-	if (command === 'prepare') return prepare(dir);
-	const check = checks[command];
-	if (!check) {
-		console.error(`unknown check ${command}`);
-		process.exit(2);
-	}
-	try {
-		await check(dir, ...args);
-		for (const line of notes) console.log(`    ${line}`);
-	} catch (error) {
-		for (const line of notes) console.log(`    ${line}`);
-		console.log(`    ${error instanceof CheckFailure ? error.message : error.stack}`);
-		process.exit(1);
-	}
-}
-
-main().catch((error) => {
-	console.error(error.stack);
-	process.exit(2);
-});
+runCheckScript('check-queue.js', { prepare }, checks);
