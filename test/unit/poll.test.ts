@@ -1,35 +1,15 @@
 /**
- * The poll schedule (helpers/wait.ts): 1 s, then ×1.6 up to every 3 s, due on a grid counted from
- * the start of the wait. `waitForPrediction` is driven on jest's fake clock through the transport's
- * own code; only n8n's HTTP helper is a script (./scriptedApi) that answers each GET with the next
- * status and records when each request went out.
+ * Waiting for a prediction (helpers/wait.ts): polls due on a grid counted from the start of the
+ * wait, with the delays of helpers/pollSchedule.ts (tested on its own in pollSchedule.test.ts),
+ * fed from each answer's logs. `waitForPrediction` runs on jest's fake clock through the
+ * transport's own code; only n8n's HTTP helper is a script (./scriptedApi) that answers each GET
+ * with the next step and records when each request went out.
  */
 import { ExecutionStoppedError } from '../../nodes/shared/pause';
 import type { Prediction } from '../../nodes/shared/api/predictions';
-import {
-	nextPollDelay,
-	POLL_SCHEDULE,
-	waitForPrediction,
-	withinWait,
-} from '../../nodes/ReplicateInpainting/helpers/wait';
+import { waitForPrediction, withinWait } from '../../nodes/ReplicateInpainting/helpers/wait';
 import type { WaitOptions } from '../../nodes/ReplicateInpainting/helpers/wait';
 import { after, scriptedApi, T0 } from './scriptedApi';
-
-describe('nextPollDelay', () => {
-	it('is 1 s, then ×1.6 up to 3 s', () => {
-		expect(POLL_SCHEDULE).toEqual({ firstMs: 1_000, factor: 1.6, maxMs: 3_000 });
-		const delays: number[] = [];
-		let delay: number | undefined;
-		for (let poll = 0; poll < 6; poll++) delays.push((delay = nextPollDelay(delay)));
-		expect(delays).toEqual([1_000, 1_600, 2_560, 3_000, 3_000, 3_000]);
-	});
-
-	it('rounds to whole milliseconds and never exceeds the cap', () => {
-		expect(nextPollDelay(1_001)).toBe(1_602);
-		expect(nextPollDelay(1_875)).toBe(3_000);
-		expect(nextPollDelay(10_000)).toBe(3_000);
-	});
-});
 
 describe('withinWait', () => {
 	it("ends a poll's retries one first interval after the wait's deadline, keeping the rest", () => {
@@ -43,17 +23,21 @@ describe('withinWait', () => {
 });
 
 /**
- * Answers polls with `statuses` in turn (the last one repeats), each after `latencyMs(pollNumber)`
- * on the fake clock, and a cancel with "canceled".
+ * Answers polls with `steps` in turn (the last one repeats): a status, or a status with logs; each
+ * after `latencyMs(pollNumber)` on the fake clock. A cancel is answered "canceled".
  */
-function predictionApi(statuses: string[], latencyMs: (poll: number) => number = () => 0) {
+function predictionApi(
+	steps: Array<string | { status: string; logs: string }>,
+	latencyMs: (poll: number) => number = () => 0,
+) {
 	let polls = 0;
 	const api = scriptedApi(async (request) => {
 		if (request.method === 'POST')
 			return { statusCode: 200, body: { id: 'p1', status: 'canceled' } };
 		const poll = polls++;
-		const status = statuses[Math.min(poll, statuses.length - 1)];
-		return await after(latencyMs(poll), { statusCode: 200, body: { id: 'p1', status } });
+		const step = steps[Math.min(poll, steps.length - 1)];
+		const body = typeof step === 'string' ? { id: 'p1', status: step } : { id: 'p1', ...step };
+		return await after(latencyMs(poll), { statusCode: 200, body });
 	});
 	const calls = api.sent;
 	return {
@@ -97,6 +81,20 @@ describe('waitForPrediction on a fake clock', () => {
 		await expect(done).resolves.toEqual({ id: 'p1', status: 'succeeded' });
 		expect(api.pollTimes()).toEqual([1_000, 2_600, 5_160, 8_160, 11_160, 14_160]);
 		expect(api.calls.every((call) => call.url === `${api.baseUrl}/predictions/p1`)).toBe(true);
+	});
+
+	it("follows the model's progress line: the polls land just after its estimated finish", async () => {
+		// At 1 s the line says 20 of 50 steps at 5 steps/s: 6 s left, so with the 250 ms margin the
+		// next polls go 6.25 s / 3 = 2.083 s apart; at 3.083 s it says 30/50: 4.25 s / 2 = 2.125 s.
+		const api = predictionApi([
+			{ status: 'processing', logs: ' 40%|████      | 20/50 [00:04<00:06,  5.00it/s]\n' },
+			{ status: 'processing', logs: ' 60%|██████    | 30/50 [00:06<00:04,  5.00it/s]\n' },
+			'succeeded',
+		]);
+		const done = waitForPrediction(api.context, starting, options());
+		await jest.advanceTimersByTimeAsync(5_208);
+		await expect(done).resolves.toMatchObject({ status: 'succeeded' });
+		expect(api.pollTimes()).toEqual([1_000, 3_083, 5_208]);
 	});
 
 	it('does not poll before a poll is due', async () => {
