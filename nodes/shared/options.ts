@@ -174,7 +174,7 @@ export function resolveOptions(node: INode, given: IDataObject, itemIndex?: numb
 			const where = itemIndex === undefined ? '' : ` (item ${itemIndex})`;
 			throw new NodeOperationError(
 				node,
-				`Invalid option ${field.displayName}${where}: ${JSON.stringify(value)} ${problem}`,
+				`Invalid option ${field.displayName}${where}: ${shown(value)} ${problem}`,
 				{
 					itemIndex,
 				},
@@ -182,6 +182,11 @@ export function resolveOptions(node: INode, given: IDataObject, itemIndex?: numb
 		}
 	}
 	return { ...DEFAULTS, ...given } as NodeOptions;
+}
+
+/** A value as the user gave it: JSON would show NaN and Infinity (from an expression) as null. */
+function shown(value: unknown): string {
+	return typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
 
 export function readOptions(context: IExecuteFunctions, itemIndex: number): NodeOptions {

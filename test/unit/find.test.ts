@@ -35,6 +35,31 @@ describe('madeBy', () => {
 		expect(madeBy({ version: DEFAULT_MODEL_VERSION, input: body.input }, body)).toBe(true);
 	});
 
+	it('takes a nested object echoed back with its keys in another order as the same', () => {
+		const nested: CreateBody = {
+			...body,
+			input: { ...body.input, extra: { a: 1, b: { c: 2, d: 3 } } },
+		};
+		expect(
+			madeBy(
+				{
+					version: MODEL_VERSION_ID,
+					input: { ...nested.input, extra: { b: { d: 3, c: 2 }, a: 1 } },
+				},
+				nested,
+			),
+		).toBe(true);
+		expect(
+			madeBy(
+				{
+					version: MODEL_VERSION_ID,
+					input: { ...nested.input, extra: { b: { d: 3, c: 9 }, a: 1 } },
+				},
+				nested,
+			),
+		).toBe(false);
+	});
+
 	it('compares nested values (from Extra Input) by value', () => {
 		const nested: CreateBody = { ...body, input: { ...body.input, extra: { a: [1, 2] } } };
 		expect(

@@ -74,6 +74,9 @@ describe('resolveOptions', () => {
 		[{ timeout: 0 }, 'Invalid option Timeout (Seconds): 0 must be from 1 to 86400'],
 		[{ timeout: 86_401 }, 'Invalid option Timeout (Seconds): 86401 must be from 1 to 86400'],
 		[{ timeout: '600' }, 'Invalid option Timeout (Seconds): "600" must be a number'],
+		// From an expression: shown as it is, not as JSON's null.
+		[{ timeout: NaN }, 'Invalid option Timeout (Seconds): NaN must be a number'],
+		[{ maxRetries: Infinity }, 'Invalid option Max Retries: Infinity must be a number'],
 		[{ maxRetries: -1 }, 'Invalid option Max Retries: -1 must be from 0 to 10'],
 		[{ maxRetries: 11 }, 'Invalid option Max Retries: 11 must be from 0 to 10'],
 		[{ maxOutputSizeMb: 0.5 }, 'Invalid option Max Output Size (MB): 0.5 must be from 1 to 1024'],

@@ -25,6 +25,12 @@ describe('Retry-After', () => {
 		expect(retryDelayMs(7, { 'retry-after': value })).toBe(expected);
 	});
 
+	it('an empty header names no time: the backoff applies, not a retry at once', () => {
+		jest.spyOn(Math, 'random').mockReturnValue(0);
+		expect(retryDelayMs(0, { 'retry-after': '' })).toBe(500);
+		expect(retryDelayMs(2, { 'retry-after': '  ' })).toBe(2_000);
+	});
+
 	it('finds the header in any letter case, and as a number', () => {
 		expect(retryDelayMs(0, { 'Retry-After': '7' })).toBe(7_000);
 		expect(retryDelayMs(0, { 'RETRY-AFTER': 2 })).toBe(2_000);

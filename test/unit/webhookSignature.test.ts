@@ -210,7 +210,9 @@ describe('timestamp tolerance', () => {
 		[-301, 'The webhook-timestamp is 301 s away from now (at most 300 s allowed)'],
 		[301, 'The webhook-timestamp is 301 s away from now (at most 300 s allowed)'],
 		[-86_400, 'The webhook-timestamp is 86400 s away from now (at most 300 s allowed)'],
-	])('refuses a timestamp %d s from now', (offset, reason) => {
+		// Refused just past the edge: the message must not say "300 s away (at most 300)".
+		[300.4, 'The webhook-timestamp is 301 s away from now (at most 300 s allowed)'],
+	])('refuses a timestamp %s s from now', (offset, reason) => {
 		expect(checkTimestamp(now / 1000 + offset, now)).toEqual({ status: 401, reason });
 	});
 

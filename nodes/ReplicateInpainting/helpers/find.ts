@@ -95,8 +95,21 @@ function versionId(version: unknown): string {
 	);
 }
 
+/** JSON with object keys sorted: Replicate may echo a nested input object with its keys reordered. */
+function canonical(value: unknown): string {
+	return JSON.stringify(value, (_key, inner: unknown) =>
+		inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+			? Object.fromEntries(
+					Object.entries(inner as Record<string, unknown>).sort(([a], [b]) =>
+						a < b ? -1 : a > b ? 1 : 0,
+					),
+				)
+			: inner,
+	);
+}
+
 function sameValue(a: unknown, b: unknown): boolean {
-	return JSON.stringify(a) === JSON.stringify(b);
+	return canonical(a) === canonical(b);
 }
 
 function sameBody(a: CreateBody, b: CreateBody): boolean {

@@ -32,8 +32,9 @@ const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
 
 /** `Retry-After` as seconds or an HTTP date, else exponential backoff with jitter (50-100 %). */
 export function retryDelayMs(attempt: number, headers?: Record<string, unknown>): number {
-	const retryAfter = headers ? headerValue(headers, 'retry-after') : undefined;
-	if (retryAfter !== undefined) {
+	// An empty header names no time (Number('') would be 0: a retry at once).
+	const retryAfter = headers ? headerValue(headers, 'retry-after')?.trim() : undefined;
+	if (retryAfter) {
 		const seconds = Number(retryAfter);
 		const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now();
 		if (Number.isFinite(ms)) return Math.min(Math.max(ms, 0), RETRY_AFTER_CAP_MS);

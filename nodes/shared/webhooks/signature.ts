@@ -78,7 +78,7 @@ export function checkTimestamp(timestampSeconds: number, nowMs: number): Rejecti
 	if (skew > TIMESTAMP_TOLERANCE_SECONDS) {
 		return {
 			status: 401,
-			reason: `The webhook-timestamp is ${Math.round(skew)} s away from now (at most ${TIMESTAMP_TOLERANCE_SECONDS} s allowed)`,
+			reason: `The webhook-timestamp is ${Math.ceil(skew)} s away from now (at most ${TIMESTAMP_TOLERANCE_SECONDS} s allowed)`,
 		};
 	}
 	return undefined;
