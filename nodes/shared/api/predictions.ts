@@ -69,8 +69,10 @@ export function asPrediction(
 	return body as Prediction;
 }
 
-/** POST /predictions: the one paid request. Its answer is parsed by the caller, who must also
- * make sense of an answer that names no prediction. */
+/**
+ * POST /predictions: the one paid request. Its answer is parsed by the caller, who must also make
+ * sense of an answer that names no prediction.
+ */
 export async function postPrediction(
 	context: TransportContext,
 	create: {
