@@ -14,6 +14,7 @@ import {
 	DEFAULT_MODEL_VERSION,
 	MODEL_VERSION_ID,
 } from '../../nodes/ReplicateInpainting/schema/modelInput';
+import { T0, useFakeClock } from './scriptedApi';
 
 const body: CreateBody = {
 	version: DEFAULT_MODEL_VERSION,
@@ -93,7 +94,6 @@ describe('madeBy', () => {
 });
 
 describe('the create ledger (fake clock)', () => {
-	const T0 = Date.parse('2026-11-29T17:00:00Z');
 	let baseUrl = 0;
 	/** A context that only names a base URL: each test gets a ledger of its own. */
 	const contextFor = () =>
@@ -102,11 +102,7 @@ describe('the create ledger (fake clock)', () => {
 			getCredentials: async () => ({ baseUrl: `https://api${++baseUrl}.test/v1` }),
 		}) as unknown as TransportContext;
 
-	beforeEach(() => {
-		jest.useFakeTimers();
-		jest.setSystemTime(T0);
-	});
-	afterEach(() => jest.useRealTimers());
+	useFakeClock();
 
 	it('allows 10 s of clock skew when comparing creation times', () => {
 		expect(CLOCK_TOLERANCE_MS).toBe(10_000);

@@ -9,7 +9,7 @@ import { ExecutionStoppedError } from '../../nodes/shared/pause';
 import type { Prediction } from '../../nodes/shared/api/predictions';
 import { waitForPrediction, withinWait } from '../../nodes/ReplicateInpainting/helpers/wait';
 import type { WaitOptions } from '../../nodes/ReplicateInpainting/helpers/wait';
-import { after, scriptedApi, T0 } from './scriptedApi';
+import { after, scriptedApi, T0, useFakeClock } from './scriptedApi';
 
 describe('withinWait', () => {
 	it("ends a poll's retries one first interval after the wait's deadline, keeping the rest", () => {
@@ -49,6 +49,18 @@ function predictionApi(
 
 const starting = { id: 'p1', status: 'starting' } as Prediction;
 
+/** A wait that `stop()` ends, and the expectation that it then rejects as stopped. */
+function stoppableWait(api: ReturnType<typeof predictionApi>) {
+	const controller = new AbortController();
+	const done = waitForPrediction(
+		api.context,
+		starting,
+		options({ policy: { maxRetries: 0, signal: controller.signal } }),
+	);
+	const stopped = expect(done).rejects.toBeInstanceOf(ExecutionStoppedError);
+	return { stop: () => controller.abort(), stopped };
+}
+
 function options(overrides: Partial<WaitOptions> = {}): WaitOptions {
 	return {
 		deadline: T0 + 600_000,
@@ -61,11 +73,7 @@ function options(overrides: Partial<WaitOptions> = {}): WaitOptions {
 }
 
 describe('waitForPrediction on a fake clock', () => {
-	beforeEach(() => {
-		jest.useFakeTimers();
-		jest.setSystemTime(T0);
-	});
-	afterEach(() => jest.useRealTimers());
+	useFakeClock();
 
 	it('polls at 1, 2.6, 5.16, 8.16, 11.16 s … until a final status, and returns that prediction', async () => {
 		const api = predictionApi([
@@ -99,13 +107,7 @@ describe('waitForPrediction on a fake clock', () => {
 
 	it('does not poll before a poll is due', async () => {
 		const api = predictionApi(['processing']);
-		const controller = new AbortController();
-		const done = waitForPrediction(
-			api.context,
-			starting,
-			options({ policy: { maxRetries: 0, signal: controller.signal } }),
-		);
-		const stopped = expect(done).rejects.toBeInstanceOf(ExecutionStoppedError);
+		const { stop, stopped } = stoppableWait(api);
 		await jest.advanceTimersByTimeAsync(999);
 		expect(api.pollTimes()).toEqual([]);
 		await jest.advanceTimersByTimeAsync(1);
@@ -114,7 +116,7 @@ describe('waitForPrediction on a fake clock', () => {
 		expect(api.pollTimes()).toEqual([1_000]);
 		await jest.advanceTimersByTimeAsync(1);
 		expect(api.pollTimes()).toEqual([1_000, 2_600]);
-		controller.abort();
+		stop();
 		await stopped;
 	});
 
@@ -189,15 +191,9 @@ describe('waitForPrediction on a fake clock', () => {
 
 	it('a Stop ends the pause at once: no further poll, no cancel (the run cancels what it started)', async () => {
 		const api = predictionApi(['processing']);
-		const controller = new AbortController();
-		const done = waitForPrediction(
-			api.context,
-			starting,
-			options({ policy: { maxRetries: 0, signal: controller.signal } }),
-		);
-		const stopped = expect(done).rejects.toBeInstanceOf(ExecutionStoppedError);
+		const { stop, stopped } = stoppableWait(api);
 		await jest.advanceTimersByTimeAsync(1_500);
-		controller.abort();
+		stop();
 		await stopped;
 		expect(Date.now() - T0).toBe(1_500);
 		await jest.advanceTimersByTimeAsync(10_000);

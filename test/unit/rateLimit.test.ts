@@ -9,13 +9,9 @@ import {
 	createLimiterFor,
 	CreateRateLimiter,
 } from '../../nodes/shared/transport/rateLimit';
-import { T0 } from './scriptedApi';
+import { T0, useFakeClock } from './scriptedApi';
 
-beforeEach(() => {
-	jest.useFakeTimers();
-	jest.setSystemTime(T0);
-});
-afterEach(() => jest.useRealTimers());
+useFakeClock();
 
 /** Starts `count` takes at once; resolves with the time (ms since `from`) each was let through. */
 async function takeAll(limiter: CreateRateLimiter, count: number, from = Date.now()) {

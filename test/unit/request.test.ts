@@ -14,17 +14,9 @@ import { apiRequest, isAmbiguousCreateFailure } from '../../nodes/shared/transpo
 import type { ApiRequest } from '../../nodes/shared/transport/request';
 import type { RetryPolicy } from '../../nodes/shared/transport/retry';
 import type { ScriptedAnswer } from './scriptedApi';
-import { networkError, node, scriptedApi, T0 } from './scriptedApi';
+import { networkError, node, scriptedApi, T0, useFakeClock } from './scriptedApi';
 
-beforeEach(() => {
-	jest.useFakeTimers();
-	jest.setSystemTime(T0);
-	jest.spyOn(Math, 'random').mockReturnValue(0);
-});
-afterEach(() => {
-	jest.useRealTimers();
-	jest.restoreAllMocks();
-});
+useFakeClock({ noJitter: true });
 
 type Step = number | ScriptedAnswer | Error;
 

@@ -10,17 +10,9 @@ import { AFTER_SEND_CODES, NOT_SENT_CODES } from '../../nodes/shared/transport/n
 import { CreateRateLimiter } from '../../nodes/shared/transport/rateLimit';
 import type { RequestKind, RetryPolicy } from '../../nodes/shared/transport/retry';
 import { attemptTimeout, withRetries } from '../../nodes/shared/transport/retry';
-import { networkError, T0 } from './scriptedApi';
+import { networkError, T0, useFakeClock } from './scriptedApi';
 
-beforeEach(() => {
-	jest.useFakeTimers();
-	jest.setSystemTime(T0);
-	jest.spyOn(Math, 'random').mockReturnValue(0);
-});
-afterEach(() => {
-	jest.useRealTimers();
-	jest.restoreAllMocks();
-});
+useFakeClock({ noJitter: true });
 
 interface Answer {
 	statusCode: number;

@@ -9,6 +9,22 @@ import type { TransportContext } from '../../nodes/shared/transport/context';
 
 export const T0 = Date.parse('2026-11-29T17:00:00Z');
 
+/**
+ * Every test of the calling scope on jest's fake clock, starting at T0; with `noJitter` the
+ * backoff's jitter sits at its lower end (half the exponential delay), so waits are exact.
+ */
+export function useFakeClock({ noJitter = false } = {}): void {
+	beforeEach(() => {
+		jest.useFakeTimers();
+		jest.setSystemTime(T0);
+		if (noJitter) jest.spyOn(Math, 'random').mockReturnValue(0);
+	});
+	afterEach(() => {
+		jest.useRealTimers();
+		jest.restoreAllMocks();
+	});
+}
+
 export const node: INode = {
 	id: '1',
 	name: 'Replicate Inpainting',
