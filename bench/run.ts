@@ -21,7 +21,7 @@ import {
 } from './metrics';
 import type { ParentMessage, RunKind, WorkerConfig, WorkerMessage, WorkerResult } from './protocol';
 import { BenchServer } from './server';
-import { makeSamplePng, paddedPng } from '../test/server';
+import { makeSamplePng, paddedPng } from '../tools/fake-replicate';
 
 const MB = 1024 * 1024;
 

@@ -1,5 +1,5 @@
 /**
- * The fake Replicate as a separate process (test/server/cli.ts), so its CPU and memory stay out of
+ * The fake Replicate as a separate process (tools/fake-replicate/cli.ts), so its CPU and memory stay out of
  * the figures of the process being measured; steered and read through its /__admin endpoints.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 
 import { request } from 'undici';
 
-import type { FakeReplicateStats } from '../test/server';
+import type { FakeReplicateStats } from '../tools/fake-replicate';
 
 export interface ServerInfo {
 	apiUrl: string;
@@ -53,7 +53,7 @@ export class BenchServer {
 	) {}
 
 	static async start(options: ServerOptions): Promise<BenchServer> {
-		// Compiled to .build/bench/server.js; the server CLI to .build/test/server/cli.js.
+		// Compiled to .build/bench/server.js; the server CLI to .build/tools/fake-replicate/cli.js.
 		const cli = path.join(__dirname, '..', 'test', 'server', 'cli.js');
 		const args = [cli, '--model-time-ms', String(options.modelTimeMs)];
 		if (!options.honourPreferWait) args.push('--no-prefer-wait');

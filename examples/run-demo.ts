@@ -10,8 +10,8 @@ import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
 import { ReplicateInpainting } from '../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import { runWorkflow } from '../test/harness';
-import type { FakeReplicate } from '../test/server';
-import { makeSamplePng, startFakeReplicate } from '../test/server';
+import type { FakeReplicate } from '../tools/fake-replicate';
+import { makeSamplePng, startFakeReplicate } from '../tools/fake-replicate';
 import { credentialOptions, serverCredential } from '../test/support/credentials';
 
 const projectRoot = path.resolve(__dirname, '..', '..');

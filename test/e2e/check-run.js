@@ -54,7 +54,7 @@ const MODEL_DEFAULTS = {
 	disable_safety_checker: false,
 };
 
-const png = () => require(path.join(ROOT, '.build/test/server/png.js'));
+const png = () => require(path.join(ROOT, '.build/tools/fake-replicate/png.js'));
 
 function context(dir) {
 	return readJson(path.join(dir, 'ctx.json'));

@@ -2,7 +2,7 @@
 # End-to-end test in real n8n: packs this package, installs it into real n8n (2.x on Node 24
 # and 1.x on Node 22, from the npm registry, cached outside the repo) the way n8n installs a
 # community package, and runs examples/inpaint.workflow.json against the Replicate-compatible
-# test server (test/server). `npm run test:e2e` builds dist/ first and then runs this.
+# test server (tools/fake-replicate). `npm run test:e2e` builds dist/ first and then runs this.
 #
 # Usage: test/e2e/run-e2e.sh [2|1|queue|all]   (default: all = 2 1 queue)
 #   KEEP_E2E_TMP=1   keep the work folder (n8n logs, executions, server records) and print it
@@ -86,7 +86,7 @@ log() { printf '# %s\n' "$*"; }
 	echo "dist/ is not built: run npm run test:e2e (or npm run build first)" >&2
 	exit 2
 }
-# The test server and its PNG decoder (TypeScript under test/server), into .build/ as
+# The test server and its PNG decoder (TypeScript under tools/fake-replicate), into .build/ as
 # build:tools does, but only these files: work in progress elsewhere cannot stop the e2e.
 (cd "$ROOT" && node_modules/.bin/tsc -p test/e2e/tsconfig.json >&2)
 

@@ -87,7 +87,7 @@ async function startServer() {
 	const child = spawn(
 		process.execPath,
 		[
-			path.join(ROOT, '.build/test/server/cli.js'),
+			path.join(ROOT, '.build/tools/fake-replicate/cli.js'),
 			'--token',
 			token,
 			'--model-time-ms',

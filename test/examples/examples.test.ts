@@ -31,7 +31,7 @@ import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateIn
 import { ReplicateInpaintingTrigger } from '../../nodes/ReplicateInpaintingTrigger/ReplicateInpaintingTrigger.node';
 import type { HarnessWorkflow } from '../harness';
 import { runWorkflow, startWebhookListener } from '../harness';
-import { decodePng, makeSamplePng } from '../server';
+import { decodePng, makeSamplePng } from '../../tools/fake-replicate';
 import { credentialOptions, serverCredential } from '../support/credentials';
 import { useFakeReplicate } from '../support/fakeReplicate';
 import { binaryItem, createRequests, eventually } from '../node/support';

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type { CredentialTestResult } from '../harness';
-import type { FakeReplicate } from '../server';
+import type { FakeReplicate } from '../../tools/fake-replicate';
 import type { Sink } from './support';
 
 export interface CredentialRow {

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 
 import type { WaitingServer } from '../harness';
 import { urlInputs } from '../node/support';
-import type { FakeReplicate } from '../server';
+import type { FakeReplicate } from '../../tools/fake-replicate';
 import { deliver, keyOf, secretFetches, signedHeaders } from '../trigger/support';
 import { park } from '../webhook/support';
 

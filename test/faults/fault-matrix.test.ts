@@ -22,8 +22,13 @@ import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workf
 import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
 import type { WaitingServer, WebhookRunResult } from '../harness';
 import { startWaitingServer, testCredential } from '../harness';
-import type { FakeReplicate, FakeReplicateOptions, Prediction, RecordedRequest } from '../server';
-import { makeSamplePng, startFakeReplicate } from '../server';
+import type {
+	FakeReplicate,
+	FakeReplicateOptions,
+	Prediction,
+	RecordedRequest,
+} from '../../tools/fake-replicate';
+import { makeSamplePng, startFakeReplicate } from '../../tools/fake-replicate';
 import type { NodeRun } from '../node/support';
 import { binaryItem, eventually, runNode, urlInputs } from '../node/support';
 import { deliver, finishedPrediction } from '../trigger/support';

@@ -8,8 +8,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { DEFAULT_MODEL_VERSION } from '../../nodes/ReplicateInpainting/schema/modelInput';
-import type { FakeReplicate, Prediction } from '../server';
-import { TERMINAL } from '../server';
+import type { FakeReplicate, Prediction } from '../../tools/fake-replicate';
+import { TERMINAL } from '../../tools/fake-replicate';
 import { eventually } from '../node/support';
 
 export function isTerminal(prediction: Prediction | undefined): boolean {

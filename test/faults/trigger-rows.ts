@@ -10,7 +10,7 @@
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import type { WebhookRunResult } from '../harness';
-import type { FakeReplicate } from '../server';
+import type { FakeReplicate } from '../../tools/fake-replicate';
 import { keyOf, newWebhookId, signedHeaders } from '../trigger/support';
 
 export interface TriggerDelivery {

@@ -6,7 +6,7 @@
 import { DEFAULT_MODEL_VERSION } from '../../nodes/ReplicateInpainting/schema/modelInput';
 import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
 import { testCredential } from '../harness';
-import { decodePng, makeSamplePng, startFakeReplicate } from '../server';
+import { decodePng, makeSamplePng, startFakeReplicate } from '../../tools/fake-replicate';
 import { useFakeReplicate } from '../support/fakeReplicate';
 import {
 	apiRequests,

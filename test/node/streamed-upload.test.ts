@@ -10,7 +10,7 @@ import path from 'node:path';
 
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import { runWorkflow } from '../harness';
-import { makeSamplePng, paddedPng } from '../server';
+import { makeSamplePng, paddedPng } from '../../tools/fake-replicate';
 import { credentialOptions, serverCredential } from '../support/credentials';
 import { useFakeReplicate } from '../support/fakeReplicate';
 import { apiRequests, createRequests, NODE_NAME, readFileWorkflow } from './support';

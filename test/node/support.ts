@@ -4,7 +4,7 @@ import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workf
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import type { HarnessWorkflow, WorkflowRunResult } from '../harness';
 import { runWorkflow } from '../harness';
-import type { FakeReplicate } from '../server';
+import type { FakeReplicate } from '../../tools/fake-replicate';
 import { CREDENTIAL_ID, credentialOptions, serverCredential } from '../support/credentials';
 
 export const NODE_NAME = 'Replicate Inpainting';

@@ -4,8 +4,8 @@
  */
 import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
-import type { FakeReplicate } from '../server';
-import { makeSamplePng } from '../server';
+import type { FakeReplicate } from '../../tools/fake-replicate';
+import { makeSamplePng } from '../../tools/fake-replicate';
 import { useFakeReplicate } from '../support/fakeReplicate';
 import { apiRequests, binaryItem, runNode, urlInputs } from './support';
 

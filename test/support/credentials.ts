@@ -6,7 +6,7 @@ import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 
 import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
 import type { HarnessCredential } from '../harness';
-import type { FakeReplicate } from '../server';
+import type { FakeReplicate } from '../../tools/fake-replicate';
 
 /** The id under which the test workflows' nodes reference the credential. */
 export const CREDENTIAL_ID = 'replicate-test';

@@ -2,7 +2,11 @@
  * The test server as a test file uses it: one per file (or describe block), started before its
  * tests, reset before each and closed after them (the credential for it: ./credentials.ts).
  */
-import { createFakeReplicate, type FakeReplicate, type FakeReplicateOptions } from '../server';
+import {
+	createFakeReplicate,
+	type FakeReplicate,
+	type FakeReplicateOptions,
+} from '../../tools/fake-replicate';
 
 /**
  * Registers the hooks of one fake Replicate and returns it; it listens from the first beforeAll on,

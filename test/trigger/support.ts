@@ -6,7 +6,7 @@ import { ReplicateInpaintingTrigger } from '../../nodes/ReplicateInpaintingTrigg
 import { DEFAULT_MODEL_VERSION } from '../../nodes/ReplicateInpainting/schema/modelInput';
 import type { RunWebhookOptions, WebhookRunResult } from '../harness';
 import { activateWebhook, runWebhook } from '../harness';
-import type { FakeReplicate } from '../server';
+import type { FakeReplicate } from '../../tools/fake-replicate';
 import { credentialOptions, serverCredential } from '../support/credentials';
 
 export const TRIGGER_CREDENTIAL_ID = 'replicate-trigger-test';

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { decodePng, startFakeReplicate } from '../server';
+import { decodePng, startFakeReplicate } from '../../tools/fake-replicate';
 import { useFakeReplicate } from '../support/fakeReplicate';
 import { createRequests, eventually, runNode, urlInputs } from '../node/support';
 import { startWebhookListener } from '../harness';

@@ -84,7 +84,7 @@ run_version() { # line
 		return
 	}
 
-	node "$ROOT/.build/test/server/cli.js" >"$dir/server.json" 2>"$dir/server.err" &
+	node "$ROOT/.build/tools/fake-replicate/cli.js" >"$dir/server.json" 2>"$dir/server.err" &
 	SERVER_PID=$!
 	local waited=0
 	until [ -s "$dir/server.json" ]; do

@@ -7,7 +7,7 @@ import {
 	pollScheduler,
 	type Progress,
 } from '../../nodes/ReplicateInpainting/helpers/pollSchedule';
-import { tqdmLine } from '../server/progress';
+import { tqdmLine } from '../../tools/fake-replicate/progress';
 
 describe('parseProgressLine', () => {
 	it('reads steps and the time left from the rate of a tqdm line', () => {

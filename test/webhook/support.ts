@@ -4,7 +4,7 @@ import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import type { WaitingServer, WorkflowRunResult } from '../harness';
 import { inpaintingWorkflow } from '../node/support';
-import type { FakeReplicate } from '../server';
+import type { FakeReplicate } from '../../tools/fake-replicate';
 import { credentialOptions, serverCredential } from '../support/credentials';
 
 export interface ParkOptions {

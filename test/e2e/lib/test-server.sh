@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The project's Replicate-compatible test server (test/server, compiled into .build/ by
+# The project's Replicate-compatible test server (tools/fake-replicate, compiled into .build/ by
 # `tsc -p test/e2e/tsconfig.json`) as its own process, for the e2e scripts. Source this file.
 #
 #   e2e_server_start <dir> [cli args…]   writes <dir>/server.json ({apiUrl, outputOrigin, token,
@@ -12,7 +12,7 @@ E2E_SERVER_PID=
 e2e_server_start() {
 	local dir=$1 waited=0
 	shift
-	node "$E2E_SERVER_ROOT/.build/test/server/cli.js" \
+	node "$E2E_SERVER_ROOT/.build/tools/fake-replicate/cli.js" \
 		--token "r8_e2e_$(node -p 'require("crypto").randomBytes(12).toString("hex")')" "$@" \
 		>"$dir/server.json" 2>"$dir/server.err" &
 	E2E_SERVER_PID=$!

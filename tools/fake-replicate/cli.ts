@@ -1,6 +1,6 @@
 /**
  * Runs the fake Replicate as its own process, for a real n8n or a benchmark:
- *   node .build/test/server/cli.js [--port N] [--output-port N] [--prefix /v1] [--model-time-ms N]
+ *   node .build/tools/fake-replicate/cli.js [--port N] [--output-port N] [--prefix /v1] [--model-time-ms N]
  *     [--start-delay-ms N] [--retention-ms N] [--webhook-retries N] [--webhook-retry-delay-ms N]
  *     [--no-prefer-wait] [--no-files] [--token T]
  * Prints one JSON line {apiUrl, outputOrigin, token, sampleImageUrl, sampleMaskUrl, webhookSecret, adminUrl}

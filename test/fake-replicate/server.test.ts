@@ -24,7 +24,7 @@ import {
 	type FakeReplicate,
 	type Prediction,
 	type RasterImage,
-} from './index';
+} from '../../tools/fake-replicate';
 
 const VERSION = `stability-ai/stable-diffusion-inpainting:${MODEL_VERSION_ID}`;
 const TOKEN = 'r8_fake_token_for_tests';
