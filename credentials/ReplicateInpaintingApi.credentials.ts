@@ -6,8 +6,6 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { ACCOUNT_PATH } from '../nodes/shared/api/account';
-
 export const DEFAULT_BASE_URL = 'https://api.replicate.com/v1';
 
 /**
@@ -94,7 +92,7 @@ export class ReplicateInpaintingApi implements ICredentialType {
 	test: ICredentialTestRequest = {
 		request: {
 			baseURL: '={{$credentials.baseUrl}}',
-			url: ACCOUNT_PATH,
+			url: '/account',
 			method: 'GET',
 			disableFollowRedirect: true,
 		},

@@ -1,6 +1,5 @@
 import type {
 	IExecuteFunctions,
-	IHookFunctions,
 	INodeExecutionData,
 	INodeType,
 	INodeTypeDescription,
@@ -10,8 +9,9 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { description as predictionOperations, subtitle } from './actions/prediction';
+import { resumeWebhookMethods, resumeWebhooks } from './actions/prediction/waitMode';
+import { resumeFromWebhook } from './actions/prediction/waitMode/resume';
 import { router } from './actions/router';
-import { resumeFromWebhook } from './helpers/webhookMode/resume';
 import { searchModelVersions, searchPredictions } from './methods/listSearch';
 
 export class ReplicateInpainting implements INodeType {
@@ -31,45 +31,18 @@ export class ReplicateInpainting implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		usableAsTool: true,
 		credentials: [{ name: 'replicateInpaintingApi', required: true }],
-		// Wait Mode: Webhook. Replicate calls the execution's resume URL; n8n's waiting-webhooks
-		// endpoint hands the call to `webhook()` (the mechanism of n8n's Wait node).
-		webhooks: [
-			{
-				name: 'default',
-				httpMethod: 'POST',
-				responseMode: 'onReceived',
-				path: '',
-				restartWebhook: true,
-			},
-		],
+		// Wait Mode: Webhook's resume webhook (Create and Wait).
+		webhooks: resumeWebhooks,
 		properties: predictionOperations,
 	};
 
 	methods = { listSearch: { searchPredictions, searchModelVersions } };
 
-	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		// The failure policy of the node: with Continue On Fail a failing item becomes an error item.
-		return await router.call(this, () => this.continueOnFail());
-	}
+	webhookMethods = { default: resumeWebhookMethods };
 
-	/**
-	 * The resume webhook is a restart webhook: n8n registers none (it serves every waiting
-	 * execution under /webhook-waiting/), and Replicate has no webhook registry (each prediction
-	 * names its URL when it is created), so there is nothing to set up or tear down.
-	 */
-	webhookMethods = {
-		default: {
-			async checkExists(this: IHookFunctions): Promise<boolean> {
-				return true;
-			},
-			async create(this: IHookFunctions): Promise<boolean> {
-				return true;
-			},
-			async delete(this: IHookFunctions): Promise<boolean> {
-				return true;
-			},
-		},
-	};
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await router.call(this);
+	}
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		return await resumeFromWebhook.call(this);

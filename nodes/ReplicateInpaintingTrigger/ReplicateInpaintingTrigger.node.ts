@@ -1,5 +1,4 @@
 import type {
-	IDataObject,
 	IHookFunctions,
 	INodeExecutionData,
 	INodeProperties,
@@ -14,7 +13,7 @@ import type { Prediction } from '../shared/api/predictions';
 import { isTerminal } from '../shared/api/predictions';
 import type { WebhookEvent } from '../shared/api/webhooks';
 import { WEBHOOK_EVENTS } from '../shared/api/webhooks';
-import { optionsCollection, resolveOptions } from '../shared/options';
+import { optionsCollection, readOptions } from '../shared/options';
 import { itemsWithOutputs } from '../shared/outputs/items';
 import { webhookSigningKey } from '../shared/webhooks/signingKey';
 import { isRejection, refuse, verifyDelivery } from '../shared/webhooks/verifyDelivery';
@@ -164,10 +163,7 @@ export class ReplicateInpaintingTrigger implements INodeType {
 				return false;
 			},
 			async create(this: IHookFunctions): Promise<boolean> {
-				const { maxRetries } = resolveOptions(
-					this.getNode(),
-					this.getNodeParameter('options', {}) as IDataObject,
-				);
+				const { maxRetries } = readOptions(this);
 				await webhookSigningKey(this, maxRetries);
 				return true;
 			},
@@ -182,8 +178,7 @@ export class ReplicateInpaintingTrigger implements INodeType {
 	 * within 5 minutes, HMAC over the raw body, then a webhook-id not seen before). What fails is
 	 * answered 401 (400 for a verified body that is no prediction, 503 while the signing secret
 	 * cannot be fetched, so Replicate retries later) and starts nothing. Deliveries outside the
-	 * node's filters
-	 * are answered 200 and start nothing, so Replicate does not retry them.
+	 * node's filters are answered 200 and start nothing, so Replicate does not retry them.
 	 */
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const verified = await verifyDelivery(
@@ -191,10 +186,7 @@ export class ReplicateInpaintingTrigger implements INodeType {
 			`trigger/${this.getWorkflow().id ?? ''}/${this.getNode().id}`,
 		);
 		if (isRejection(verified)) return refuse(this, verified, TRIGGER);
-		const options = resolveOptions(
-			this.getNode(),
-			this.getNodeParameter('options', {}) as IDataObject,
-		);
+		const options = readOptions(this);
 		const { prediction } = verified;
 
 		const filtered = filterReason(this, prediction);

@@ -3,7 +3,7 @@
  * node and the trigger pick the ones they offer, and `resolveOptions` checks resolved values
  * against the same declarations.
  */
-import type { IDataObject, IExecuteFunctions, INode, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, INode, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 /** How generated images are laid out on output items. */
@@ -189,12 +189,24 @@ function shown(value: unknown): string {
 	return typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
 
-export function readOptions(context: IExecuteFunctions, itemIndex: number): NodeOptions {
-	return resolveOptions(
-		context.getNode(),
-		context.getNodeParameter('options', itemIndex, {}) as IDataObject,
-		itemIndex,
-	);
+/** What the options are read from: the execute context (per item), a webhook or trigger context. */
+interface ParameterSource {
+	getNode(): INode;
+	getNodeParameter(name: string, ...rest: never[]): unknown;
+}
+
+/**
+ * The node's Options, checked and with defaults: an item's in an execution, or the node's own in a
+ * webhook or trigger call (which have no items to read them per).
+ */
+export function readOptions(context: ParameterSource, itemIndex?: number): NodeOptions {
+	const read = context.getNodeParameter as (name: string, ...rest: unknown[]) => unknown;
+	const given = (
+		itemIndex === undefined
+			? read.call(context, 'options', {})
+			: read.call(context, 'options', itemIndex, {})
+	) as IDataObject;
+	return resolveOptions(context.getNode(), given, itemIndex);
 }
 
 function checkOption(field: INodeProperties, value: unknown): string | undefined {

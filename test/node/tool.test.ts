@@ -4,7 +4,7 @@
  */
 import type { IExecuteFunctions, INodeParameters, INodeProperties } from 'n8n-workflow';
 
-import { runsAsTool } from '../../nodes/ReplicateInpainting/helpers/results';
+import { runsAsTool } from '../../nodes/ReplicateInpainting/actions/router';
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import type { HarnessWorkflow } from '../harness';
 import { runWorkflow } from '../harness';

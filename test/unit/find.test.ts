@@ -3,13 +3,13 @@
  * prediction a create can have made (`madeBy`), and the ledger that lets each prediction be taken
  * by one create only.
  */
-import type { CreateBody } from '../../nodes/ReplicateInpainting/helpers/find';
+import type { CreateBody } from '../../nodes/ReplicateInpainting/engine/lostCreates';
 import {
 	CLOCK_TOLERANCE_MS,
 	ledgerFor,
 	madeBy,
-} from '../../nodes/ReplicateInpainting/helpers/find';
-import type { TransportContext } from '../../nodes/shared/transport/context';
+} from '../../nodes/ReplicateInpainting/engine/lostCreates';
+import type { TransportContext } from '../../nodes/shared/transport/request';
 import {
 	DEFAULT_MODEL_VERSION,
 	MODEL_VERSION_ID,

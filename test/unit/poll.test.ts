@@ -7,8 +7,11 @@
  */
 import { ExecutionStoppedError } from '../../nodes/shared/pause';
 import type { Prediction } from '../../nodes/shared/api/predictions';
-import { waitForPrediction, withinWait } from '../../nodes/ReplicateInpainting/helpers/wait';
-import type { WaitOptions } from '../../nodes/ReplicateInpainting/helpers/wait';
+import {
+	waitForPrediction,
+	withinWait,
+} from '../../nodes/ReplicateInpainting/engine/waitForPrediction';
+import type { WaitOptions } from '../../nodes/ReplicateInpainting/engine/waitForPrediction';
 import { after, scriptedApi, T0, useFakeClock } from './scriptedApi';
 
 describe('withinWait', () => {

@@ -6,7 +6,7 @@ import {
 	POLL_SCHEDULE,
 	pollScheduler,
 	type Progress,
-} from '../../nodes/ReplicateInpainting/helpers/pollSchedule';
+} from '../../nodes/ReplicateInpainting/engine/pollSchedule';
 import { tqdmLine } from '../../tools/fake-replicate/progress';
 
 describe('parseProgressLine', () => {

@@ -3,7 +3,7 @@
  * the hold ends 2 s before the item's Timeout, so the node still sees an unfinished prediction
  * (and cancels it itself) before Replicate's Cancel-After deadline. Never less than 1 s.
  */
-import { preferWaitSeconds } from '../../nodes/ReplicateInpainting/helpers/create';
+import { preferWaitSeconds } from '../../nodes/ReplicateInpainting/engine/createPrediction';
 
 describe('preferWaitSeconds', () => {
 	it.each([

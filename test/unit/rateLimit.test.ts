@@ -8,7 +8,7 @@ import {
 	CREATE_RATE,
 	createLimiterFor,
 	CreateRateLimiter,
-} from '../../nodes/shared/transport/rateLimit';
+} from '../../nodes/shared/transport/retry';
 import { T0, useFakeClock } from './scriptedApi';
 
 useFakeClock();

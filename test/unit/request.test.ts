@@ -7,11 +7,13 @@
 import { NodeApiError } from 'n8n-workflow';
 
 import { ExecutionStoppedError } from '../../nodes/shared/pause';
-import { apiBaseUrl } from '../../nodes/shared/transport/context';
-import type { TransportContext } from '../../nodes/shared/transport/context';
-import { networkErrorCode } from '../../nodes/shared/transport/network';
-import { apiRequest, isAmbiguousCreateFailure } from '../../nodes/shared/transport/request';
-import type { ApiRequest } from '../../nodes/shared/transport/request';
+import {
+	apiBaseUrl,
+	apiRequest,
+	isAmbiguousCreateFailure,
+} from '../../nodes/shared/transport/request';
+import type { ApiRequest, TransportContext } from '../../nodes/shared/transport/request';
+import { networkErrorCode } from '../../nodes/shared/transport/retry';
 import type { RetryPolicy } from '../../nodes/shared/transport/retry';
 import type { ScriptedAnswer } from './scriptedApi';
 import { networkError, node, scriptedApi, T0, useFakeClock } from './scriptedApi';

@@ -6,10 +6,14 @@
  * 2000 … ms (retry.test.ts covers the schedule itself).
  */
 import { ExecutionStoppedError } from '../../nodes/shared/pause';
-import { AFTER_SEND_CODES, NOT_SENT_CODES } from '../../nodes/shared/transport/network';
-import { CreateRateLimiter } from '../../nodes/shared/transport/rateLimit';
+import {
+	AFTER_SEND_CODES,
+	attemptTimeout,
+	CreateRateLimiter,
+	NOT_SENT_CODES,
+	withRetries,
+} from '../../nodes/shared/transport/retry';
 import type { RequestKind, RetryPolicy } from '../../nodes/shared/transport/retry';
-import { attemptTimeout, withRetries } from '../../nodes/shared/transport/retry';
 import { networkError, T0, useFakeClock } from './scriptedApi';
 
 useFakeClock({ noJitter: true });

@@ -5,7 +5,7 @@
  */
 import type { INode } from 'n8n-workflow';
 
-import type { TransportContext } from '../../nodes/shared/transport/context';
+import type { TransportContext } from '../../nodes/shared/transport/request';
 
 export const T0 = Date.parse('2026-11-29T17:00:00Z');
 

@@ -4,7 +4,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 
-import { WAIT_GRACE_MS } from '../../nodes/ReplicateInpainting/helpers/webhookMode/park';
+import { WAIT_GRACE_MS } from '../../nodes/ReplicateInpainting/actions/prediction/waitMode/park';
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import type { WaitingServer, WorkflowRunResult } from '../harness';
 import { runWorkflow, startWaitingServer } from '../harness';

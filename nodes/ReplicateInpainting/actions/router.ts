@@ -1,70 +1,117 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { asNodeError, errorItem } from '../../shared/errors';
+import { errorItem } from '../../shared/errors';
+import type { NodeOptions } from '../../shared/options';
 import { readOptions } from '../../shared/options';
 import { ExecutionStoppedError } from '../../shared/pause';
-import { ExecutionRun, forEachConcurrently } from '../helpers/run';
-import { parkForWebhooks } from '../helpers/webhookMode/park';
+import type { OperationItem } from '../engine/executionRun';
+import { ExecutionRun } from '../engine/executionRun';
+import { failsOnlyItsItem, runEndingError } from '../engine/itemFailure';
 import type { Operation } from './prediction';
 import { operations } from './prediction';
-import { parksExecution } from './prediction/createAndWait.operation';
+
+/**
+ * Whether n8n runs the node as an AI Agent tool (the "…Tool" node type n8n derives from a
+ * `usableAsTool` node; `isToolExecution` only exists from n8n 2.x).
+ */
+export function runsAsTool(context: IExecuteFunctions): boolean {
+	const isToolExecution = (context as { isToolExecution?: () => boolean }).isToolExecution;
+	if (typeof isToolExecution === 'function' && isToolExecution.call(context)) return true;
+	return context.getNode().type.endsWith('Tool');
+}
+
+/**
+ * An item's options. As an AI Agent tool the node downloads nothing: a model cannot receive binary
+ * data (n8n drops it from the tool's answer), so the tool answers with the output URLs.
+ */
+function itemOptions(context: IExecuteFunctions, itemIndex: number, asTool: boolean): NodeOptions {
+	const options = readOptions(context, itemIndex);
+	return asTool ? { ...options, downloadOutputs: false } : options;
+}
+
+/**
+ * Runs `work(i)` for 0 ≤ i < count with at most `limit` at a time; stops taking new ones once
+ * `shouldStop()`.
+ */
+async function forEachConcurrently(
+	count: number,
+	limit: number,
+	work: (index: number) => Promise<void>,
+	shouldStop: () => boolean,
+): Promise<void> {
+	let next = 0;
+	const worker = async () => {
+		while (next < count && !shouldStop()) {
+			const index = next++;
+			await work(index);
+		}
+	};
+	await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, count)) }, worker));
+}
 
 /**
  * Checks every item first, so that bad input anywhere fails before the first (paid) request.
  * Then runs the operation for the valid items, up to Max Concurrent Predictions at a time,
- * keeping output order and pairedItem on input order. A failing item (without Continue On Fail)
- * tears the run down: the other items stop waiting and their predictions are canceled before the
- * error is raised.
+ * keeping output order and pairedItem on input order, or hands them all to the operation when it
+ * takes the whole run. A failing item (without Continue On Fail) tears the run down: the other
+ * items stop waiting and their predictions are cancelled before the error is raised.
  */
-export async function router(
-	this: IExecuteFunctions,
-	continueOnFail: () => boolean,
-): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
-	const operation = this.getNodeParameter('operation', 0) as Operation;
-	const handler = operations[operation];
-	if (!handler) {
-		throw new NodeOperationError(this.getNode(), `The operation "${operation}" is not supported`);
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const input = this.getInputData();
+	const name = this.getNodeParameter('operation', 0) as string;
+	const operation: Operation | undefined = operations[name as keyof typeof operations];
+	if (!operation) {
+		throw new NodeOperationError(this.getNode(), `The operation "${name}" is not supported`);
 	}
-	const outputs: INodeExecutionData[][] = new Array(items.length);
-	const valid: number[] = [];
-	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+	const node = this.getNode();
+	const asTool = runsAsTool(this);
+	const outputs: INodeExecutionData[][] = new Array(input.length);
+	const checked: Array<Omit<OperationItem, 'run' | 'policy'>> = [];
+	for (let itemIndex = 0; itemIndex < input.length; itemIndex++) {
 		try {
-			await handler.validate.call(this, itemIndex);
-			valid.push(itemIndex);
+			const options = itemOptions(this, itemIndex, asTool);
+			checked.push({
+				itemIndex,
+				options,
+				checked: await operation.validate.call(this, itemIndex, options),
+			});
 		} catch (error) {
-			if (!continueOnFail()) throw asNodeError(this, error, itemIndex);
+			if (!failsOnlyItsItem(node, error)) throw runEndingError(this, error, itemIndex);
 			outputs[itemIndex] = [errorItem(this, error, itemIndex)];
 		}
 	}
-	if (valid.length === 0) return [outputs.flat()];
+	if (checked.length === 0) return [outputs.flat()];
 
-	const firstOptions = readOptions(this, valid[0]);
-	const run = ExecutionRun.for(this, firstOptions.maxRetries);
-	if (operation === 'createAndWait' && parksExecution(this)) {
-		return await parkForWebhooks(this, valid, outputs, run, continueOnFail);
-	}
-	let failure: unknown;
+	const run = ExecutionRun.for(this, checked[0].options.maxRetries);
+	const items: OperationItem[] = checked.map((item) => ({
+		...item,
+		run,
+		policy: run.policy(item.options.maxRetries),
+	}));
+	const wholeRun = operation.wholeRun?.call(this, asTool);
+	if (wholeRun) return await wholeRun(this, { items, outputs, run });
 
+	let failure: Error | undefined;
 	await forEachConcurrently(
-		valid.length,
-		firstOptions.maxConcurrent,
+		items.length,
+		checked[0].options.maxConcurrent,
 		async (position) => {
-			const itemIndex = valid[position];
+			const item = items[position];
 			try {
-				const options = readOptions(this, itemIndex);
-				const policy = run.policy(options.maxRetries);
-				const produced = await handler.execute.call(this, { itemIndex, run, options, policy });
-				outputs[itemIndex] = produced.map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
+				const produced = await operation.execute.call(this, item);
+				outputs[item.itemIndex] = produced.map((entry) => ({
+					...entry,
+					pairedItem: { item: item.itemIndex },
+				}));
 			} catch (error) {
+				// The run is already ending: this item only stopped because of it.
 				if (error instanceof ExecutionStoppedError && failure !== undefined) return;
-				if (continueOnFail() && !(error instanceof ExecutionStoppedError)) {
-					outputs[itemIndex] = [errorItem(this, error, itemIndex)];
+				if (failsOnlyItsItem(node, error)) {
+					outputs[item.itemIndex] = [errorItem(this, error, item.itemIndex)];
 					return;
 				}
-				failure ??=
-					error instanceof ExecutionStoppedError ? error : asNodeError(this, error, itemIndex);
+				failure ??= runEndingError(this, error, item.itemIndex);
 				await run.tearDown();
 			}
 		},

@@ -5,7 +5,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import type { TransportContext } from '../transport/context';
+import type { TransportContext } from '../transport/request';
 import { apiRequest } from '../transport/request';
 import type { RetryPolicy } from '../transport/retry';
 

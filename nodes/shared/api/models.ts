@@ -1,5 +1,5 @@
 /** Replicate's models resource: a model's versions (the Model Version picker). */
-import type { TransportContext } from '../transport/context';
+import type { TransportContext } from '../transport/request';
 import { apiRequest } from '../transport/request';
 import type { RetryPolicy } from '../transport/retry';
 import type { ListPage } from './pages';

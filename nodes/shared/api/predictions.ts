@@ -5,7 +5,7 @@
 import type { IDataObject, INode } from 'n8n-workflow';
 
 import { malformedAnswerError } from '../errors';
-import type { TransportContext } from '../transport/context';
+import type { TransportContext } from '../transport/request';
 import { apiRequest } from '../transport/request';
 import type { RequestKind, RetryPolicy } from '../transport/retry';
 import type { ListPage } from './pages';

@@ -4,7 +4,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import type { TransportContext } from '../transport/context';
+import type { TransportContext } from '../transport/request';
 import { apiRequest } from '../transport/request';
 
 /** `webhook_events_filter` values, with the names the forms show. */

@@ -58,8 +58,8 @@ export function predictionItems(
 }
 
 /**
- * The items of a prediction as it stands, its images downloaded when it succeeded and `download`
- * says so.
+ * The items of a prediction as it stands, its images downloaded when it succeeded and Download
+ * Outputs says so.
  */
 export async function itemsWithOutputs(
 	context: DownloadContext,
@@ -67,10 +67,9 @@ export async function itemsWithOutputs(
 	options: NodeOptions,
 	policy: RetryPolicy,
 	itemIndex: number,
-	download = options.downloadOutputs,
 ): Promise<INodeExecutionData[]> {
 	const binaries =
-		download && prediction.status === 'succeeded'
+		options.downloadOutputs && prediction.status === 'succeeded'
 			? await downloadPredictionOutputs(context, prediction, {
 					policy,
 					maxBytes: options.maxOutputSizeMb * MEGABYTE,

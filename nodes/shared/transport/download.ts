@@ -3,7 +3,7 @@
  * token never reaches them, with the same retry loop as API calls.
  */
 import { childSignal } from '../pause';
-import type { TransportContext } from './context';
+import type { TransportContext } from './request';
 import type { RetryPolicy } from './retry';
 import { attemptTimeout, DEFAULT_TIMEOUT_MS, withRetries } from './retry';
 

@@ -1,24 +1,62 @@
 /**
- * Every call to the Replicate API goes through `apiRequest`: one place for the base URL,
- * authentication, the retry policy and the rule that a create (which costs money) is only
- * repeated where nothing can have been created.
+ * Every call to the Replicate API goes through `apiRequest`: one place for the credential's Base
+ * URL (api.replicate.com/v1, or a gateway serving the same API under a prefix), authentication,
+ * the retry policy and the rule that a create (which costs money) is only repeated where nothing
+ * can have been created.
  */
 import type {
 	IDataObject,
 	IExecuteFunctions,
 	IHttpRequestMethods,
 	IHttpRequestOptions,
+	INode,
 } from 'n8n-workflow';
-import { NodeApiError } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { apiErrorFromResponse, keepMessage, malformedAnswerError, nonJsonProblem } from '../errors';
 import { childSignal, ExecutionStoppedError } from '../pause';
-import type { TransportContext } from './context';
-import { apiBaseUrl, CREDENTIAL_TYPE } from './context';
-import { describeNetworkFailure, networkErrorCode, NOT_SENT_CODES } from './network';
-import { createLimiterFor } from './rateLimit';
 import type { RequestKind, RetryPolicy } from './retry';
-import { attemptTimeout, DEFAULT_TIMEOUT_MS, withRetries } from './retry';
+import {
+	attemptTimeout,
+	createLimiterFor,
+	DEFAULT_TIMEOUT_MS,
+	describeNetworkFailure,
+	networkErrorCode,
+	NOT_SENT_CODES,
+	withRetries,
+} from './retry';
+
+export const CREDENTIAL_TYPE = 'replicateInpaintingApi';
+
+/** Satisfied by the execute, webhook, hook and load-options contexts alike. */
+export interface TransportContext {
+	getNode(): INode;
+	getCredentials: IExecuteFunctions['getCredentials'];
+	helpers: Pick<IExecuteFunctions['helpers'], 'httpRequest' | 'httpRequestWithAuthentication'>;
+}
+
+/** The credential's Base URL, below which every API call goes. */
+export async function apiBaseUrl(context: TransportContext): Promise<string> {
+	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
+	const baseUrl = typeof credentials.baseUrl === 'string' ? credentials.baseUrl.trim() : '';
+	let parsed: URL | undefined;
+	try {
+		parsed = new URL(baseUrl);
+	} catch {
+		parsed = undefined;
+	}
+	if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+		throw new NodeOperationError(
+			context.getNode(),
+			`The credential's Base URL "${baseUrl}" is not an http(s) URL`,
+			{
+				description:
+					"Use https://api.replicate.com/v1, or your gateway's URL such as https://gateway.example.com/replicate/v1.",
+			},
+		);
+	}
+	return baseUrl.replace(/\/+$/, '');
+}
 
 export interface ApiRequest {
 	method: IHttpRequestMethods;

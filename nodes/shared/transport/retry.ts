@@ -1,11 +1,11 @@
 /**
- * The one retry loop of every request, and its schedule: `Retry-After` when the server names a
- * time, else exponential backoff with jitter. What may be repeated depends on the request's kind.
+ * When a request goes, and goes again: the create rate, the one retry loop of every request and
+ * its schedule (`Retry-After` when the server names a time, else exponential backoff with jitter),
+ * and what a failed request says about the network. What may be repeated depends on the
+ * request's kind: a create is only repeated where it cannot have reached Replicate.
  */
 import { headerValue } from '../headers';
 import { ExecutionStoppedError, pause, throwIfStopped } from '../pause';
-import { AFTER_SEND_CODES, isAbort, networkErrorCode, NOT_SENT_CODES } from './network';
-import type { CreateRateLimiter } from './rateLimit';
 
 /**
  * `create` costs money, so it is retried only when nothing can have been created (429, or no
@@ -112,4 +112,117 @@ export function attemptTimeout(timeoutMs: number, deadline: number | undefined):
 	return deadline === undefined
 		? timeoutMs
 		: Math.max(1, Math.min(timeoutMs, deadline - Date.now()));
+}
+
+/**
+ * Connection failures that happen before a request is on the wire: a create can be retried safely
+ * (a failure after it, below, may have created a prediction).
+ */
+export const NOT_SENT_CODES = new Set([
+	'ECONNREFUSED',
+	'ENOTFOUND',
+	'EAI_AGAIN',
+	'EHOSTUNREACH',
+	'ENETUNREACH',
+]);
+
+/** Failures after the request may have reached the server. */
+export const AFTER_SEND_CODES = new Set([
+	'ECONNRESET',
+	'ETIMEDOUT',
+	'ECONNABORTED',
+	'EPIPE',
+	'ESOCKETTIMEDOUT',
+	'ERR_BAD_RESPONSE',
+	'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+/**
+ * The messages an error chain carries. n8n's NodeApiError (n8n-workflow 2.x) keeps neither the
+ * axios error (its `cause`) nor its `code`, and replaces the message with a friendly text ("The
+ * service refused the connection…"); the original messages survive only in its `messages`.
+ */
+function originalMessages(error: unknown): string[] {
+	const messages = (error as { messages?: unknown } | undefined)?.messages;
+	const kept = Array.isArray(messages)
+		? messages.filter((entry): entry is string => typeof entry === 'string')
+		: [];
+	return [...kept, error instanceof Error ? error.message : ''];
+}
+
+/** The error chain's network error code (n8n wraps axios errors in NodeApiError). */
+export function networkErrorCode(error: unknown): string | undefined {
+	let current: unknown = error;
+	for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+		const code = (current as { code?: unknown }).code;
+		if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+		current = (current as { cause?: unknown }).cause;
+	}
+	for (const message of originalMessages(error)) {
+		const named = /\b(E[A-Z_]+)\b/.exec(message)?.[1];
+		if (named && (NOT_SENT_CODES.has(named) || AFTER_SEND_CODES.has(named))) return named;
+		if (/socket hang up/i.test(message)) return 'ECONNRESET';
+		if (/timeout of \d+ms exceeded|timed out/i.test(message)) return 'ETIMEDOUT';
+	}
+	return undefined;
+}
+
+/** Whether a failure is a Stop (ours, or the HTTP client's abort) rather than a fault. */
+export function isAbort(error: unknown, signal?: AbortSignal): boolean {
+	if (error instanceof ExecutionStoppedError) return true;
+	let current: unknown = error;
+	for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+		const { name, code } = current as { name?: unknown; code?: unknown };
+		if (name === 'AbortError' || name === 'CanceledError' || code === 'ERR_CANCELED') return true;
+		current = (current as { cause?: unknown }).cause;
+	}
+	return signal?.aborted === true;
+}
+
+/** "ECONNRESET (socket hang up)": the original text rather than n8n's gloss. */
+export function describeNetworkFailure(error: unknown): string {
+	const code = networkErrorCode(error);
+	const message = originalMessages(error).find((text) => text !== '') ?? String(error);
+	return code ? `${code} (${message})` : message;
+}
+
+/**
+ * Replicate allows 600 creates a minute. One bucket per API base URL, shared by every item and
+ * every execution in this n8n process, keeps the node under that (a burst of 10, then 10/s);
+ * 429s from accounts with lower limits still slow it down through the retry policy.
+ */
+export const CREATE_RATE = { perSecond: 10, burst: 10 } as const;
+
+export class CreateRateLimiter {
+	private tokens: number = CREATE_RATE.burst;
+
+	private refilledAt = Date.now();
+
+	/** Resolves when a create may go out; a Stop ends the wait. */
+	async take(signal?: AbortSignal): Promise<void> {
+		for (;;) {
+			const now = Date.now();
+			this.tokens = Math.min(
+				CREATE_RATE.burst,
+				this.tokens + ((now - this.refilledAt) / 1000) * CREATE_RATE.perSecond,
+			);
+			this.refilledAt = now;
+			if (this.tokens >= 1) {
+				this.tokens -= 1;
+				return;
+			}
+			await pause(Math.ceil(((1 - this.tokens) / CREATE_RATE.perSecond) * 1000), signal);
+		}
+	}
+}
+
+const createLimiters = new Map<string, CreateRateLimiter>();
+
+export function createLimiterFor(baseUrl: string): CreateRateLimiter {
+	let limiter = createLimiters.get(baseUrl);
+	if (!limiter) {
+		limiter = new CreateRateLimiter();
+		createLimiters.set(baseUrl, limiter);
+	}
+	return limiter;
 }

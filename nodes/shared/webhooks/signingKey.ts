@@ -12,8 +12,8 @@ import type { IDataObject } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { fetchDefaultSigningSecret, SIGNING_ENDPOINT } from '../api/webhooks';
-import type { TransportContext } from '../transport/context';
-import { apiBaseUrl, CREDENTIAL_TYPE } from '../transport/context';
+import type { TransportContext } from '../transport/request';
+import { apiBaseUrl, CREDENTIAL_TYPE } from '../transport/request';
 import { fingerprint, signingKeyFromSecret } from './signature';
 
 /** How long a failed fetch is remembered (no new fetch before then). */

@@ -4,8 +4,8 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { cancelPrediction } from '../../../shared/api/predictions';
 import { optionsCollection } from '../../../shared/options';
 import { inTableOrder } from '../../../shared/outputs/items';
-import type { OperationItem } from '../../helpers/run';
-import { predictionIdProperty, readPredictionId, validatePredictionItem } from './predictionId';
+import type { OperationItem } from '../../engine/executionRun';
+import { predictionIdProperty, validatePredictionItem } from './predictionId';
 
 const properties: INodeProperties[] = [predictionIdProperty, optionsCollection(['maxRetries'])];
 
@@ -15,9 +15,8 @@ export const validate = validatePredictionItem;
 
 export async function execute(
 	this: IExecuteFunctions,
-	{ itemIndex, policy }: OperationItem,
+	{ itemIndex, checked: id, policy }: OperationItem<string>,
 ): Promise<INodeExecutionData[]> {
-	const id = readPredictionId(this, itemIndex);
 	const prediction = await cancelPrediction(this, id, policy, itemIndex, 'repeatable');
 	return [{ json: inTableOrder(prediction) }];
 }

@@ -4,12 +4,13 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { deleteUploads } from '../../../shared/api/files';
 import { isTerminal } from '../../../shared/api/predictions';
 import { WEBHOOK_EVENTS } from '../../../shared/api/webhooks';
-import { optionsCollection, readOptions } from '../../../shared/options';
+import type { NodeOptions } from '../../../shared/options';
+import { optionsCollection } from '../../../shared/options';
 import { inTableOrder } from '../../../shared/outputs/items';
-import type { CreateSettings } from '../../helpers/checkItem';
-import { checkCreateItem } from '../../helpers/checkItem';
-import { createPrediction } from '../../helpers/create';
-import type { OperationItem } from '../../helpers/run';
+import type { CheckedItem, WebhookSettings } from '../../engine/checkItem';
+import { checkCreateItem } from '../../engine/checkItem';
+import { createPrediction } from '../../engine/createPrediction';
+import type { OperationItem } from '../../engine/executionRun';
 import { modelInputOptions, modelInputProperties } from './modelInput.description';
 
 const properties: INodeProperties[] = [
@@ -45,33 +46,31 @@ export const description = updateDisplayOptions(
 	properties,
 );
 
-function createSettings(context: IExecuteFunctions, itemIndex: number): CreateSettings {
-	const webhookUrl = String(context.getNodeParameter('webhookUrl', itemIndex, '')).trim();
-	const webhookEvents = context.getNodeParameter('webhookEvents', itemIndex, []) as string[];
-	return {
-		preferWait: false,
-		webhook: webhookUrl ? { url: webhookUrl, events: webhookEvents } : undefined,
-	};
+/** An item as checked: its input, and its webhook when one is set. */
+interface CheckedCreate extends CheckedItem {
+	webhook?: WebhookSettings;
 }
 
-export async function validate(this: IExecuteFunctions, itemIndex: number): Promise<void> {
-	await checkCreateItem(
-		this,
-		itemIndex,
-		readOptions(this, itemIndex),
-		createSettings(this, itemIndex),
-	);
+export async function validate(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	options: NodeOptions,
+): Promise<CheckedCreate> {
+	const webhookUrl = String(this.getNodeParameter('webhookUrl', itemIndex, '')).trim();
+	const webhookEvents = this.getNodeParameter('webhookEvents', itemIndex, []) as string[];
+	const webhook = webhookUrl ? { url: webhookUrl, events: webhookEvents } : undefined;
+	return { ...(await checkCreateItem(this, itemIndex, options, webhook)), webhook };
 }
 
 export async function execute(
 	this: IExecuteFunctions,
-	item: OperationItem,
+	item: OperationItem<CheckedCreate>,
 ): Promise<INodeExecutionData[]> {
-	const { itemIndex, run, policy } = item;
+	const { run, policy } = item;
 	const { prediction, uploads } = await createPrediction({
 		...item,
 		context: this,
-		settings: createSettings(this, itemIndex),
+		settings: { preferWait: false, webhook: item.checked.webhook },
 	});
 	// Not waited for: Replicate stops it at the Cancel-After deadline (the Timeout option) at the
 	// latest.

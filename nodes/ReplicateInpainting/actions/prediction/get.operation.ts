@@ -3,10 +3,10 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { getPrediction } from '../../../shared/api/predictions';
 import { optionsCollection } from '../../../shared/options';
-import { resultItems } from '../../helpers/results';
-import type { OperationItem } from '../../helpers/run';
-import { waitForPrediction, withinWait } from '../../helpers/wait';
-import { predictionIdProperty, readPredictionId, validatePredictionItem } from './predictionId';
+import { itemsWithOutputs } from '../../../shared/outputs/items';
+import type { OperationItem } from '../../engine/executionRun';
+import { waitForPrediction, withinWait } from '../../engine/waitForPrediction';
+import { predictionIdProperty, validatePredictionItem } from './predictionId';
 
 const properties: INodeProperties[] = [
 	predictionIdProperty,
@@ -39,9 +39,8 @@ export const validate = validatePredictionItem;
 /** A lookup: a failed prediction is returned as data, not as an error. */
 export async function execute(
 	this: IExecuteFunctions,
-	{ itemIndex, options, policy }: OperationItem,
+	{ itemIndex, checked: id, options, policy }: OperationItem<string>,
 ): Promise<INodeExecutionData[]> {
-	const id = readPredictionId(this, itemIndex);
 	const waitForCompletion = this.getNodeParameter('waitForCompletion', itemIndex, false) as boolean;
 	const deadline = Date.now() + options.timeout * 1000;
 	// When waiting, the first look is part of the wait and ends with it too.
@@ -60,5 +59,5 @@ export async function execute(
 			timeoutSeconds: options.timeout,
 		});
 	}
-	return await resultItems(this, prediction, options, { ...policy, deadline }, itemIndex);
+	return await itemsWithOutputs(this, prediction, options, { ...policy, deadline }, itemIndex);
 }

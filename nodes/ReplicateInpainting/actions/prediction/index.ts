@@ -1,13 +1,37 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
+import type { NodeOptions } from '../../../shared/options';
+import type { ItemBatch, OperationItem } from '../../engine/executionRun';
 import * as cancel from './cancel.operation';
 import * as createAndWait from './createAndWait.operation';
 import * as createOnly from './createOnly.operation';
 import * as get from './get.operation';
 
-export const operations = { createAndWait, createOnly, get, cancel };
+/** What an operation file offers the router. */
+export interface Operation {
+	description: INodeProperties[];
+	/** Reads and checks an item before any request of the run; what it returns reaches `execute`. */
+	validate(this: IExecuteFunctions, itemIndex: number, options: NodeOptions): Promise<unknown>;
+	execute(this: IExecuteFunctions, item: OperationItem): Promise<INodeExecutionData[]>;
+	/**
+	 * For an operation that can run all items as one (Create and Wait's Wait Mode: Webhook parks the
+	 * execution once for every item): that run, when this execution takes it; else the router runs
+	 * the items one by one.
+	 */
+	wholeRun?(
+		this: IExecuteFunctions,
+		asTool: boolean,
+	):
+		| ((context: IExecuteFunctions, batch: ItemBatch) => Promise<INodeExecutionData[][]>)
+		| undefined;
+}
 
-export type Operation = keyof typeof operations;
+export const operations: Record<'createAndWait' | 'createOnly' | 'get' | 'cancel', Operation> = {
+	createAndWait,
+	createOnly,
+	get,
+	cancel,
+};
 
 const operationProperty: INodeProperties = {
 	displayName: 'Operation',

@@ -2,7 +2,6 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { PREDICTION_ID } from '../../../shared/api/predictions';
-import { readOptions } from '../../../shared/options';
 
 /** replicate.com/p/<id> (the web page) or an API URL …/predictions/<id>[/cancel]. */
 const PREDICTION_URL =
@@ -73,11 +72,10 @@ export function readPredictionId(context: IExecuteFunctions, itemIndex: number):
 	return id;
 }
 
-/** What Get and Cancel check of an item before any request: its options and the ID. */
+/** What Get and Cancel check of an item before any request (beside its options): the ID. */
 export async function validatePredictionItem(
 	this: IExecuteFunctions,
 	itemIndex: number,
-): Promise<void> {
-	readOptions(this, itemIndex);
-	readPredictionId(this, itemIndex);
+): Promise<string> {
+	return readPredictionId(this, itemIndex);
 }

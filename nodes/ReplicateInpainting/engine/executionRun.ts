@@ -1,16 +1,16 @@
 /**
  * State of one execution of the node: the stop signal every wait listens to, the predictions
  * started and not yet seen finished, and the creates still on their way (all cancelled when the
- * execution stops or an item fails).
+ * execution stops or an item fails); and one item's turn in it.
  */
-import type { IExecuteFunctions } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { cancelPrediction, isTerminal } from '../../shared/api/predictions';
 import type { NodeOptions } from '../../shared/options';
-import type { TransportContext } from '../../shared/transport/context';
+import type { TransportContext } from '../../shared/transport/request';
 import type { RetryPolicy } from '../../shared/transport/retry';
-import type { PendingCreate } from './find';
-import { findCreated } from './find';
+import type { PendingCreate } from './lostCreates';
+import { findCreated } from './lostCreates';
 
 /**
  * After a Stop, how a create cut short is looked for: at once, then after 0.2, 0.4 and 0.8 s
@@ -130,30 +130,20 @@ export class ExecutionRun {
 }
 
 /** One item's turn, as the router hands it to an operation. */
-export interface OperationItem {
+export interface OperationItem<Checked = unknown> {
 	itemIndex: number;
+	/** What the operation's check of the item returned, before the first request of the run. */
+	checked: Checked;
 	run: ExecutionRun;
 	options: NodeOptions;
 	/** The item's Max Retries, ended early by the run's stop. */
 	policy: RetryPolicy;
 }
 
-/**
- * Runs `work(i)` for 0 ≤ i < count with at most `limit` at a time; stops taking new ones on
- * `stop()`.
- */
-export async function forEachConcurrently(
-	count: number,
-	limit: number,
-	work: (index: number) => Promise<void>,
-	shouldStop: () => boolean,
-): Promise<void> {
-	let next = 0;
-	const worker = async () => {
-		while (next < count && !shouldStop()) {
-			const index = next++;
-			await work(index);
-		}
-	};
-	await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, count)) }, worker));
+/** A run's checked items, handed whole to an operation that runs them as one. */
+export interface ItemBatch {
+	items: OperationItem[];
+	/** Per input item: the error items of items that failed their check (the rest are empty). */
+	outputs: INodeExecutionData[][];
+	run: ExecutionRun;
 }

@@ -10,7 +10,7 @@ import type { Prediction } from '../../shared/api/predictions';
 import { cancelPrediction, getPrediction, isTerminal } from '../../shared/api/predictions';
 import { withPredictionId } from '../../shared/errors';
 import { ExecutionStoppedError, pause } from '../../shared/pause';
-import type { TransportContext } from '../../shared/transport/context';
+import type { TransportContext } from '../../shared/transport/request';
 import type { RetryPolicy } from '../../shared/transport/retry';
 import { POLL_SCHEDULE, pollScheduler } from './pollSchedule';
 

@@ -1,7 +1,8 @@
 /**
  * Reading and checking an item before anything is sent (a prediction costs money): the form's
  * model inputs, Extra Input, Model Version, the Image and Mask sources and the webhook settings,
- * all against the one model schema. The router runs it for every item before the first create.
+ * all against the one model schema. The router runs it for every item before the first create and
+ * hands what it returns to the item's create.
  */
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
@@ -20,10 +21,10 @@ import {
 import type { BinaryImage, ImageField } from './binaryInput';
 import { readBinaryImage } from './binaryInput';
 
-export interface CreateSettings {
-	/** Hold the create until the prediction finishes (up to 60 s), to save polling. */
-	preferWait: boolean;
-	webhook?: { url: string; events: string[] };
+/** Where Replicate calls about a prediction, and for which events. */
+export interface WebhookSettings {
+	url: string;
+	events: string[];
 }
 
 export type ImageSource = { from: 'url'; url: unknown } | { from: 'binary'; image: BinaryImage };
@@ -141,14 +142,17 @@ export interface CheckedItem {
 /**
  * Reads and checks everything an item says, without sending anything. The router runs it for
  * every item before the first create, so item 40's typo does not surface after 39 paid runs.
+ * File contents are not kept (a run of many items would hold them all): they are read again when
+ * sent.
  */
 export async function checkCreateItem(
 	context: IExecuteFunctions,
 	itemIndex: number,
 	options: NodeOptions,
-	settings: CreateSettings,
+	webhook?: WebhookSettings,
 ): Promise<CheckedItem> {
-	const given = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	// The Options collection holds the model's optional inputs beside the node's own options.
+	const given = options as unknown as IDataObject;
 	const version = String(modelVersionOf(given.modelVersion) ?? DEFAULT_MODEL_VERSION).trim();
 	const problems: InputProblem[] = [];
 	const versionProblem = checkModelVersion(version);
@@ -163,63 +167,32 @@ export async function checkCreateItem(
 		mask: mask.from === 'url' ? mask.url : CHECKED_BINARY,
 	});
 	if (!checked.ok) problems.push(...checked.problems);
-	if (settings.webhook) {
-		const webhookProblem = checkWebhookUrl(settings.webhook.url);
+	if (webhook) {
+		const webhookProblem = checkWebhookUrl(webhook.url);
 		if (webhookProblem) problems.push(webhookProblem);
 		// Replicate reads an empty filter as "every event": one call per log line and output.
-		if (settings.webhook.events.length === 0) {
+		if (webhook.events.length === 0) {
 			problems.push({
 				field: 'webhook_events_filter',
 				label: 'Webhook Events',
-				value: settings.webhook.events,
+				value: webhook.events,
 				rule: `must name at least one of ${Object.keys(WEBHOOK_EVENTS).join(', ')} (Completed: one call when the prediction has finished)`,
 			});
 		}
 	}
 	if (problems.length > 0) throw inputError(context, itemIndex, problems);
-	const item = { version, extraInput, formInput, image, mask };
-	rememberChecked(context, itemIndex, settings, item);
-	return item;
+	return {
+		version,
+		extraInput,
+		formInput,
+		image: withoutContent(image),
+		mask: withoutContent(mask),
+	};
 }
-
-/**
- * What the check before the first create found, per execution context and item, so that the
- * item's create does not read and check every parameter a second time (a profile of 40 items put
- * that at a tenth of the node's CPU). File contents are not kept: they are read again when sent.
- */
-const checkedItems = new WeakMap<
-	IExecuteFunctions,
-	Map<number, { settings: string; item: CheckedItem }>
->();
 
 function withoutContent(source: ImageSource): ImageSource {
 	if (source.from !== 'binary' || !source.image.content) return source;
 	return { from: 'binary', image: { ...source.image, content: undefined } };
-}
-
-function rememberChecked(
-	context: IExecuteFunctions,
-	itemIndex: number,
-	settings: CreateSettings,
-	item: CheckedItem,
-): void {
-	let items = checkedItems.get(context);
-	if (!items) checkedItems.set(context, (items = new Map()));
-	items.set(itemIndex, {
-		settings: JSON.stringify(settings),
-		item: { ...item, image: withoutContent(item.image), mask: withoutContent(item.mask) },
-	});
-}
-
-/** The item as checked before, when it was checked with these settings; taken once. */
-export function takeChecked(
-	context: IExecuteFunctions,
-	itemIndex: number,
-	settings: CreateSettings,
-): CheckedItem | undefined {
-	const entry = checkedItems.get(context)?.get(itemIndex);
-	checkedItems.get(context)?.delete(itemIndex);
-	return entry?.settings === JSON.stringify(settings) ? entry.item : undefined;
 }
 
 function checkWebhookUrl(url: string): InputProblem | undefined {

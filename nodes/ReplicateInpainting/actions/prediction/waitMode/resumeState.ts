@@ -11,7 +11,8 @@
  * - the memory of the n8n process (`WaitingExecutions`): seeded with everything by the execution
  *   that parked, and merged with every call. It makes the order of calls irrelevant in one process.
  *
- * Nothing here talks to n8n or the network.
+ * The short wire keys are decoded into named fields here, at the URL; nothing here talks to n8n or
+ * the network.
  */
 
 export const STATE_PARAM = 'replicate_wait';
@@ -20,77 +21,105 @@ export const STATE_PARAM = 'replicate_wait';
 export const MAX_WEBHOOK_ITEMS = 100;
 
 /** An item's record: its prediction (and uploaded files), or why it has none. */
-export interface ItemEntry {
-	/** Prediction ID. */
-	p?: string;
+export interface ItemRecord {
+	predictionId?: string;
 	/** IDs of files uploaded for it, deleted on resume. */
-	u?: string[];
+	uploadIds?: string[];
 	/** Error message of an item that got no prediction. */
-	e?: string;
+	error?: string;
 }
 
+/** What one resume URL says. */
 export interface ResumeState {
-	v: 1;
-	/** Input item count. */
-	n: number;
+	itemCount: number;
 	/** The item whose prediction this URL belongs to. */
-	i: number;
+	itemIndex: number;
 	/** Deadline (epoch ms): the latest of the items' Timeouts, counted from the park. */
+	deadline: number;
+	/** Per input item: its record, or null when not known to this URL. */
+	items: Array<ItemRecord | null>;
+}
+
+/**
+ * The state as it travels in the URL: short keys, since each URL carries the earlier items.
+ * `{v: 1, n: itemCount, i: itemIndex, d: deadline, p: [{p: predictionId, u: uploadIds, e: error} | null]}`
+ */
+interface WireState {
+	v: 1;
+	n: number;
+	i: number;
 	d: number;
-	/** Per input item: its entry, or null when not known to this URL. */
-	p: Array<ItemEntry | null>;
+	p: Array<{ p?: string; u?: string[]; e?: string } | null>;
 }
 
 const ID = /^[a-z0-9]{1,64}$/i;
 
-function encode(state: ResumeState): string {
-	return Buffer.from(JSON.stringify(state), 'utf8').toString('base64url');
+function toWire(state: ResumeState): WireState {
+	return {
+		v: 1,
+		n: state.itemCount,
+		i: state.itemIndex,
+		d: state.deadline,
+		p: state.items.map((item) =>
+			item ? { p: item.predictionId, u: item.uploadIds, e: item.error } : null,
+		),
+	};
 }
 
 /** The resume URL (n8n's, with its own query such as `signature`) with this item's state added. */
 export function urlWithState(resumeUrl: string, state: ResumeState): string {
 	const url = new URL(resumeUrl);
-	url.searchParams.set(STATE_PARAM, encode(state));
+	url.searchParams.set(
+		STATE_PARAM,
+		Buffer.from(JSON.stringify(toWire(state)), 'utf8').toString('base64url'),
+	);
 	return url.toString();
 }
 
-function validEntry(value: unknown): value is ItemEntry | null {
-	if (value === null) return true;
-	if (typeof value !== 'object' || Array.isArray(value)) return false;
-	const entry = value as ItemEntry;
-	if (entry.p !== undefined && (typeof entry.p !== 'string' || !ID.test(entry.p))) return false;
+/** A wire entry as an item record, or undefined when it is malformed. */
+function fromWire(value: unknown): ItemRecord | null | undefined {
+	if (value === null) return null;
+	if (typeof value !== 'object' || Array.isArray(value)) return undefined;
+	const { p, u, e } = value as { p?: unknown; u?: unknown; e?: unknown };
+	if (p !== undefined && (typeof p !== 'string' || !ID.test(p))) return undefined;
 	if (
-		entry.u !== undefined &&
-		(!Array.isArray(entry.u) || !entry.u.every((id) => typeof id === 'string' && ID.test(id)))
-	) {
-		return false;
-	}
-	if (entry.e !== undefined && typeof entry.e !== 'string') return false;
-	return (entry.p === undefined) !== (entry.e === undefined);
+		u !== undefined &&
+		(!Array.isArray(u) || !u.every((id) => typeof id === 'string' && ID.test(id)))
+	)
+		return undefined;
+	if (e !== undefined && typeof e !== 'string') return undefined;
+	if ((p === undefined) === (e === undefined)) return undefined;
+	return {
+		...(p !== undefined ? { predictionId: p } : {}),
+		...(u !== undefined ? { uploadIds: u as string[] } : {}),
+		...(e !== undefined ? { error: e } : {}),
+	};
 }
 
 /** The state of a resume call's query, or undefined when it has none or it is malformed. */
 export function readState(query: unknown): ResumeState | undefined {
 	const raw = (query as Record<string, unknown> | undefined)?.[STATE_PARAM];
 	if (typeof raw !== 'string' || raw.length > 64 * 1024) return undefined;
-	let state: ResumeState;
+	let wire: WireState;
 	try {
-		state = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as ResumeState;
+		wire = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as WireState;
 	} catch {
 		return undefined;
 	}
-	const { n, i, d, p } = state ?? {};
-	if (state?.v !== 1 || !Number.isInteger(n) || n < 1 || n > MAX_WEBHOOK_ITEMS) return undefined;
+	const { n, i, d, p } = wire ?? {};
+	if (wire?.v !== 1 || !Number.isInteger(n) || n < 1 || n > MAX_WEBHOOK_ITEMS) return undefined;
 	if (!Number.isInteger(i) || i < 0 || i >= n || !Number.isFinite(d)) return undefined;
-	if (!Array.isArray(p) || p.length !== n || !p.every(validEntry)) return undefined;
-	return state;
+	if (!Array.isArray(p) || p.length !== n) return undefined;
+	const items = p.map(fromWire);
+	if (items.some((item) => item === undefined)) return undefined;
+	return { itemCount: n, itemIndex: i, deadline: d, items: items as Array<ItemRecord | null> };
 }
 
 /** What one process knows about one waiting execution. */
 export interface Knowledge {
-	n: number;
+	itemCount: number;
 	deadline: number;
-	entries: Array<ItemEntry | null>;
+	items: Array<ItemRecord | null>;
 	/** Terminal predictions by ID, as their calls (or GETs) reported them. */
 	finished: Map<string, Record<string, unknown>>;
 	resumed: boolean;
@@ -105,26 +134,26 @@ export class WaitingExecutions {
 	constructor(private readonly keepAfterDeadlineMs = 60 * 60 * 1000) {}
 
 	/** Merges a URL's (or the parking execution's) state into what this process knows. */
-	merge(executionId: string, state: Omit<ResumeState, 'v' | 'i'>, nowMs: number): Knowledge {
+	merge(executionId: string, state: Omit<ResumeState, 'itemIndex'>, nowMs: number): Knowledge {
 		this.prune(nowMs);
 		let knowledge = this.known.get(executionId);
-		if (!knowledge || knowledge.n !== state.n) {
+		if (!knowledge || knowledge.itemCount !== state.itemCount) {
 			knowledge = {
-				n: state.n,
-				deadline: state.d,
-				entries: new Array<ItemEntry | null>(state.n).fill(null),
+				itemCount: state.itemCount,
+				deadline: state.deadline,
+				items: new Array<ItemRecord | null>(state.itemCount).fill(null),
 				finished: new Map(),
 				resumed: false,
 				queue: Promise.resolve(),
 			};
 			this.known.set(executionId, knowledge);
 		}
-		knowledge.deadline = Math.max(knowledge.deadline, state.d);
-		state.p.forEach((entry, index) => {
-			const current = knowledge.entries[index];
-			if (!entry) return;
-			if (!current) knowledge.entries[index] = { ...entry };
-			else if (entry.u && !current.u) current.u = entry.u;
+		knowledge.deadline = Math.max(knowledge.deadline, state.deadline);
+		state.items.forEach((item, index) => {
+			const current = knowledge.items[index];
+			if (!item) return;
+			if (!current) knowledge.items[index] = { ...item };
+			else if (item.uploadIds && !current.uploadIds) current.uploadIds = item.uploadIds;
 		});
 		return knowledge;
 	}
@@ -149,13 +178,13 @@ export class WaitingExecutions {
 
 /** Which items are not yet known (neither a prediction nor an error). */
 export function unknownItems(knowledge: Knowledge): number[] {
-	return knowledge.entries.flatMap((entry, index) => (entry ? [] : [index]));
+	return knowledge.items.flatMap((item, index) => (item ? [] : [index]));
 }
 
 /** Known prediction IDs not yet seen terminal. */
 export function unfinishedPredictions(knowledge: Knowledge): string[] {
-	return knowledge.entries.flatMap((entry) =>
-		entry?.p && !knowledge.finished.has(entry.p) ? [entry.p] : [],
+	return knowledge.items.flatMap((item) =>
+		item?.predictionId && !knowledge.finished.has(item.predictionId) ? [item.predictionId] : [],
 	);
 }
 

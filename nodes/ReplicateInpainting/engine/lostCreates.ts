@@ -13,8 +13,8 @@ import type { IDataObject } from 'n8n-workflow';
 import type { Prediction } from '../../shared/api/predictions';
 import { listPredictions } from '../../shared/api/predictions';
 import { pause } from '../../shared/pause';
-import type { TransportContext } from '../../shared/transport/context';
-import { apiBaseUrl } from '../../shared/transport/context';
+import type { TransportContext } from '../../shared/transport/request';
+import { apiBaseUrl } from '../../shared/transport/request';
 import type { RetryPolicy } from '../../shared/transport/retry';
 
 /**

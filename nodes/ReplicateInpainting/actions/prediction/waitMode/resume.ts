@@ -4,36 +4,29 @@
  * or after the deadline) resumes the execution with exactly what poll mode outputs. README, Wait
  * Mode.
  */
-import type {
-	IDataObject,
-	INodeExecutionData,
-	IWebhookFunctions,
-	IWebhookResponseData,
-} from 'n8n-workflow';
+import type { INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { deleteUploads } from '../../../shared/api/files';
-import type { Prediction } from '../../../shared/api/predictions';
-import { getPrediction, isTerminal } from '../../../shared/api/predictions';
-import { errorItem, withPredictionId } from '../../../shared/errors';
-import type { NodeOptions } from '../../../shared/options';
-import { resolveOptions } from '../../../shared/options';
-import { itemsWithOutputs } from '../../../shared/outputs/items';
-import { isRejection, refuse, verifyDelivery } from '../../../shared/webhooks/verifyDelivery';
-import { unsuccessfulPredictionError, waitForPrediction } from '../wait';
-import type { Knowledge } from './state';
-import { executionIdOf, readState, unfinishedPredictions, unknownItems, waiting } from './state';
+import { deleteUploads } from '../../../../shared/api/files';
+import type { Prediction } from '../../../../shared/api/predictions';
+import { getPrediction, isTerminal } from '../../../../shared/api/predictions';
+import { errorItem, withPredictionId } from '../../../../shared/errors';
+import type { NodeOptions } from '../../../../shared/options';
+import { readOptions } from '../../../../shared/options';
+import { itemsWithOutputs } from '../../../../shared/outputs/items';
+import { isRejection, refuse, verifyDelivery } from '../../../../shared/webhooks/verifyDelivery';
+import { continuesOnFail } from '../../../engine/itemFailure';
+import { unsuccessfulPredictionError, waitForPrediction } from '../../../engine/waitForPrediction';
+import type { Knowledge } from './resumeState';
+import {
+	executionIdOf,
+	readState,
+	unfinishedPredictions,
+	unknownItems,
+	waiting,
+} from './resumeState';
 
 const RESUME = 'Replicate Inpainting (Wait Mode: Webhook)';
-
-function continuesOnFail(context: IWebhookFunctions): boolean {
-	const { onError, continueOnFail } = context.getNode();
-	return (
-		onError === 'continueRegularOutput' ||
-		onError === 'continueErrorOutput' ||
-		continueOnFail === true
-	);
-}
 
 /** The items of one item at resume: poll mode's result items, or its error item. */
 async function itemOutputs(
@@ -42,11 +35,11 @@ async function itemOutputs(
 	itemIndex: number,
 	options: NodeOptions,
 ): Promise<INodeExecutionData[]> {
-	const entry = knowledge.entries[itemIndex];
+	const record = knowledge.items[itemIndex];
 	const node = context.getNode();
 	const policy = { maxRetries: options.maxRetries };
 	try {
-		if (!entry) {
+		if (!record) {
 			throw new NodeOperationError(
 				node,
 				`No word from Replicate about item ${itemIndex}'s prediction by the Timeout of ${options.timeout} s`,
@@ -57,8 +50,8 @@ async function itemOutputs(
 				},
 			);
 		}
-		if (entry.e !== undefined) throw new NodeOperationError(node, entry.e, { itemIndex });
-		const id = entry.p as string;
+		if (record.error !== undefined) throw new NodeOperationError(node, record.error, { itemIndex });
+		const id = record.predictionId as string;
 		let prediction = knowledge.finished.get(id) as Prediction | undefined;
 		if (!prediction) {
 			// Not heard of by the deadline: fetch it; still running, it is cancelled and fails as a
@@ -78,7 +71,8 @@ async function itemOutputs(
 			(item) => ({ ...item, pairedItem: { item: itemIndex } }),
 		);
 	} catch (error) {
-		if (entry?.p && error instanceof NodeOperationError) withPredictionId(error, entry.p);
+		if (record?.predictionId && error instanceof NodeOperationError)
+			withPredictionId(error, record.predictionId);
 		return [errorItem(context, error, itemIndex)];
 	}
 }
@@ -91,20 +85,19 @@ async function resumedOutput(
 	context: IWebhookFunctions,
 	knowledge: Knowledge,
 ): Promise<INodeExecutionData[][]> {
-	const options = resolveOptions(
-		context.getNode(),
-		context.getNodeParameter('options', {}) as IDataObject,
-	);
+	const options = readOptions(context);
 	const perItem: INodeExecutionData[][] = [];
-	for (let itemIndex = 0; itemIndex < knowledge.n; itemIndex++) {
+	for (let itemIndex = 0; itemIndex < knowledge.itemCount; itemIndex++) {
 		perItem.push(await itemOutputs(context, knowledge, itemIndex, options));
 	}
-	const uploads = knowledge.entries.flatMap((entry) => (entry?.u ?? []).map((id) => ({ id })));
+	const uploads = knowledge.items.flatMap((record) =>
+		(record?.uploadIds ?? []).map((id) => ({ id })),
+	);
 	for (const warning of await deleteUploads(context, uploads, { maxRetries: options.maxRetries }))
 		context.logger.warn(warning);
 	const items = perItem.flat();
 	const failed = items.filter((item) => item.json.error !== undefined);
-	if (failed.length > 0 && !continuesOnFail(context)) {
+	if (failed.length > 0 && !continuesOnFail(context.getNode())) {
 		// n8n cannot fail an execution from a resume call (it would run the next nodes on an empty
 		// item): the failures are error items, as with Continue On Fail, and are logged.
 		context.logger.warn(
@@ -120,10 +113,7 @@ async function handleCall(
 	knowledge: Knowledge,
 	prediction: Prediction,
 ): Promise<IWebhookResponseData> {
-	const { maxRetries } = resolveOptions(
-		context.getNode(),
-		context.getNodeParameter('options', {}) as IDataObject,
-	);
+	const { maxRetries } = readOptions(context);
 	if (knowledge.resumed)
 		return { webhookResponse: { received: true, resumed: false, reason: 'already resumed' } };
 	if (isTerminal(prediction.status)) knowledge.finished.set(prediction.id, prediction);
@@ -170,15 +160,15 @@ export async function resumeFromWebhook(this: IWebhookFunctions): Promise<IWebho
 	}
 	const { prediction } = verified;
 	const knowledge = waiting.merge(executionId, state, Date.now());
-	const own = knowledge.entries[state.i];
-	if (own?.p !== undefined && own.p !== prediction.id) {
+	const own = knowledge.items[state.itemIndex];
+	if (own?.predictionId !== undefined && own.predictionId !== prediction.id) {
 		return refuse(
 			this,
-			{ status: 400, reason: `Prediction ${prediction.id} is not item ${state.i}'s` },
+			{ status: 400, reason: `Prediction ${prediction.id} is not item ${state.itemIndex}'s` },
 			RESUME,
 		);
 	}
-	if (!own) knowledge.entries[state.i] = { p: prediction.id };
+	if (!own) knowledge.items[state.itemIndex] = { predictionId: prediction.id };
 	try {
 		return await waiting.serially(
 			knowledge,

@@ -19,12 +19,11 @@ import { keepMessage } from '../../shared/errors';
 import { ExecutionStoppedError } from '../../shared/pause';
 import { isAmbiguousCreateFailure } from '../../shared/transport/request';
 import { binaryImageToUri } from './binaryInput';
-import type { CreateSettings, ImageSource } from './checkItem';
-import { checkCreateItem, takeChecked } from './checkItem';
-import type { CreateBody, PendingCreate } from './find';
-import { findCreated, ledgerFor } from './find';
-import type { OperationItem } from './run';
-import { cancelUnfollowed } from './wait';
+import type { CheckedItem, ImageSource, WebhookSettings } from './checkItem';
+import type { OperationItem } from './executionRun';
+import type { CreateBody, PendingCreate } from './lostCreates';
+import { findCreated, ledgerFor } from './lostCreates';
+import { cancelUnfollowed } from './waitForPrediction';
 
 /** Replicate holds a create for at most 60 s with `Prefer: wait`. */
 const PREFER_WAIT_MAX_SECONDS = 60;
@@ -41,8 +40,15 @@ export function preferWaitSeconds(timeoutSeconds: number): number {
 	);
 }
 
-/** One item's create: the item's turn in the run, where it runs and how it is sent. */
-export interface CreateJob extends OperationItem {
+/** How a create is sent. */
+export interface CreateSettings {
+	/** Hold the create until the prediction finishes (up to 60 s), to save polling. */
+	preferWait: boolean;
+	webhook?: WebhookSettings;
+}
+
+/** One item's create: the item's turn in the run (as checked), where it runs and how it is sent. */
+export interface CreateJob extends OperationItem<CheckedItem> {
 	context: IExecuteFunctions;
 	settings: CreateSettings;
 }
@@ -53,11 +59,9 @@ export interface CreatedPrediction {
 }
 
 export async function createPrediction(job: CreateJob): Promise<CreatedPrediction> {
-	const { context, itemIndex, run, options, settings, policy } = job;
-	// 1. Everything the item says, as checked before the first create (or checked now).
-	const { version, extraInput, formInput, image, mask } =
-		takeChecked(context, itemIndex, settings) ??
-		(await checkCreateItem(context, itemIndex, options, settings));
+	const { context, itemIndex, run, options, policy } = job;
+	// 1. Everything the item says, as checked before the first create.
+	const { version, extraInput, formInput, image, mask } = job.checked;
 
 	const uploads: UploadedFile[] = [];
 	let failure: unknown;
