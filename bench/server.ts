@@ -54,7 +54,7 @@ export class BenchServer {
 
 	static async start(options: ServerOptions): Promise<BenchServer> {
 		// Compiled to .build/bench/server.js; the server CLI to .build/tools/fake-replicate/cli.js.
-		const cli = path.join(__dirname, '..', 'test', 'server', 'cli.js');
+		const cli = path.join(__dirname, '..', 'tools', 'fake-replicate', 'cli.js');
 		const args = [cli, '--model-time-ms', String(options.modelTimeMs)];
 		if (!options.honourPreferWait) args.push('--no-prefer-wait');
 		const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
