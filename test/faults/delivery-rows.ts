@@ -11,10 +11,9 @@
 import { randomBytes } from 'node:crypto';
 
 import type { WaitingServer } from '../harness';
-import { urlInputs } from '../node/support';
+import { park, urlInputs } from '../node/support';
 import type { FakeReplicate } from '../../tools/fake-replicate';
 import { deliver, keyOf, secretFetches, signedHeaders } from '../trigger/support';
-import { park } from '../webhook/support';
 
 /** What a delivery row records for the matrix's totals. */
 export interface DeliveryTally {

@@ -2,10 +2,11 @@
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
-import type { HarnessWorkflow, WorkflowRunResult } from '../harness';
+import type { HarnessWorkflow, WaitingServer, WorkflowRunResult } from '../harness';
 import { runWorkflow } from '../harness';
 import type { FakeReplicate } from '../../tools/fake-replicate';
 import { CREDENTIAL_ID, credentialOptions, serverCredential } from '../support/credentials';
+import { useFakeReplicate } from '../support/fakeReplicate';
 
 export const NODE_NAME = 'Replicate Inpainting';
 export const NODE_TYPE = 'n8n-nodes-replicate-inpainting.replicateInpainting';
@@ -160,4 +161,45 @@ export function binaryItem(
 			]),
 		),
 	};
+}
+
+/**
+ * The fake Replicate of an operation's tests: every test starts from the same settings, and
+ * whatever a test did, the token never reached the output origin.
+ */
+export function useOperationServer(): FakeReplicate {
+	const server = useFakeReplicate({ modelTimeMs: 50 });
+	beforeEach(() => {
+		server.set({ modelTimeMs: 50, honourPreferWait: true, filesEndpoint: true });
+	});
+	afterEach(() => {
+		expect(server.stats().tokenToNonApiOrigin).toBe(0);
+	});
+	return server;
+}
+
+export interface ParkOptions {
+	inputItems?: INodeExecutionData[];
+	continueOnFail?: boolean | 'errorOutput';
+}
+
+/** Starts an execution of the node in Wait Mode: Webhook; it parks (status waiting) unless it fails first. */
+export async function park(
+	waiting: WaitingServer,
+	server: FakeReplicate,
+	parameters: INodeParameters,
+	options: ParkOptions = {},
+): Promise<{ executionId: string; parked: WorkflowRunResult }> {
+	const workflow = inpaintingWorkflow(
+		{ waitMode: 'webhook', ...parameters },
+		options.continueOnFail === true,
+	);
+	if (options.continueOnFail === 'errorOutput') workflow.nodes[1].onError = 'continueErrorOutput';
+	const parked = await waiting.run({
+		workflow,
+		nodeTypes: [ReplicateInpainting],
+		...credentialOptions(serverCredential(server)),
+		inputItems: options.inputItems,
+	});
+	return { executionId: waiting.lastExecutionId(), parked };
 }

@@ -3,36 +3,9 @@
  * polling): the node's own transport runs unchanged; only `httpRequestWithAuthentication` is a
  * script, which records when each request went out (on jest's fake clock) and answers it.
  */
-import type { INode } from 'n8n-workflow';
-
 import type { TransportContext } from '../../nodes/shared/transport/request';
 
-export const T0 = Date.parse('2026-11-29T17:00:00Z');
-
-/**
- * Every test of the calling scope on jest's fake clock, starting at T0; with `noJitter` the
- * backoff's jitter sits at its lower end (half the exponential delay), so waits are exact.
- */
-export function useFakeClock({ noJitter = false } = {}): void {
-	beforeEach(() => {
-		jest.useFakeTimers();
-		jest.setSystemTime(T0);
-		if (noJitter) jest.spyOn(Math, 'random').mockReturnValue(0);
-	});
-	afterEach(() => {
-		jest.useRealTimers();
-		jest.restoreAllMocks();
-	});
-}
-
-export const node: INode = {
-	id: '1',
-	name: 'Replicate Inpainting',
-	type: 'n8n-nodes-replicate-inpainting.replicateInpainting',
-	typeVersion: 1,
-	position: [0, 0],
-	parameters: {},
-};
+import { node, T0 } from './fixtures';
 
 export interface SentRequest {
 	/** Milliseconds since T0. */

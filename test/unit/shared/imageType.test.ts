@@ -1,6 +1,6 @@
-/** Which image a file is, from its first bytes (helpers/imageType.ts): never from a name or a declared type. */
-import { IMAGE_SNIFF_BYTES, sniffImageType } from '../../nodes/shared/imageType';
-import { hex, IMAGE_HEADS, latin1 } from './images';
+/** Which image a file is, from its first bytes: never from a name or a declared type. */
+import { IMAGE_SNIFF_BYTES, sniffImageType } from '../../../nodes/shared/imageType';
+import { hex, IMAGE_HEADS, latin1 } from '../fixtures';
 
 describe('sniffImageType', () => {
 	it('reads its answer from at most 16 bytes', () => {

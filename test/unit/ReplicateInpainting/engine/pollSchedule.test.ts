@@ -6,8 +6,8 @@ import {
 	POLL_SCHEDULE,
 	pollScheduler,
 	type Progress,
-} from '../../nodes/ReplicateInpainting/engine/pollSchedule';
-import { tqdmLine } from '../../tools/fake-replicate/progress';
+} from '../../../../nodes/ReplicateInpainting/engine/pollSchedule';
+import { tqdmLine } from '../../../../tools/fake-replicate/progress';
 
 describe('parseProgressLine', () => {
 	it('reads steps and the time left from the rate of a tqdm line', () => {

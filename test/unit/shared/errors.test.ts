@@ -1,9 +1,8 @@
 /**
- * Error building (helpers/errors.ts): Replicate's problem JSON becomes the node's message and
+ * Error building: Replicate's problem JSON becomes the node's message and
  * description, and every error leaves with "canceled" spelled "cancelled" in its message.
  */
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
-import type { INode } from 'n8n-workflow';
 
 import {
 	apiErrorFromResponse,
@@ -12,16 +11,8 @@ import {
 	predictionIdOf,
 	withoutCanceled,
 	withPredictionId,
-} from '../../nodes/shared/errors';
-
-const node: INode = {
-	id: '1',
-	name: 'Replicate Inpainting',
-	type: 'replicateInpainting',
-	typeVersion: 1,
-	position: [0, 0],
-	parameters: {},
-};
+} from '../../../nodes/shared/errors';
+import { node } from '../fixtures';
 
 describe('apiErrorFromResponse', () => {
 	it("names status, request, title and every invalid field (the README's 422)", () => {

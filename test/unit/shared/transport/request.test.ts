@@ -1,22 +1,23 @@
 /**
- * `apiRequest` (shared/transport/request.ts) around the retry loop: what it hands n8n's HTTP helper,
+ * `apiRequest` around the retry loop: what it hands n8n's HTTP helper,
  * the errors it builds (never n8n's own, which carry the request options and so the token), and
  * which failed create may have made a prediction. n8n's helper is a script (./scriptedApi) on
  * jest's fake clock; Math.random is pinned to 0 (backoff 500, 1000 … ms).
  */
 import { NodeApiError } from 'n8n-workflow';
 
-import { ExecutionStoppedError } from '../../nodes/shared/pause';
+import { ExecutionStoppedError } from '../../../../nodes/shared/pause';
 import {
 	apiBaseUrl,
 	apiRequest,
 	isAmbiguousCreateFailure,
-} from '../../nodes/shared/transport/request';
-import type { ApiRequest, TransportContext } from '../../nodes/shared/transport/request';
-import { networkErrorCode } from '../../nodes/shared/transport/retry';
-import type { RetryPolicy } from '../../nodes/shared/transport/retry';
-import type { ScriptedAnswer } from './scriptedApi';
-import { networkError, node, scriptedApi, T0, useFakeClock } from './scriptedApi';
+} from '../../../../nodes/shared/transport/request';
+import type { ApiRequest, TransportContext } from '../../../../nodes/shared/transport/request';
+import { networkErrorCode } from '../../../../nodes/shared/transport/retry';
+import type { RetryPolicy } from '../../../../nodes/shared/transport/retry';
+import type { ScriptedAnswer } from '../../scriptedApi';
+import { node, T0, useFakeClock } from '../../fixtures';
+import { networkError, scriptedApi } from '../../scriptedApi';
 
 useFakeClock({ noJitter: true });
 

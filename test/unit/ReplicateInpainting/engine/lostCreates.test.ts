@@ -1,20 +1,20 @@
 /**
- * Finding the prediction a create made when its answer was lost (helpers/find.ts): which listed
+ * Finding the prediction a create made when its answer was lost: which listed
  * prediction a create can have made (`madeBy`), and the ledger that lets each prediction be taken
  * by one create only.
  */
-import type { CreateBody } from '../../nodes/ReplicateInpainting/engine/lostCreates';
+import type { CreateBody } from '../../../../nodes/ReplicateInpainting/engine/lostCreates';
 import {
 	CLOCK_TOLERANCE_MS,
 	ledgerFor,
 	madeBy,
-} from '../../nodes/ReplicateInpainting/engine/lostCreates';
-import type { TransportContext } from '../../nodes/shared/transport/request';
+} from '../../../../nodes/ReplicateInpainting/engine/lostCreates';
+import type { TransportContext } from '../../../../nodes/shared/transport/request';
 import {
 	DEFAULT_MODEL_VERSION,
 	MODEL_VERSION_ID,
-} from '../../nodes/ReplicateInpainting/schema/modelInput';
-import { T0, useFakeClock } from './scriptedApi';
+} from '../../../../nodes/ReplicateInpainting/schema/modelInput';
+import { node, T0, useFakeClock } from '../../fixtures';
 
 const body: CreateBody = {
 	version: DEFAULT_MODEL_VERSION,
@@ -98,7 +98,7 @@ describe('the create ledger (fake clock)', () => {
 	/** A context that only names a base URL: each test gets a ledger of its own. */
 	const contextFor = () =>
 		({
-			getNode: () => ({ name: 'Replicate Inpainting' }),
+			getNode: () => node,
 			getCredentials: async () => ({ baseUrl: `https://api${++baseUrl}.test/v1` }),
 		}) as unknown as TransportContext;
 
@@ -110,11 +110,11 @@ describe('the create ledger (fake clock)', () => {
 
 	it('one ledger per base URL, trailing slash or not', async () => {
 		const fixed = {
-			getNode: () => ({ name: 'n' }),
+			getNode: () => node,
 			getCredentials: async () => ({ baseUrl: 'https://shared.test/v1/' }),
 		} as unknown as TransportContext;
 		const same = {
-			getNode: () => ({ name: 'n' }),
+			getNode: () => node,
 			getCredentials: async () => ({ baseUrl: 'https://shared.test/v1' }),
 		} as unknown as TransportContext;
 		expect(await ledgerFor(fixed)).toBe(await ledgerFor(same));

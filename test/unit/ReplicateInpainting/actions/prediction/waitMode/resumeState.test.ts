@@ -1,5 +1,5 @@
 /** The pure parts of Wait Mode: Webhook: the state in each resume URL and the process memory. */
-import type { ResumeState } from '../../nodes/ReplicateInpainting/actions/prediction/waitMode/resumeState';
+import type { ResumeState } from '../../../../../../nodes/ReplicateInpainting/actions/prediction/waitMode/resumeState';
 import {
 	MAX_WEBHOOK_ITEMS,
 	readState,
@@ -8,7 +8,7 @@ import {
 	unknownItems,
 	urlWithState,
 	WaitingExecutions,
-} from '../../nodes/ReplicateInpainting/actions/prediction/waitMode/resumeState';
+} from '../../../../../../nodes/ReplicateInpainting/actions/prediction/waitMode/resumeState';
 
 const ITEM_1_ERROR = 'Invalid input (item 1): Width (width): 500 must be …';
 /** A state as the node uses it. */

@@ -4,9 +4,9 @@
  * `sleepWithAbort` export (real n8n 2.40.7 failed every wait with "sleepWithAbort is not a
  * function" before this). Both use the global setTimeout, so jest's fake clock drives them.
  */
-type PauseModule = typeof import('../../nodes/shared/pause');
+type PauseModule = typeof import('../../../nodes/shared/pause');
 
-const load = (): PauseModule => require('../../nodes/shared/pause');
+const load = (): PauseModule => require('../../../nodes/shared/pause');
 
 beforeEach(() => jest.useFakeTimers());
 afterEach(() => jest.useRealTimers());

@@ -1,6 +1,6 @@
 /**
- * The predictions resource (shared/api/predictions.ts, pages.ts): what an answer or a webhook
- * delivery must look like before anything trusts it, its paths, and Replicate's cursor pages.
+ * The predictions resource: what an answer or a webhook delivery must look like before anything
+ * trusts it, and its paths.
  */
 import { NodeApiError } from 'n8n-workflow';
 
@@ -11,10 +11,9 @@ import {
 	isTerminal,
 	KNOWN_STATUSES,
 	predictionProblem,
-} from '../../nodes/shared/api/predictions';
-import { readPage } from '../../nodes/shared/api/pages';
-import { headerValue } from '../../nodes/shared/headers';
-import { node, scriptedApi } from './scriptedApi';
+} from '../../../../nodes/shared/api/predictions';
+import { node } from '../../fixtures';
+import { scriptedApi } from '../../scriptedApi';
 
 describe('predictionProblem', () => {
 	it.each([
@@ -86,34 +85,5 @@ describe('paths', () => {
 			cancelPrediction(api.context, 'p1', { maxRetries: 0, signal: controller.signal }),
 		).resolves.toEqual({ id: 'p1', status: 'canceled' });
 		expect(api.sent).toHaveLength(1);
-	});
-});
-
-describe('readPage', () => {
-	it('takes only the cursor from `next`, never its host', () => {
-		expect(
-			readPage({
-				results: [{ id: 'p1' }],
-				next: 'https://evil.example/v1/predictions?cursor=cD0yMDI2&x=1',
-			}),
-		).toEqual({ results: [{ id: 'p1' }], cursor: 'cD0yMDI2' });
-	});
-
-	it('the last page has no cursor; a malformed answer is an empty page', () => {
-		expect(readPage({ results: [], next: null })).toEqual({ results: [], cursor: undefined });
-		expect(readPage({ results: 'x', next: 'not a url' })).toEqual({
-			results: [],
-			cursor: undefined,
-		});
-		expect(readPage(undefined)).toEqual({ results: [], cursor: undefined });
-	});
-});
-
-describe('headerValue', () => {
-	it('finds a header in any case, as text; null is none', () => {
-		expect(headerValue({ 'Content-Type': 'image/png' }, 'content-type')).toBe('image/png');
-		expect(headerValue({ 'content-length': 1024 }, 'Content-Length')).toBe('1024');
-		expect(headerValue({ 'retry-after': null }, 'retry-after')).toBeUndefined();
-		expect(headerValue({}, 'retry-after')).toBeUndefined();
 	});
 });

@@ -1,13 +1,9 @@
 /**
- * The node's operations, end to end: n8n's engine runs a workflow with the node, the node talks
- * HTTP to the Replicate-compatible test server, and the assertions read what came out of the
- * engine and what the server received.
+ * Create and Wait (Wait Mode: Poll) through n8n's engine against the Replicate-compatible test
+ * server: the assertions read what came out of the engine and what the server received.
  */
 import { DEFAULT_MODEL_VERSION } from '../../nodes/ReplicateInpainting/schema/modelInput';
-import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
-import { testCredential } from '../harness';
-import { decodePng, makeSamplePng, startFakeReplicate } from '../../tools/fake-replicate';
-import { useFakeReplicate } from '../support/fakeReplicate';
+import { decodePng, makeSamplePng } from '../../tools/fake-replicate';
 import {
 	apiRequests,
 	binaryItem,
@@ -16,18 +12,10 @@ import {
 	NODE_NAME,
 	runNode,
 	urlInputs,
+	useOperationServer,
 } from './support';
 
-const server = useFakeReplicate({ modelTimeMs: 50 });
-
-beforeEach(() => {
-	server.set({ modelTimeMs: 50, honourPreferWait: true, filesEndpoint: true });
-});
-
-afterEach(() => {
-	// Whatever a test did, the token never reached the output origin.
-	expect(server.stats().tokenToNonApiOrigin).toBe(0);
-});
+const server = useOperationServer();
 
 describe('Create and Wait', () => {
 	it('creates one prediction from URLs and returns the inpainted image as binary data', async () => {
@@ -350,143 +338,6 @@ describe('Create and Wait', () => {
 		);
 		expect(failed[1].json.message).toContain('Nothing was sent to Replicate');
 	});
-});
-
-describe('Create Only, Get and Cancel', () => {
-	it('Create Only returns at once and passes the webhook along', async () => {
-		server.set({ modelTimeMs: 5_000 });
-		const { items } = await runNode(server, {
-			operation: 'createOnly',
-			...urlInputs(server),
-			webhookUrl: 'https://example.com/webhook/replicate',
-			webhookEvents: ['start', 'completed'],
-		});
-		expect(items).toHaveLength(1);
-		expect(['starting', 'processing']).toContain(items[0].json.status);
-		const create = createRequests(server)[0];
-		expect(create.headers.prefer).toBeUndefined();
-		expect(create.headers['cancel-after']).toBe('600s');
-		expect(create.json).toMatchObject({
-			webhook: 'https://example.com/webhook/replicate',
-			webhook_events_filter: ['start', 'completed'],
-		});
-		expect(apiRequests(server)).toHaveLength(1);
-	});
-
-	it('Get waits for a prediction and downloads its outputs; Cancel stops one', async () => {
-		server.set({ modelTimeMs: 1_500 });
-		const created = await runNode(server, {
-			operation: 'createOnly',
-			...urlInputs(server),
-			options: { numOutputs: 2 },
-		});
-		const id = created.items[0].json.id as string;
-
-		const got = await runNode(server, {
-			operation: 'get',
-			predictionId: id,
-			waitForCompletion: true,
-		});
-		expect(got.items).toHaveLength(2);
-		expect(got.items[1].json).toMatchObject({ id, status: 'succeeded', output_index: 1 });
-		expect(got.items[1].binary!.data.fileName).toBe(`${id}-1.png`);
-
-		const lookedUp = await runNode(server, {
-			operation: 'get',
-			predictionId: id,
-			options: { downloadOutputs: false },
-		});
-		expect(lookedUp.items[0].binary).toBeUndefined();
-		expect(lookedUp.items[0].json.status).toBe('succeeded');
-
-		server.set({ modelTimeMs: 30_000 });
-		const slow = await runNode(server, { operation: 'createOnly', ...urlInputs(server) });
-		const slowId = slow.items[0].json.id as string;
-		const canceled = await runNode(server, { operation: 'cancel', predictionId: slowId });
-		expect(canceled.items[0].json).toMatchObject({ id: slowId, status: 'canceled' });
-		expect(server.predictions.get(slowId)!.status).toBe('canceled');
-	});
-
-	it('Get of an unknown prediction fails with the API error', async () => {
-		const { errorMessage } = await runNode(server, {
-			operation: 'get',
-			predictionId: 'doesnotexist123',
-		});
-		expect(errorMessage).toMatch(/^Replicate API error 404 on GET \/predictions\/doesnotexist123/);
-	});
-});
-
-describe('credential', () => {
-	it('works through a gateway base URL with a path prefix and a trailing slash', async () => {
-		const gateway = await startFakeReplicate({ prefix: '/replicate/v1', modelTimeMs: 20 });
-		try {
-			const { result } = await runNode(gateway, urlInputs(gateway), {
-				baseUrl: `${gateway.apiUrl}/`,
-			});
-			expect(result.status).toBe('success');
-			expect(createRequests(gateway)[0].path).toBe('/replicate/v1/predictions');
-			expect(
-				await testCredential(ReplicateInpaintingApi, {
-					apiToken: gateway.token,
-					baseUrl: `${gateway.apiUrl}/`,
-				}),
-			).toMatchObject({ status: 'OK' });
-		} finally {
-			await gateway.close();
-		}
-	});
-
-	it('its test tells a right token from a wrong one', async () => {
-		expect(
-			await testCredential(ReplicateInpaintingApi, {
-				apiToken: server.token,
-				baseUrl: server.apiUrl,
-			}),
-		).toMatchObject({ status: 'OK' });
-		const wrong = await testCredential(ReplicateInpaintingApi, {
-			apiToken: 'r8_wrong',
-			baseUrl: server.apiUrl,
-		});
-		expect(wrong.status).toBe('Error');
-		expect(wrong.message).not.toContain('r8_wrong');
-	});
-
-	it('a wrong token fails the node with the API error, and the token appears nowhere', async () => {
-		const { errorMessage, errorDescription, result } = await runNode(server, urlInputs(server), {
-			token: 'r8_secret_wrong_token',
-		});
-		expect(errorMessage).toBe('Replicate API error 401 on POST /predictions: Unauthenticated');
-		const everything =
-			JSON.stringify(result.run) + result.logs.join('\n') + String(errorDescription);
-		expect(everything).not.toContain('r8_secret_wrong_token');
-		expect(everything).toContain('Check the API Token');
-		// n8n shows the description as one paragraph: each part ends as a sentence.
-		expect(errorDescription).toBe(
-			'You did not pass a valid authentication token.\nCheck the API Token of the Replicate Inpainting API credential.',
-		);
-	});
-});
-
-it('runs items concurrently yet keeps input order', async () => {
-	server.set({ modelTimeMs: 300 });
-	const { items } = await runNode(
-		server,
-		{
-			...urlInputs(server),
-			prompt: '={{ $json.prompt }}',
-			options: { maxConcurrent: 4, downloadOutputs: false },
-		},
-		{ inputItems: ['a', 'b', 'c', 'd'].map((prompt) => ({ json: { prompt } })) },
-	);
-	expect(items.map((item) => (item.json.input as { prompt: string }).prompt)).toEqual([
-		'a',
-		'b',
-		'c',
-		'd',
-	]);
-	expect(items.map((item) => item.pairedItem)).toEqual([0, 1, 2, 3].map((item) => ({ item })));
-	// Proof that they overlapped; how fast is the benchmark's business, not a test's.
-	expect(server.stats().peakRunning).toBeGreaterThanOrEqual(2);
 });
 
 describe('a stopped execution', () => {

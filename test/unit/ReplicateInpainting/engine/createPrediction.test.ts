@@ -1,9 +1,9 @@
 /**
- * `Prefer: wait=N` (actions/prediction/create.ts): Replicate holds a create for at most 60 s, and
+ * `Prefer: wait=N`: Replicate holds a create for at most 60 s, and
  * the hold ends 2 s before the item's Timeout, so the node still sees an unfinished prediction
  * (and cancels it itself) before Replicate's Cancel-After deadline. Never less than 1 s.
  */
-import { preferWaitSeconds } from '../../nodes/ReplicateInpainting/engine/createPrediction';
+import { preferWaitSeconds } from '../../../../nodes/ReplicateInpainting/engine/createPrediction';
 
 describe('preferWaitSeconds', () => {
 	it.each([

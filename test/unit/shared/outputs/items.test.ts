@@ -1,6 +1,10 @@
-/** Output items (helpers/output.ts): n8n's table view shows keys in order, so status and the image URL come first. */
-import { binaryPropertyFor, inTableOrder, predictionItems } from '../../nodes/shared/outputs/items';
-import type { Prediction } from '../../nodes/shared/api/predictions';
+/** Output items: n8n's table view shows keys in order, so status and the image URL come first. */
+import {
+	binaryPropertyFor,
+	inTableOrder,
+	predictionItems,
+} from '../../../../nodes/shared/outputs/items';
+import type { Prediction } from '../../../../nodes/shared/api/predictions';
 
 const prediction = {
 	id: 'abc123',

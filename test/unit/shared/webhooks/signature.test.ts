@@ -1,12 +1,12 @@
 /**
- * The pure verification both nodes share (nodes/shared/webhookSignature.ts): headers, the HMAC,
+ * The pure verification both nodes share: headers, the HMAC,
  * the timestamp window and the replay memory. The vector is the Standard Webhooks project's own
  * (standard-webhooks/standard-webhooks, libraries/javascript/src/webhook.test.ts, "sign function
  * works"): reproducing it says a sender's stock library and this verifier agree byte for byte.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 
-import type { SignedHeaders } from '../../nodes/shared/webhooks/signature';
+import type { SignedHeaders } from '../../../../nodes/shared/webhooks/signature';
 import {
 	checkTimestamp,
 	fingerprint,
@@ -15,7 +15,7 @@ import {
 	signatureMatches,
 	signingKeyFromSecret,
 	TIMESTAMP_TOLERANCE_SECONDS,
-} from '../../nodes/shared/webhooks/signature';
+} from '../../../../nodes/shared/webhooks/signature';
 
 const VECTOR = {
 	secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',

@@ -1,20 +1,11 @@
 /**
- * Option resolution (actions/prediction/options.ts): defaults filled in, and a value outside its
+ * Option resolution: defaults filled in, and a value outside its
  * declared range fails naming the option as the form labels it and the value, before any request.
  */
-import type { INode } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { resolveOptions } from '../../nodes/shared/options';
-
-const node: INode = {
-	id: '1',
-	name: 'Replicate Inpainting',
-	type: 'n8n-nodes-replicate-inpainting.replicateInpainting',
-	typeVersion: 1,
-	position: [0, 0],
-	parameters: {},
-};
+import { resolveOptions } from '../../../nodes/shared/options';
+import { node } from '../fixtures';
 
 function failure(given: Record<string, unknown>, itemIndex?: number): NodeOperationError {
 	try {

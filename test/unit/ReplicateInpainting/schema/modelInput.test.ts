@@ -1,5 +1,5 @@
 /**
- * The model's input rules (schema/modelInput.ts): each problem names the field as the form labels
+ * The model's input rules: each problem names the field as the form labels
  * it, the API field, the value and what is allowed, e.g. the README's
  * `Width (width): 500 must be a multiple of 64 from 64 to 1024`.
  */
@@ -13,8 +13,8 @@ import {
 	formatProblem,
 	imageUriProblem,
 	MODEL_VERSION_ID,
-} from '../../nodes/ReplicateInpainting/schema/modelInput';
-import { IMAGE_HEADS, latin1 } from './images';
+} from '../../../../nodes/ReplicateInpainting/schema/modelInput';
+import { IMAGE_HEADS, latin1 } from '../../fixtures';
 
 const valid = {
 	prompt: 'a vase of tulips',

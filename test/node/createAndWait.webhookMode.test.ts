@@ -13,11 +13,11 @@ import {
 	eventually,
 	inpaintingWorkflow,
 	NODE_NAME,
+	park,
 	urlInputs,
-} from '../node/support';
+} from './support';
 import { credentialOptions, serverCredential } from '../support/credentials';
 import { useFakeReplicate } from '../support/fakeReplicate';
-import { park } from './support';
 
 const server = useFakeReplicate({ modelTimeMs: 300 });
 let waiting: WaitingServer;

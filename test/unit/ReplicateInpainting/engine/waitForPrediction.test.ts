@@ -1,18 +1,19 @@
 /**
- * Waiting for a prediction (helpers/wait.ts): polls due on a grid counted from the start of the
- * wait, with the delays of helpers/pollSchedule.ts (tested on its own in pollSchedule.test.ts),
+ * Waiting for a prediction: polls due on a grid counted from the start of the
+ * wait, with the delays of pollSchedule.ts (tested on its own in pollSchedule.test.ts),
  * fed from each answer's logs. `waitForPrediction` runs on jest's fake clock through the
  * transport's own code; only n8n's HTTP helper is a script (./scriptedApi) that answers each GET
  * with the next step and records when each request went out.
  */
-import { ExecutionStoppedError } from '../../nodes/shared/pause';
-import type { Prediction } from '../../nodes/shared/api/predictions';
+import { ExecutionStoppedError } from '../../../../nodes/shared/pause';
+import type { Prediction } from '../../../../nodes/shared/api/predictions';
 import {
 	waitForPrediction,
 	withinWait,
-} from '../../nodes/ReplicateInpainting/engine/waitForPrediction';
-import type { WaitOptions } from '../../nodes/ReplicateInpainting/engine/waitForPrediction';
-import { after, scriptedApi, T0, useFakeClock } from './scriptedApi';
+} from '../../../../nodes/ReplicateInpainting/engine/waitForPrediction';
+import type { WaitOptions } from '../../../../nodes/ReplicateInpainting/engine/waitForPrediction';
+import { T0, useFakeClock } from '../../fixtures';
+import { after, scriptedApi } from '../../scriptedApi';
 
 describe('withinWait', () => {
 	it("ends a poll's retries one first interval after the wait's deadline, keeping the rest", () => {
