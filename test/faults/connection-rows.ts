@@ -6,17 +6,24 @@
  */
 import type { NodeRow } from './node-row';
 import {
-	polls,
-	cancels,
+	cancelRetried,
+	downloadRetried,
 	downloads,
-	GET_ONE,
-	CANCEL,
-	OUTPUT,
-	SUCCESS_WITH_IMAGE,
+	getRetried,
 	noCreate,
+	ON_CANCEL,
+	ON_DOWNLOAD,
+	ON_GET,
 	onePost,
-	all,
+	SUCCESS_WITH_IMAGE,
 } from './node-row';
+
+/** A reset on every download, past the one retry Max Retries (1) allows. */
+const RESET_ON_EVERY_DOWNLOAD = {
+	...ON_DOWNLOAD,
+	kind: 'reset-before-response',
+	times: 5,
+} as const;
 
 export const connectionRows: NodeRow[] = [
 	{
@@ -39,44 +46,22 @@ export const connectionRows: NodeRow[] = [
 		},
 		check: noCreate,
 	},
-	{
-		fault: 'reset on get',
-		operation: 'get',
-		seed: { until: 'terminal' },
-		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'reset-before-response' }),
-		expect: SUCCESS_WITH_IMAGE,
-		check: (ctx) => expect(polls(ctx)).toHaveLength(2),
-	},
+	getRetried('reset on get', { ...ON_GET, kind: 'reset-before-response' }),
 	{
 		fault: 'reset on a poll while waiting',
 		operation: 'createAndWait',
 		server: { honourPreferWait: false, modelTimeMs: 300 },
-		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'reset-before-response' }),
+		arrange: (s) => s.inject({ ...ON_GET, kind: 'reset-before-response' }),
 		expect: SUCCESS_WITH_IMAGE,
 		check: onePost,
 	},
-	{
-		fault: 'reset on download',
-		operation: 'createAndWait',
-		arrange: (s) => s.inject({ origin: 'output', path: OUTPUT, kind: 'reset-before-response' }),
-		expect: SUCCESS_WITH_IMAGE,
-		check: all(onePost, (ctx) => expect(downloads(ctx)).toHaveLength(2)),
-	},
-	{
-		fault: 'reset after the cancel was sent',
-		operation: 'cancel',
-		server: { modelTimeMs: 30_000 },
-		seed: { until: 'running' },
-		arrange: (s) => s.inject({ method: 'POST', path: CANCEL, kind: 'reset-before-response' }),
-		expect: { outcome: 'success', status: 'canceled' },
-		check: (ctx) => expect(cancels(ctx)).toHaveLength(2),
-	},
+	downloadRetried('reset on download', { ...ON_DOWNLOAD, kind: 'reset-before-response' }),
+	cancelRetried('reset after the cancel was sent', { ...ON_CANCEL, kind: 'reset-before-response' }),
 	{
 		fault: 'reset on every download, beyond Max Retries (1)',
 		operation: 'createAndWait',
 		options: { maxRetries: 1 },
-		arrange: (s) =>
-			s.inject({ origin: 'output', path: OUTPUT, kind: 'reset-before-response', times: 5 }),
+		arrange: (s) => s.inject(RESET_ON_EVERY_DOWNLOAD),
 		expect: {
 			outcome: 'error',
 			message: (ctx) => `Downloading output 0 of prediction ${ctx.id} failed: connection reset`,
@@ -88,8 +73,7 @@ export const connectionRows: NodeRow[] = [
 		operation: 'createAndWait',
 		options: { maxRetries: 1 },
 		continueOnFail: true,
-		arrange: (s) =>
-			s.inject({ origin: 'output', path: OUTPUT, kind: 'reset-before-response', times: 5 }),
+		arrange: (s) => s.inject(RESET_ON_EVERY_DOWNLOAD),
 		expect: { outcome: 'success', binaries: 0 },
 		check: (ctx) =>
 			expect(ctx.run.items[0].json).toMatchObject({

@@ -110,7 +110,11 @@ function newTally(row: string): Tally {
 
 const tallies: Tally[] = [];
 
-/** The node's rows, by subject, in the order they run. */
+/**
+ * The node's rows, by subject, in the order they run. Order matters once: the malformed answers'
+ * redirect on Get finds no request but webhook deliveries on the sink, which an output row's
+ * redirect reaches later.
+ */
 const rows: NodeRow[] = [
 	...rateLimitRows,
 	...serverErrorRows,

@@ -5,18 +5,16 @@
  */
 import type { NodeRow, RowContext } from './node-row';
 import {
-	cancels,
-	CREATE,
-	GET_ONE,
-	CANCEL,
-	NOT_MADE,
-	NOT_MADE_HINT,
-	SUCCESS_WITH_IMAGE,
-	noCreate,
-	searched,
 	adopted,
+	cancels,
+	notMade,
+	ON_CANCEL,
+	ON_CREATE,
+	ON_GET,
 	onePost,
-	all,
+	POLLING,
+	RUNNING_SEED,
+	SUCCESS_WITH_IMAGE,
 } from './node-row';
 
 const HTML =
@@ -27,8 +25,21 @@ const KNOWN_HINT =
 const CANCELLED_HINT =
 	/The node cancelled prediction [a-z0-9]+, so it does not run on unobserved\.$/;
 
-/** The node cancelled the prediction it started: the server has it canceled, through the node's request. */
+/** The request's JSON answer as `mutate` rewrites it (the work itself is done). */
+const mangled = (
+	target: { method: string; path: RegExp },
+	mutate: (body: Record<string, unknown>) => Record<string, unknown>,
+) => ({ ...target, kind: 'mangle', mutate }) as const;
+const withoutId = ({ id: _id, ...rest }: Record<string, unknown>) => rest;
+const withoutStatus = ({ status: _status, ...rest }: Record<string, unknown>) => rest;
+const unknownStatus = (body: Record<string, unknown>) => ({ ...body, status: 'queued' });
+
+/**
+ * The node cancelled the one prediction it started: the server has it canceled, through the
+ * node's request.
+ */
 const cancelledByNode = (ctx: RowContext) => {
+	onePost(ctx);
 	expect(cancels(ctx).map((request) => request.path)).toEqual([
 		expect.stringMatching(new RegExp(`/predictions/${ctx.id}/cancel$`)),
 	]);
@@ -39,33 +50,29 @@ export const malformedAnswerRows: NodeRow[] = [
 	{
 		fault: 'non-JSON answer to create',
 		operation: 'createAndWait',
-		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'non-json' }),
-		expect: {
-			outcome: 'error',
-			message: () =>
-				`${NOT_MADE}Unexpected answer from the Replicate API on POST /predictions: the body is not JSON ("${HTML}")`,
-			description: NOT_MADE_HINT,
-		},
-		check: all(onePost, noCreate, searched),
+		arrange: (s) => s.inject({ ...ON_CREATE, kind: 'non-json' }),
+		...notMade(
+			`Unexpected answer from the Replicate API on POST /predictions: the body is not JSON ("${HTML}")`,
+		),
 	},
 	{
 		fault: 'non-JSON answer to a poll',
 		operation: 'createAndWait',
-		server: { honourPreferWait: false, modelTimeMs: 30_000 },
-		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'non-json' }),
+		server: POLLING,
+		arrange: (s) => s.inject({ ...ON_GET, kind: 'non-json' }),
 		expect: {
 			outcome: 'error',
 			message: (ctx) =>
 				`Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: the body is not JSON ("${HTML}")`,
 			description: CANCELLED_HINT,
 		},
-		check: all(onePost, cancelledByNode),
+		check: cancelledByNode,
 	},
 	{
 		fault: 'non-JSON answer to get',
 		operation: 'get',
 		seed: { until: 'terminal' },
-		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'non-json' }),
+		arrange: (s) => s.inject({ ...ON_GET, kind: 'non-json' }),
 		expect: {
 			outcome: 'error',
 			message: (ctx) =>
@@ -75,9 +82,8 @@ export const malformedAnswerRows: NodeRow[] = [
 	{
 		fault: 'non-JSON answer to cancel',
 		operation: 'cancel',
-		server: { modelTimeMs: 30_000 },
-		seed: { until: 'running' },
-		arrange: (s) => s.inject({ method: 'POST', path: CANCEL, kind: 'non-json' }),
+		...RUNNING_SEED,
+		arrange: (s) => s.inject({ ...ON_CANCEL, kind: 'non-json' }),
 		expect: {
 			outcome: 'error',
 			message: (ctx) =>
@@ -87,104 +93,68 @@ export const malformedAnswerRows: NodeRow[] = [
 	{
 		fault: 'create answer without id',
 		operation: 'createAndWait',
-		arrange: (s) =>
-			s.inject({
-				method: 'POST',
-				path: CREATE,
-				kind: 'mangle',
-				mutate: ({ id: _id, ...rest }) => rest,
-			}),
+		arrange: (s) => s.inject(mangled(ON_CREATE, withoutId)),
 		expect: SUCCESS_WITH_IMAGE,
-		check: all(onePost, searched, adopted),
+		check: adopted,
 	},
 	{
 		fault: 'create answer without status',
 		operation: 'createAndWait',
 		server: { modelTimeMs: 30_000 },
 		options: { timeout: 4 },
-		arrange: (s) =>
-			s.inject({
-				method: 'POST',
-				path: CREATE,
-				kind: 'mangle',
-				mutate: ({ status: _status, ...rest }) => rest,
-			}),
+		arrange: (s) => s.inject(mangled(ON_CREATE, withoutStatus)),
 		expect: {
 			outcome: 'error',
 			message: (ctx) =>
 				`Unexpected answer from the Replicate API on POST /predictions: prediction ${ctx.id} has no "status"`,
 			description: CANCELLED_HINT,
 		},
-		check: all(onePost, cancelledByNode),
+		check: cancelledByNode,
 	},
 	{
 		fault: 'create answer with an unknown status',
 		operation: 'createOnly',
 		server: { modelTimeMs: 30_000 },
-		arrange: (s) =>
-			s.inject({
-				method: 'POST',
-				path: CREATE,
-				kind: 'mangle',
-				mutate: (body) => ({ ...body, status: 'queued' }),
-			}),
+		arrange: (s) => s.inject(mangled(ON_CREATE, unknownStatus)),
 		expect: {
 			outcome: 'error',
 			message: (ctx) =>
 				`Unexpected answer from the Replicate API on POST /predictions: prediction ${ctx.id} has the unknown status "queued"`,
 			description: [KNOWN_HINT, CANCELLED_HINT],
 		},
-		check: all(onePost, cancelledByNode),
+		check: cancelledByNode,
 	},
 	{
 		fault: 'poll answer without status',
 		operation: 'createAndWait',
-		server: { honourPreferWait: false, modelTimeMs: 30_000 },
-		arrange: (s) =>
-			s.inject({
-				method: 'GET',
-				path: GET_ONE,
-				kind: 'mangle',
-				mutate: ({ status: _status, ...rest }) => rest,
-			}),
+		server: POLLING,
+		arrange: (s) => s.inject(mangled(ON_GET, withoutStatus)),
 		expect: {
 			outcome: 'error',
 			message: (ctx) =>
 				`Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: prediction ${ctx.id} has no "status"`,
 			description: CANCELLED_HINT,
 		},
-		check: all(onePost, cancelledByNode),
+		check: cancelledByNode,
 	},
 	{
 		fault: 'poll answer with an unknown status',
 		operation: 'createAndWait',
-		server: { honourPreferWait: false, modelTimeMs: 30_000 },
-		arrange: (s) =>
-			s.inject({
-				method: 'GET',
-				path: GET_ONE,
-				kind: 'mangle',
-				mutate: (body) => ({ ...body, status: 'queued' }),
-			}),
+		server: POLLING,
+		arrange: (s) => s.inject(mangled(ON_GET, unknownStatus)),
 		expect: {
 			outcome: 'error',
 			message: (ctx) =>
 				`Unexpected answer from the Replicate API on GET /predictions/${ctx.id}: prediction ${ctx.id} has the unknown status "queued"`,
 			description: [KNOWN_HINT, CANCELLED_HINT],
 		},
-		check: all(onePost, cancelledByNode),
+		check: cancelledByNode,
 	},
 	{
 		fault: 'get answer without id',
 		operation: 'get',
 		seed: { until: 'terminal' },
-		arrange: (s) =>
-			s.inject({
-				method: 'GET',
-				path: GET_ONE,
-				kind: 'mangle',
-				mutate: ({ id: _id, ...rest }) => rest,
-			}),
+		arrange: (s) => s.inject(mangled(ON_GET, withoutId)),
 		expect: {
 			outcome: 'error',
 			message: (ctx) =>
@@ -195,13 +165,7 @@ export const malformedAnswerRows: NodeRow[] = [
 		fault: 'get answer with an unknown status',
 		operation: 'get',
 		seed: { until: 'terminal' },
-		arrange: (s) =>
-			s.inject({
-				method: 'GET',
-				path: GET_ONE,
-				kind: 'mangle',
-				mutate: (body) => ({ ...body, status: 'queued' }),
-			}),
+		arrange: (s) => s.inject(mangled(ON_GET, unknownStatus)),
 		expect: {
 			outcome: 'error',
 			message: (ctx) =>
@@ -212,15 +176,8 @@ export const malformedAnswerRows: NodeRow[] = [
 	{
 		fault: 'cancel answer without status',
 		operation: 'cancel',
-		server: { modelTimeMs: 30_000 },
-		seed: { until: 'running' },
-		arrange: (s) =>
-			s.inject({
-				method: 'POST',
-				path: CANCEL,
-				kind: 'mangle',
-				mutate: ({ status: _status, ...rest }) => rest,
-			}),
+		...RUNNING_SEED,
+		arrange: (s) => s.inject(mangled(ON_CANCEL, withoutStatus)),
 		expect: {
 			outcome: 'error',
 			message: (ctx) =>
@@ -233,8 +190,7 @@ export const malformedAnswerRows: NodeRow[] = [
 		seed: { until: 'terminal' },
 		arrange: (s, sink) =>
 			s.inject({
-				method: 'GET',
-				path: GET_ONE,
+				...ON_GET,
 				kind: 'status',
 				status: 307,
 				headers: { location: `${sink.origin}/v1/predictions/elsewhere` },

@@ -2,41 +2,44 @@
  * Rows of the fault matrix for outputs: removed, expired, missing, oversized, not fetchable, not
  * images. Redirects are followed (without credentials) and their target checked (issue 10 item 9).
  */
-import type { NodeRow } from './node-row';
-import { downloads, OUTPUT, SUCCESS_WITH_IMAGE } from './node-row';
+import type { Expected, NodeRow } from './node-row';
+import { downloads, ON_DOWNLOAD, scriptedPrediction, SUCCESS_WITH_IMAGE } from './node-row';
 
 const EXPIRED_HINT = /about an hour after they finish/;
 
+/** The download answered 302 to `location`. */
+const redirectedTo = (location: string) =>
+	({ ...ON_DOWNLOAD, kind: 'status', status: 302, headers: { location }, body: '' }) as const;
+
+const DATA_REMOVED: Expected = {
+	outcome: 'error',
+	message: (ctx) =>
+		`The outputs of prediction ${ctx.id} are no longer available (data_removed is true)`,
+	description: EXPIRED_HINT,
+};
+const OVERSIZED: Expected = {
+	outcome: 'error',
+	message: (ctx) =>
+		`Output 0 of prediction ${ctx.id} is larger than the Max Output Size (3145728 > 1048576 bytes)`,
+};
+const FILE_URI: Expected = {
+	outcome: 'error',
+	message: (ctx) =>
+		`Output 0 of prediction ${ctx.id} has a URL the node will not fetch: "file:///tmp/fake-replicate/${ctx.id}/out-0.png"`,
+};
+
 export const outputRows: NodeRow[] = [
-	{
-		fault: 'data_removed',
-		operation: 'createAndWait',
-		arrange: (s) => s.scriptNextPrediction({ dataRemoved: true }),
-		expect: {
-			outcome: 'error',
-			message: (ctx) =>
-				`The outputs of prediction ${ctx.id} are no longer available (data_removed is true)`,
-			description: EXPIRED_HINT,
-		},
-	},
-	{
-		fault: 'data_removed',
-		operation: 'get',
-		seed: { until: 'terminal', script: { dataRemoved: true } },
-		expect: {
-			outcome: 'error',
-			message: (ctx) =>
-				`The outputs of prediction ${ctx.id} are no longer available (data_removed is true)`,
-			description: EXPIRED_HINT,
-		},
-	},
+	...scriptedPrediction(
+		'data_removed',
+		{ dataRemoved: true },
+		{ createAndWait: { expect: DATA_REMOVED }, get: { expect: DATA_REMOVED } },
+	),
 	...[404, 410].map(
 		(status): NodeRow => ({
 			fault: `${status} on download`,
 			operation: 'get',
 			seed: { until: 'terminal' },
-			arrange: (s) =>
-				s.inject({ origin: 'output', path: OUTPUT, kind: 'status', status, body: 'Not Found' }),
+			arrange: (s) => s.inject({ ...ON_DOWNLOAD, kind: 'status', status, body: 'Not Found' }),
 			expect: {
 				outcome: 'error',
 				message: (ctx) =>
@@ -55,61 +58,29 @@ export const outputRows: NodeRow[] = [
 			message: (ctx) => `Prediction ${ctx.id} succeeded but returned no output files`,
 		},
 	},
-	{
-		fault: 'oversized output (3 MB, Max Output Size 1 MB)',
-		operation: 'createAndWait',
-		options: { maxOutputSizeMb: 1 },
-		arrange: (s) => s.scriptNextPrediction({ outputBytes: 3 * 1024 * 1024 }),
-		expect: {
-			outcome: 'error',
-			message: (ctx) =>
-				`Output 0 of prediction ${ctx.id} is larger than the Max Output Size (3145728 > 1048576 bytes)`,
+	...scriptedPrediction(
+		'oversized output (3 MB, Max Output Size 1 MB)',
+		{ outputBytes: 3 * 1024 * 1024 },
+		{
+			createAndWait: { options: { maxOutputSizeMb: 1 }, expect: OVERSIZED },
+			get: { options: { maxOutputSizeMb: 1 }, expect: OVERSIZED },
 		},
-	},
-	{
-		fault: 'oversized output (3 MB, Max Output Size 1 MB)',
-		operation: 'get',
-		seed: { until: 'terminal', script: { outputBytes: 3 * 1024 * 1024 } },
-		options: { maxOutputSizeMb: 1 },
-		expect: {
-			outcome: 'error',
-			message: (ctx) =>
-				`Output 0 of prediction ${ctx.id} is larger than the Max Output Size (3145728 > 1048576 bytes)`,
+	),
+	...scriptedPrediction(
+		'file: output URI',
+		{ outputUrlScheme: 'file' },
+		{
+			createAndWait: {
+				expect: FILE_URI,
+				check: (ctx) => expect(downloads(ctx)).toHaveLength(0),
+			},
+			get: { expect: FILE_URI },
 		},
-	},
-	{
-		fault: 'file: output URI',
-		operation: 'createAndWait',
-		arrange: (s) => s.scriptNextPrediction({ outputUrlScheme: 'file' }),
-		expect: {
-			outcome: 'error',
-			message: (ctx) =>
-				`Output 0 of prediction ${ctx.id} has a URL the node will not fetch: "file:///tmp/fake-replicate/${ctx.id}/out-0.png"`,
-		},
-		check: (ctx) => expect(downloads(ctx)).toHaveLength(0),
-	},
-	{
-		fault: 'file: output URI',
-		operation: 'get',
-		seed: { until: 'terminal', script: { outputUrlScheme: 'file' } },
-		expect: {
-			outcome: 'error',
-			message: (ctx) =>
-				`Output 0 of prediction ${ctx.id} has a URL the node will not fetch: "file:///tmp/fake-replicate/${ctx.id}/out-0.png"`,
-		},
-	},
+	),
 	{
 		fault: 'output redirects to another origin that answers JSON',
 		operation: 'createAndWait',
-		arrange: (s, sink) =>
-			s.inject({
-				origin: 'output',
-				path: OUTPUT,
-				kind: 'status',
-				status: 302,
-				headers: { location: `${sink.origin}/elsewhere.json` },
-				body: '',
-			}),
+		arrange: (s, sink) => s.inject(redirectedTo(`${sink.origin}/elsewhere.json`)),
 		expect: {
 			outcome: 'error',
 			message: (ctx) =>
@@ -122,7 +93,7 @@ export const outputRows: NodeRow[] = [
 		fault: 'output answers an HTML page with 200',
 		operation: 'get',
 		seed: { until: 'terminal' },
-		arrange: (s) => s.inject({ origin: 'output', path: OUTPUT, kind: 'non-json' }),
+		arrange: (s) => s.inject({ ...ON_DOWNLOAD, kind: 'non-json' }),
 		expect: {
 			outcome: 'error',
 			message: (ctx) =>
@@ -133,16 +104,9 @@ export const outputRows: NodeRow[] = [
 		fault: 'output redirects to another origin that serves the image',
 		operation: 'createAndWait',
 		arrange: (s) =>
-			s.inject({
-				origin: 'output',
-				path: OUTPUT,
-				kind: 'status',
-				status: 302,
-				headers: {
-					location: `${s.outputOrigin.replace('127.0.0.1', 'localhost')}/samples/image.png`,
-				},
-				body: '',
-			}),
+			s.inject(
+				redirectedTo(`${s.outputOrigin.replace('127.0.0.1', 'localhost')}/samples/image.png`),
+			),
 		expect: SUCCESS_WITH_IMAGE,
 		check: (ctx) => {
 			expect(

@@ -3,66 +3,45 @@
  * Create and Wait fails with the reason, Get and Cancel report the status. Server text saying
  * "canceled" fails the execution (not "stopped") and keeps its words (issue 10 item 8).
  */
+import type { PredictionScript } from '../../tools/fake-replicate';
 import type { NodeRow } from './node-row';
-import { GET_ONE } from './node-row';
+import { ON_GET, scriptedPrediction } from './node-row';
+
+/**
+ * A prediction that ends `script.outcome`: Create and Wait fails with `Prediction <id> ${ending}`,
+ * Get reports the status (and downloads nothing), and so does Cancel when `alsoCancel`.
+ */
+const endedAs = (
+	script: PredictionScript & { outcome: 'failed' | 'canceled' | 'aborted' },
+	ending: string,
+	alsoCancel = false,
+): NodeRow[] =>
+	scriptedPrediction(`prediction ${script.outcome}`, script, {
+		createAndWait: {
+			expect: { outcome: 'error', message: (ctx) => `Prediction ${ctx.id} ${ending}` },
+		},
+		get: { expect: { outcome: 'success', status: script.outcome, binaries: 0 } },
+		...(alsoCancel ? { cancel: { expect: { outcome: 'success', status: script.outcome } } } : {}),
+	});
+
+/** A model's own error text that says "canceled": the prediction failed, nobody cancelled it. */
+const FAILED_SAYING_CANCELED = {
+	outcome: 'failed',
+	error: 'Worker task was canceled: CUDA error',
+} as const;
 
 export const predictionEndRows: NodeRow[] = [
-	{
-		fault: 'prediction failed',
-		operation: 'createAndWait',
-		arrange: (s) => s.scriptNextPrediction({ outcome: 'failed', error: 'CUDA out of memory' }),
-		expect: {
-			outcome: 'error',
-			message: (ctx) => `Prediction ${ctx.id} failed: CUDA out of memory`,
-		},
-	},
-	{
-		fault: 'prediction failed',
-		operation: 'get',
-		seed: { until: 'terminal', script: { outcome: 'failed', error: 'CUDA out of memory' } },
-		expect: { outcome: 'success', status: 'failed', binaries: 0 },
-	},
-	{
-		fault: 'prediction failed',
-		operation: 'cancel',
-		seed: { until: 'terminal', script: { outcome: 'failed', error: 'CUDA out of memory' } },
-		expect: { outcome: 'success', status: 'failed' },
-	},
-	{
-		fault: 'prediction canceled',
-		operation: 'createAndWait',
-		arrange: (s) => s.scriptNextPrediction({ outcome: 'canceled' }),
-		expect: {
-			outcome: 'error',
-			message: (ctx) => `Prediction ${ctx.id} was cancelled before it finished`,
-		},
-	},
-	{
-		fault: 'prediction canceled',
-		operation: 'get',
-		seed: { until: 'terminal', script: { outcome: 'canceled' } },
-		expect: { outcome: 'success', status: 'canceled', binaries: 0 },
-	},
-	{
-		fault: 'prediction aborted',
-		operation: 'createAndWait',
-		arrange: (s) => s.scriptNextPrediction({ outcome: 'aborted' }),
-		expect: {
-			outcome: 'error',
-			message: (ctx) => `Prediction ${ctx.id} was aborted before it started`,
-		},
-	},
-	{
-		fault: 'prediction aborted',
-		operation: 'get',
-		seed: { until: 'terminal', script: { outcome: 'aborted' } },
-		expect: { outcome: 'success', status: 'aborted', binaries: 0 },
-	},
+	...endedAs(
+		{ outcome: 'failed', error: 'CUDA out of memory' },
+		'failed: CUDA out of memory',
+		true,
+	),
+	...endedAs({ outcome: 'canceled' }, 'was cancelled before it finished'),
+	...endedAs({ outcome: 'aborted' }, 'was aborted before it started'),
 	{
 		fault: 'model error saying "canceled"',
 		operation: 'createAndWait',
-		arrange: (s) =>
-			s.scriptNextPrediction({ outcome: 'failed', error: 'Worker task was canceled: CUDA error' }),
+		arrange: (s) => s.scriptNextPrediction(FAILED_SAYING_CANCELED),
 		expect: {
 			outcome: 'error',
 			message: (ctx) => `Prediction ${ctx.id} failed: Worker task was cancelled: CUDA error`,
@@ -74,8 +53,7 @@ export const predictionEndRows: NodeRow[] = [
 		fault: 'model error saying "canceled", Continue On Fail',
 		operation: 'createAndWait',
 		continueOnFail: true,
-		arrange: (s) =>
-			s.scriptNextPrediction({ outcome: 'failed', error: 'Worker task was canceled: CUDA error' }),
+		arrange: (s) => s.scriptNextPrediction(FAILED_SAYING_CANCELED),
 		expect: { outcome: 'success', binaries: 0 },
 		check: (ctx) =>
 			expect(ctx.run.items[0].json).toMatchObject({
@@ -89,8 +67,7 @@ export const predictionEndRows: NodeRow[] = [
 		seed: { until: 'terminal' },
 		arrange: (s) =>
 			s.inject({
-				method: 'GET',
-				path: GET_ONE,
+				...ON_GET,
 				kind: 'status',
 				status: 404,
 				body: 'Prediction was canceled and removed',

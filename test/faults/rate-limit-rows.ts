@@ -2,23 +2,40 @@
  * Rows of the fault matrix for 429 (rate limited): retried by every request kind (create, get,
  * download, cancel), after Retry-After (seconds or HTTP date) or a backoff.
  */
-import type { RecordedRequest } from '../../tools/fake-replicate';
-import type { NodeRow } from './node-row';
+import type { FakeReplicate, Fault, RecordedRequest } from '../../tools/fake-replicate';
+import type { NodeRow, RowContext } from './node-row';
 import {
-	createPosts,
-	polls,
-	cancels,
-	downloads,
-	CREATE,
-	GET_ONE,
-	CANCEL,
-	OUTPUT,
-	SUCCESS_WITH_IMAGE,
-	noCreate,
 	all,
+	cancelRetried,
+	createPosts,
+	downloads,
+	getRetried,
+	noCreate,
+	ON_CANCEL,
+	ON_CREATE,
+	ON_DOWNLOAD,
+	ON_GET,
+	polls,
+	SUCCESS_WITH_IMAGE,
 } from './node-row';
 
+/** 429 on the requests `target` names, with this Retry-After (without one: the node's backoff). */
+const throttle = (s: FakeReplicate, target: Omit<Fault, 'kind'>, retryAfter?: string) =>
+	s.inject({
+		...target,
+		kind: 'status',
+		status: 429,
+		...(retryAfter === undefined ? {} : { headers: { 'retry-after': retryAfter } }),
+	});
+
 const gap = (list: RecordedRequest[]) => list[1].at - list[0].at;
+
+/** The request was sent twice, the second time at least `ms` after the first. */
+const sentAgainAfter =
+	(requests: (ctx: RowContext) => RecordedRequest[], ms: number) => (ctx: RowContext) => {
+		expect(requests(ctx)).toHaveLength(2);
+		expect(gap(requests(ctx))).toBeGreaterThanOrEqual(ms);
+	};
 
 /**
  * Retry-After as an HTTP date, at least `seconds` whole seconds ahead (dates have no milliseconds).
@@ -33,61 +50,30 @@ export const rateLimitRows: NodeRow[] = [
 	{
 		fault: '429 with Retry-After: 1 on create',
 		operation: 'createAndWait',
-		arrange: (s) =>
-			s.inject({
-				method: 'POST',
-				path: CREATE,
-				kind: 'status',
-				status: 429,
-				headers: { 'retry-after': '1' },
-			}),
+		arrange: (s) => throttle(s, ON_CREATE, '1'),
 		expect: SUCCESS_WITH_IMAGE,
-		check: (ctx) => {
-			expect(createPosts(ctx)).toHaveLength(2);
-			expect(gap(createPosts(ctx))).toBeGreaterThanOrEqual(950);
-		},
+		check: sentAgainAfter(createPosts, 950),
 	},
 	{
 		fault: '429 with Retry-After as an HTTP date on create',
 		operation: 'createAndWait',
-		arrange: (s) =>
-			s.inject({
-				method: 'POST',
-				path: CREATE,
-				kind: 'status',
-				status: 429,
-				headers: { 'retry-after': httpDateSecondsAhead(2) },
-			}),
+		arrange: (s) => throttle(s, ON_CREATE, httpDateSecondsAhead(2)),
 		expect: SUCCESS_WITH_IMAGE,
-		check: (ctx) => {
-			expect(createPosts(ctx)).toHaveLength(2);
-			expect(gap(createPosts(ctx))).toBeGreaterThanOrEqual(RETRY_AFTER_DATE_MIN_MS);
-		},
+		check: sentAgainAfter(createPosts, RETRY_AFTER_DATE_MIN_MS),
 	},
 	{
 		fault: '429 without Retry-After on create',
 		operation: 'createAndWait',
-		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'status', status: 429 }),
+		arrange: (s) => throttle(s, ON_CREATE),
 		expect: SUCCESS_WITH_IMAGE,
-		check: (ctx) => {
-			expect(createPosts(ctx)).toHaveLength(2);
-			// Backoff with jitter: 1 s × (0.5 … 1) before the first retry.
-			expect(gap(createPosts(ctx))).toBeGreaterThanOrEqual(450);
-		},
+		// Backoff with jitter: 1 s × (0.5 … 1) before the first retry.
+		check: sentAgainAfter(createPosts, 450),
 	},
 	{
 		fault: '429 on every create, beyond Max Retries (1)',
 		operation: 'createAndWait',
 		options: { maxRetries: 1 },
-		arrange: (s) =>
-			s.inject({
-				method: 'POST',
-				path: CREATE,
-				kind: 'status',
-				status: 429,
-				headers: { 'retry-after': '0' },
-				times: 5,
-			}),
+		arrange: (s) => throttle(s, { ...ON_CREATE, times: 5 }, '0'),
 		expect: {
 			outcome: 'error',
 			message: () =>
@@ -101,15 +87,7 @@ export const rateLimitRows: NodeRow[] = [
 		operation: 'createAndWait',
 		items: 3,
 		options: { maxConcurrent: 3, downloadOutputs: false },
-		arrange: (s) =>
-			s.inject({
-				method: 'POST',
-				path: CREATE,
-				kind: 'status',
-				status: 429,
-				headers: { 'retry-after': '1' },
-				times: 2,
-			}),
+		arrange: (s) => throttle(s, { ...ON_CREATE, times: 2 }, '1'),
 		expect: { outcome: 'success', status: 'succeeded', items: 3 },
 		check: (ctx) => {
 			expect(ctx.server.stats().creates).toBe(3);
@@ -120,14 +98,7 @@ export const rateLimitRows: NodeRow[] = [
 		fault: '429 with Retry-After: 1 on create (webhook to another origin)',
 		operation: 'createOnly',
 		parameters: {},
-		arrange: (s) =>
-			s.inject({
-				method: 'POST',
-				path: CREATE,
-				kind: 'status',
-				status: 429,
-				headers: { 'retry-after': '1' },
-			}),
+		arrange: (s) => throttle(s, ON_CREATE, '1'),
 		expect: { outcome: 'success', status: 'starting' },
 		check: (ctx) => {
 			expect(createPosts(ctx)).toHaveLength(2);
@@ -140,65 +111,23 @@ export const rateLimitRows: NodeRow[] = [
 		fault: '429 with Retry-After as an HTTP date on get',
 		operation: 'get',
 		seed: { until: 'terminal' },
-		arrange: (s) =>
-			s.inject({
-				method: 'GET',
-				path: GET_ONE,
-				kind: 'status',
-				status: 429,
-				headers: { 'retry-after': httpDateSecondsAhead(2) },
-			}),
+		arrange: (s) => throttle(s, ON_GET, httpDateSecondsAhead(2)),
 		expect: SUCCESS_WITH_IMAGE,
 		check: (ctx) => expect(gap(polls(ctx))).toBeGreaterThanOrEqual(RETRY_AFTER_DATE_MIN_MS),
 	},
-	{
-		fault: '429 without Retry-After on get',
-		operation: 'get',
-		seed: { until: 'terminal' },
-		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'status', status: 429 }),
-		expect: SUCCESS_WITH_IMAGE,
-		check: (ctx) => expect(polls(ctx)).toHaveLength(2),
-	},
+	getRetried('429 without Retry-After on get', { ...ON_GET, kind: 'status', status: 429 }),
 	{
 		fault: '429 with Retry-After: 1 on download',
 		operation: 'createAndWait',
-		arrange: (s) =>
-			s.inject({
-				origin: 'output',
-				path: OUTPUT,
-				kind: 'status',
-				status: 429,
-				headers: { 'retry-after': '1' },
-			}),
+		arrange: (s) => throttle(s, ON_DOWNLOAD, '1'),
 		expect: SUCCESS_WITH_IMAGE,
-		check: (ctx) => {
-			expect(downloads(ctx)).toHaveLength(2);
-			expect(gap(downloads(ctx))).toBeGreaterThanOrEqual(950);
-		},
+		check: sentAgainAfter(downloads, 950),
 	},
-	{
-		fault: '429 with Retry-After: 1 on cancel',
-		operation: 'cancel',
-		server: { modelTimeMs: 30_000 },
-		seed: { until: 'running' },
-		arrange: (s) =>
-			s.inject({
-				method: 'POST',
-				path: CANCEL,
-				kind: 'status',
-				status: 429,
-				headers: { 'retry-after': '1' },
-			}),
-		expect: { outcome: 'success', status: 'canceled' },
-		check: (ctx) => expect(cancels(ctx)).toHaveLength(2),
-	},
-	{
-		fault: '429 without Retry-After on cancel',
-		operation: 'cancel',
-		server: { modelTimeMs: 30_000 },
-		seed: { until: 'running' },
-		arrange: (s) => s.inject({ method: 'POST', path: CANCEL, kind: 'status', status: 429 }),
-		expect: { outcome: 'success', status: 'canceled' },
-		check: (ctx) => expect(cancels(ctx)).toHaveLength(2),
-	},
+	cancelRetried('429 with Retry-After: 1 on cancel', {
+		...ON_CANCEL,
+		kind: 'status',
+		status: 429,
+		headers: { 'retry-after': '1' },
+	}),
+	cancelRetried('429 without Retry-After on cancel', { ...ON_CANCEL, kind: 'status', status: 429 }),
 ];

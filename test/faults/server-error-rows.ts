@@ -4,20 +4,19 @@
  */
 import type { NodeRow } from './node-row';
 import {
-	polls,
-	cancels,
-	downloads,
-	CREATE,
-	GET_ONE,
-	CANCEL,
-	OUTPUT,
-	NOT_MADE,
-	NOT_MADE_HINT,
-	SUCCESS_WITH_IMAGE,
-	noCreate,
-	searched,
-	onePost,
 	all,
+	cancelRetried,
+	downloadRetried,
+	downloads,
+	getRetried,
+	notMade,
+	ON_CANCEL,
+	ON_CREATE,
+	ON_DOWNLOAD,
+	ON_GET,
+	onePost,
+	polls,
+	SUCCESS_WITH_IMAGE,
 } from './node-row';
 
 const STATUS_TITLE: Record<number, string> = {
@@ -25,65 +24,38 @@ const STATUS_TITLE: Record<number, string> = {
 	502: 'Bad Gateway',
 	503: 'Service Unavailable',
 };
+const STATUSES = [500, 502, 503];
+
+/** `status` on the create: sent once, looked for, not found, and said so. */
+const createAnswered = (status: number, operation: 'createAndWait' | 'createOnly'): NodeRow => ({
+	fault: `${status} on create`,
+	operation,
+	arrange: (s) => s.inject({ ...ON_CREATE, kind: 'status', status }),
+	...notMade(`Replicate API error ${status} on POST /predictions: ${STATUS_TITLE[status]}`),
+});
 
 export const serverErrorRows: NodeRow[] = [
-	...[500, 502, 503].map(
-		(status): NodeRow => ({
-			fault: `${status} on create`,
-			operation: 'createAndWait',
-			arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'status', status }),
-			expect: {
-				outcome: 'error',
-				message: () =>
-					`${NOT_MADE}Replicate API error ${status} on POST /predictions: ${STATUS_TITLE[status]}`,
-				description: NOT_MADE_HINT,
-			},
-			check: all(onePost, noCreate, searched),
-		}),
-	),
-	{
-		fault: '502 on create',
-		operation: 'createOnly',
-		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'status', status: 502 }),
-		expect: {
-			outcome: 'error',
-			message: () => `${NOT_MADE}Replicate API error 502 on POST /predictions: Bad Gateway`,
-			description: NOT_MADE_HINT,
-		},
-		check: all(onePost, noCreate, searched),
-	},
-	...[500, 502, 503].map(
-		(status): NodeRow => ({
-			fault: `${status} on get`,
-			operation: 'get',
-			seed: { until: 'terminal' },
-			arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'status', status }),
-			expect: SUCCESS_WITH_IMAGE,
-			check: (ctx) => expect(polls(ctx)).toHaveLength(2),
-		}),
+	...STATUSES.map((status) => createAnswered(status, 'createAndWait')),
+	createAnswered(502, 'createOnly'),
+	...STATUSES.map((status) =>
+		getRetried(`${status} on get`, { ...ON_GET, kind: 'status', status }),
 	),
 	{
 		fault: '502 on a poll while waiting',
 		operation: 'createAndWait',
 		server: { honourPreferWait: false, modelTimeMs: 300 },
-		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'status', status: 502 }),
+		arrange: (s) => s.inject({ ...ON_GET, kind: 'status', status: 502 }),
 		expect: SUCCESS_WITH_IMAGE,
 		check: all(onePost, (ctx) => expect(polls(ctx).length).toBeGreaterThanOrEqual(2)),
 	},
-	...[500, 502, 503].map(
-		(status): NodeRow => ({
-			fault: `${status} on download`,
-			operation: 'createAndWait',
-			arrange: (s) => s.inject({ origin: 'output', path: OUTPUT, kind: 'status', status }),
-			expect: SUCCESS_WITH_IMAGE,
-			check: all(onePost, (ctx) => expect(downloads(ctx)).toHaveLength(2)),
-		}),
+	...STATUSES.map((status) =>
+		downloadRetried(`${status} on download`, { ...ON_DOWNLOAD, kind: 'status', status }),
 	),
 	{
 		fault: '503 on download',
 		operation: 'get',
 		seed: { until: 'terminal' },
-		arrange: (s) => s.inject({ origin: 'output', path: OUTPUT, kind: 'status', status: 503 }),
+		arrange: (s) => s.inject({ ...ON_DOWNLOAD, kind: 'status', status: 503 }),
 		expect: SUCCESS_WITH_IMAGE,
 		check: (ctx) => expect(downloads(ctx)).toHaveLength(2),
 	},
@@ -93,8 +65,7 @@ export const serverErrorRows: NodeRow[] = [
 		options: { maxRetries: 1 },
 		arrange: (s) =>
 			s.inject({
-				origin: 'output',
-				path: OUTPUT,
+				...ON_DOWNLOAD,
 				kind: 'status',
 				status: 503,
 				headers: { 'retry-after': '0' },
@@ -106,15 +77,7 @@ export const serverErrorRows: NodeRow[] = [
 		},
 		check: all(onePost, (ctx) => expect(downloads(ctx)).toHaveLength(2)),
 	},
-	...[500, 502, 503].map(
-		(status): NodeRow => ({
-			fault: `${status} on cancel`,
-			operation: 'cancel',
-			server: { modelTimeMs: 30_000 },
-			seed: { until: 'running' },
-			arrange: (s) => s.inject({ method: 'POST', path: CANCEL, kind: 'status', status }),
-			expect: { outcome: 'success', status: 'canceled' },
-			check: (ctx) => expect(cancels(ctx)).toHaveLength(2),
-		}),
+	...STATUSES.map((status) =>
+		cancelRetried(`${status} on cancel`, { ...ON_CANCEL, kind: 'status', status }),
 	),
 ];

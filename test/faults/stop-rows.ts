@@ -4,13 +4,23 @@
  * the runner also checks that no timer of the node is left pending.
  */
 import type { NodeRow } from './node-row';
-import { cancels, downloads, OUTPUT, searched, cancelledWithin, endsWithin, all } from './node-row';
+import {
+	all,
+	cancelledWithin,
+	cancels,
+	downloads,
+	endsWithin,
+	ON_DOWNLOAD,
+	POLLING,
+	RUNNING_SEED,
+	searched,
+} from './node-row';
 
 export const stopRows: NodeRow[] = [
 	{
 		fault: 'execution stopped mid-wait',
 		operation: 'createAndWait',
-		server: { honourPreferWait: false, modelTimeMs: 30_000 },
+		server: POLLING,
 		stopAfterMs: 1_500,
 		expect: { outcome: 'stopped' },
 		check: all(endsWithin(1_500 + 1_000), (ctx) => expect(cancels(ctx)).toHaveLength(1)),
@@ -28,7 +38,7 @@ export const stopRows: NodeRow[] = [
 	{
 		fault: 'execution stopped mid-download',
 		operation: 'createAndWait',
-		arrange: (s) => s.inject({ origin: 'output', path: OUTPUT, kind: 'delay', ms: 10_000 }),
+		arrange: (s) => s.inject({ ...ON_DOWNLOAD, kind: 'delay', ms: 10_000 }),
 		stopAfterMs: 1_000,
 		expect: { outcome: 'stopped' },
 		check: all(endsWithin(1_000 + 1_000), (ctx) => expect(downloads(ctx)).toHaveLength(1)),
@@ -36,8 +46,7 @@ export const stopRows: NodeRow[] = [
 	{
 		fault: 'execution stopped mid-wait',
 		operation: 'get',
-		server: { modelTimeMs: 30_000 },
-		seed: { until: 'running' },
+		...RUNNING_SEED,
 		stopAfterMs: 1_500,
 		expect: { outcome: 'stopped' },
 		check: all(endsWithin(1_500 + 1_000), (ctx) => {

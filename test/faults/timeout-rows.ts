@@ -2,18 +2,23 @@
  * Rows of the fault matrix for answers slower than the node's Timeout, and a Cancel-After
  * deadline reached: the run ends at the Timeout, and what the node made is cancelled.
  */
-import type { NodeRow } from './node-row';
+import type { NodeRow, RowContext } from './node-row';
 import {
-	polls,
+	all,
 	cancels,
 	downloads,
-	CREATE,
-	GET_ONE,
-	OUTPUT,
-	onePost,
 	endsWithin,
-	all,
+	ON_CREATE,
+	ON_DOWNLOAD,
+	ON_GET,
+	onePost,
+	polls,
+	POLLING,
+	RUNNING_SEED,
 } from './node-row';
+
+const notFinishedWithin = (seconds: number) => (ctx: RowContext) =>
+	`Prediction ${ctx.id} did not finish within the timeout of ${seconds} s`;
 
 export const timeoutRows: NodeRow[] = [
 	{
@@ -21,22 +26,22 @@ export const timeoutRows: NodeRow[] = [
 		operation: 'createAndWait',
 		server: { modelTimeMs: 30_000 },
 		options: { timeout: 2 },
-		arrange: (s) => s.inject({ method: 'POST', path: CREATE, kind: 'delay', ms: 2_500 }),
+		arrange: (s) => s.inject({ ...ON_CREATE, kind: 'delay', ms: 2_500 }),
 		expect: {
 			outcome: 'error',
-			message: (ctx) => `Prediction ${ctx.id} did not finish within the timeout of 2 s`,
+			message: notFinishedWithin(2),
 		},
 		check: all(onePost, (ctx) => expect(ctx.created[0].status).toBe('canceled')),
 	},
 	{
 		fault: 'poll answer slower than the timeout',
 		operation: 'createAndWait',
-		server: { modelTimeMs: 30_000, honourPreferWait: false },
+		server: POLLING,
 		options: { timeout: 3 },
-		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'delay', ms: 8_000, times: 5 }),
+		arrange: (s) => s.inject({ ...ON_GET, kind: 'delay', ms: 8_000, times: 5 }),
 		expect: {
 			outcome: 'error',
-			message: (ctx) => `Prediction ${ctx.id} did not finish within the timeout of 3 s`,
+			message: notFinishedWithin(3),
 			description: /^The node cancelled it/,
 		},
 		// The poll in flight ends one poll interval (1 s) after the deadline at the latest.
@@ -47,10 +52,9 @@ export const timeoutRows: NodeRow[] = [
 	{
 		fault: 'get answer slower than the timeout',
 		operation: 'get',
-		server: { modelTimeMs: 30_000 },
-		seed: { until: 'running' },
+		...RUNNING_SEED,
 		options: { timeout: 2 },
-		arrange: (s) => s.inject({ method: 'GET', path: GET_ONE, kind: 'delay', ms: 8_000, times: 5 }),
+		arrange: (s) => s.inject({ ...ON_GET, kind: 'delay', ms: 8_000, times: 5 }),
 		expect: {
 			outcome: 'error',
 			message: (ctx) =>
@@ -72,7 +76,7 @@ export const timeoutRows: NodeRow[] = [
 		options: { timeout: 2 },
 		expect: {
 			outcome: 'error',
-			message: (ctx) => `Prediction ${ctx.id} did not finish within the timeout of 2 s`,
+			message: notFinishedWithin(2),
 		},
 		check: all(onePost, (ctx) => expect(['aborted', 'canceled']).toContain(ctx.created[0].status)),
 	},
@@ -80,8 +84,7 @@ export const timeoutRows: NodeRow[] = [
 		fault: 'download slower than the Timeout (5 s)',
 		operation: 'createAndWait',
 		options: { timeout: 5 },
-		arrange: (s) =>
-			s.inject({ origin: 'output', path: OUTPUT, kind: 'delay', ms: 20_000, times: 5 }),
+		arrange: (s) => s.inject({ ...ON_DOWNLOAD, kind: 'delay', ms: 20_000, times: 5 }),
 		expect: {
 			outcome: 'error',
 			message: (ctx) => `Downloading output 0 of prediction ${ctx.id} failed: timed out`,

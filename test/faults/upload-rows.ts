@@ -2,11 +2,12 @@
  * Rows of the fault matrix for binary inputs uploaded to the API (POST /files): uploaded inputs are
  * deleted on every path (issue 10 item 5; uploads-left in the totals counts what stays).
  */
-import type { INodeExecutionData } from 'n8n-workflow';
+import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
+
 import { makeSamplePng } from '../../tools/fake-replicate';
 import { binaryItem } from '../node/support';
 import type { NodeRow, RowContext } from './node-row';
-import { createPosts, CREATE, noCreate, onePost, cancelledWithin, all } from './node-row';
+import { all, cancelledWithin, createPosts, noCreate, ON_CREATE, onePost } from './node-row';
 
 function binaryInputs(): INodeExecutionData[] {
 	const image = makeSamplePng(64, 64, 'image');
@@ -19,6 +20,16 @@ function binaryInputs(): INodeExecutionData[] {
 	];
 }
 
+/** Both images as binary input, uploaded with POST /files; `options` besides. */
+const uploading = (
+	options: INodeParameters = {},
+): Pick<NodeRow, 'inputItems' | 'parameters' | 'options'> => ({
+	inputItems: binaryInputs,
+	parameters: { imageSource: 'binary', maskSource: 'binary' },
+	options: { uploadRoute: 'upload', ...options },
+});
+const ON_UPLOAD = { method: 'POST', path: /^\/files$/ };
+
 const deletes = (ctx: RowContext) =>
 	ctx.requests.filter((request) => request.origin === 'api' && request.method === 'DELETE');
 const uploadPosts = (ctx: RowContext) =>
@@ -26,24 +37,22 @@ const uploadPosts = (ctx: RowContext) =>
 		(request) =>
 			request.origin === 'api' && request.method === 'POST' && /\/files$/.test(request.path),
 	);
+/** Both uploaded files were deleted (by the node). */
+const bothDeleted = (ctx: RowContext) => expect(deletes(ctx)).toHaveLength(2);
 
 export const uploadRows: NodeRow[] = [
 	{
 		fault: '503 on upload (POST /files)',
 		operation: 'createAndWait',
-		inputItems: binaryInputs,
-		parameters: { imageSource: 'binary', maskSource: 'binary' },
-		options: { uploadRoute: 'upload', downloadOutputs: false },
-		arrange: (s) => s.inject({ method: 'POST', path: /^\/files$/, kind: 'status', status: 503 }),
+		...uploading({ downloadOutputs: false }),
+		arrange: (s) => s.inject({ ...ON_UPLOAD, kind: 'status', status: 503 }),
 		expect: { outcome: 'success', status: 'succeeded' },
-		check: all(onePost, (ctx) => expect(deletes(ctx)).toHaveLength(2)),
+		check: all(onePost, bothDeleted),
 	},
 	{
 		fault: '500 on the first delete of each uploaded file',
 		operation: 'createAndWait',
-		inputItems: binaryInputs,
-		parameters: { imageSource: 'binary', maskSource: 'binary' },
-		options: { uploadRoute: 'upload', downloadOutputs: false },
+		...uploading({ downloadOutputs: false }),
 		arrange: (s) =>
 			s.inject({
 				method: 'DELETE',
@@ -65,9 +74,7 @@ export const uploadRows: NodeRow[] = [
 	{
 		fault: 'prediction failed, with uploaded files',
 		operation: 'createAndWait',
-		inputItems: binaryInputs,
-		parameters: { imageSource: 'binary', maskSource: 'binary' },
-		options: { uploadRoute: 'upload' },
+		...uploading(),
 		arrange: (s) => s.scriptNextPrediction({ outcome: 'failed', error: 'CUDA out of memory' }),
 		expect: {
 			outcome: 'error',
@@ -86,13 +93,10 @@ export const uploadRows: NodeRow[] = [
 		(operation): NodeRow => ({
 			fault: 'create refused (422), with uploaded files',
 			operation,
-			inputItems: binaryInputs,
-			parameters: { imageSource: 'binary', maskSource: 'binary' },
-			options: { uploadRoute: 'upload' },
+			...uploading(),
 			arrange: (s) =>
 				s.inject({
-					method: 'POST',
-					path: CREATE,
+					...ON_CREATE,
 					kind: 'status',
 					status: 422,
 					body: { title: 'Input validation failed', detail: 'Injected', status: 422 },
@@ -101,17 +105,14 @@ export const uploadRows: NodeRow[] = [
 				outcome: 'error',
 				message: () => 'Replicate API error 422 on POST /predictions: Input validation failed',
 			},
-			check: all(noCreate, (ctx) => expect(deletes(ctx)).toHaveLength(2)),
+			check: all(noCreate, bothDeleted),
 		}),
 	),
 	{
 		fault: 'second upload refused (400), the first one made',
 		operation: 'createAndWait',
-		inputItems: binaryInputs,
-		parameters: { imageSource: 'binary', maskSource: 'binary' },
-		options: { uploadRoute: 'upload' },
-		arrange: (s) =>
-			s.inject({ method: 'POST', path: /^\/files$/, kind: 'status', status: 400, skip: 1 }),
+		...uploading(),
+		arrange: (s) => s.inject({ ...ON_UPLOAD, kind: 'status', status: 400, skip: 1 }),
 		expect: {
 			outcome: 'error',
 			message: () => 'Replicate API error 400 on POST /files: Bad Request',
@@ -124,12 +125,10 @@ export const uploadRows: NodeRow[] = [
 	{
 		fault: 'execution stopped 1 s into a held create, with uploaded files',
 		operation: 'createAndWait',
-		inputItems: binaryInputs,
-		parameters: { imageSource: 'binary', maskSource: 'binary' },
-		options: { uploadRoute: 'upload' },
+		...uploading(),
 		server: { modelTimeMs: 8_000 },
 		stopAfterMs: 1_000,
 		expect: { outcome: 'stopped' },
-		check: all(cancelledWithin(2_000), (ctx) => expect(deletes(ctx)).toHaveLength(2)),
+		check: all(cancelledWithin(2_000), bothDeleted),
 	},
 ];
