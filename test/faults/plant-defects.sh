@@ -13,8 +13,8 @@ only=${1:-}
 # [| a pattern the run's output must show, for checks that are per row rather than a total]
 plants=(
 	"creates-per-item-max|nodes/shared/transport/retry.ts|s/if (kind !== 'create' \&\& AFTER_SEND_CODES.has(code))/if (AFTER_SEND_CODES.has(code))/|reset after the create was sent\$"
-	"left-running|nodes/ReplicateInpainting/helpers/run.ts|s/...pending.map(async (entry) => await this.sweep(entry))/...[]/|execution stopped 1 s into a held create \\(model"
-	"uploads-left|nodes/ReplicateInpainting/helpers/create.ts|/Refused, failed, or stopped/{n;N;s/.*\n.*/\t\/\/ planted: uploads kept/}|create refused \\(422\\), with uploaded files"
+	"left-running|nodes/ReplicateInpainting/engine/executionRun.ts|s/...pending.map(async (entry) => await this.sweep(entry))/...[]/|execution stopped 1 s into a held create \\(model"
+	"uploads-left|nodes/ReplicateInpainting/engine/createPrediction.ts|/Refused, failed, or stopped/{n;N;s/.*\n.*/\t\/\/ planted: uploads kept/}|create refused \\(422\\), with uploaded files"
 	"token-to-non-api-origin|credentials/ReplicateInpaintingApi.credentials.ts|/disableFollowRedirect: true,/d|Base URL answers 302"
 	"token-in-output-or-error|nodes/shared/transport/request.ts|s/: \${describeNetworkFailure(failure)}\`;/: \${describeNetworkFailure(failure)} (token \${String((await context.getCredentials(CREDENTIAL_TYPE)).apiToken)})\`;/|connection refused on every attempt"
 	"forged-executions|nodes/shared/webhooks/signature.ts|s/if (given.length === expected.length \&\& timingSafeEqual(given, expected)) matched = true;/matched = true;/|signed with another key"
