@@ -41,7 +41,8 @@ export class ReplicateInpainting implements INodeType {
 	webhookMethods = { default: resumeWebhookMethods };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await router.call(this);
+		// The failure policy of the node: with Continue On Fail a failing item becomes an error item.
+		return await router.call(this, this.continueOnFail());
 	}
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {

@@ -3,7 +3,7 @@
 # copy of the committed tree (git archive HEAD, with this worktree's node_modules linked in) gets
 # one planted defect, and the rows that meet it run. Each run must print that figure above 0
 # (creates-per-item-max above 1). The worktree itself is never touched.
-#   bash test/faults/plant-defects.sh            # all six
+#   bash test/faults/plant-defects.sh            # all nine
 #   bash test/faults/plant-defects.sh uploads-left
 set -uo pipefail
 root=$(git rev-parse --show-toplevel)

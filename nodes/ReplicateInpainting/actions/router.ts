@@ -57,45 +57,47 @@ async function forEachConcurrently(
  * takes the whole run. A failing item (without Continue On Fail) tears the run down: the other
  * items stop waiting and their predictions are cancelled before the error is raised.
  */
-export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+export async function router(
+	this: IExecuteFunctions,
+	continueOnFail: boolean,
+): Promise<INodeExecutionData[][]> {
 	const input = this.getInputData();
 	const name = this.getNodeParameter('operation', 0) as string;
 	const operation: Operation | undefined = operations[name as keyof typeof operations];
 	if (!operation) {
 		throw new NodeOperationError(this.getNode(), `The operation "${name}" is not supported`);
 	}
-	const node = this.getNode();
 	const asTool = runsAsTool(this);
 	const outputs: INodeExecutionData[][] = new Array(input.length);
-	const checked: Array<Omit<OperationItem, 'run' | 'policy'>> = [];
+	const valid: Array<Omit<OperationItem, 'run' | 'policy'>> = [];
 	for (let itemIndex = 0; itemIndex < input.length; itemIndex++) {
 		try {
 			const options = itemOptions(this, itemIndex, asTool);
-			checked.push({
+			valid.push({
 				itemIndex,
 				options,
 				checked: await operation.validate.call(this, itemIndex, options),
 			});
 		} catch (error) {
-			if (!failsOnlyItsItem(node, error)) throw runEndingError(this, error, itemIndex);
+			if (!failsOnlyItsItem(continueOnFail, error)) throw runEndingError(this, error, itemIndex);
 			outputs[itemIndex] = [errorItem(this, error, itemIndex)];
 		}
 	}
-	if (checked.length === 0) return [outputs.flat()];
+	if (valid.length === 0) return [outputs.flat()];
 
-	const run = ExecutionRun.for(this, checked[0].options.maxRetries);
-	const items: OperationItem[] = checked.map((item) => ({
+	const run = ExecutionRun.for(this, valid[0].options.maxRetries);
+	const items: OperationItem[] = valid.map((item) => ({
 		...item,
 		run,
 		policy: run.policy(item.options.maxRetries),
 	}));
 	const wholeRun = operation.wholeRun?.call(this, asTool);
-	if (wholeRun) return await wholeRun(this, { items, outputs, run });
+	if (wholeRun) return await wholeRun(this, { items, outputs, run, continueOnFail });
 
 	let failure: Error | undefined;
 	await forEachConcurrently(
 		items.length,
-		checked[0].options.maxConcurrent,
+		valid[0].options.maxConcurrent,
 		async (position) => {
 			const item = items[position];
 			try {
@@ -107,7 +109,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			} catch (error) {
 				// The run is already ending: this item only stopped because of it.
 				if (error instanceof ExecutionStoppedError && failure !== undefined) return;
-				if (failsOnlyItsItem(node, error)) {
+				if (failsOnlyItsItem(continueOnFail, error)) {
 					outputs[item.itemIndex] = [errorItem(this, error, item.itemIndex)];
 					return;
 				}

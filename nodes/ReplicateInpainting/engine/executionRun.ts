@@ -146,4 +146,6 @@ export interface ItemBatch {
 	/** Per input item: the error items of items that failed their check (the rest are empty). */
 	outputs: INodeExecutionData[][];
 	run: ExecutionRun;
+	/** The node's Continue On Fail. */
+	continueOnFail: boolean;
 }

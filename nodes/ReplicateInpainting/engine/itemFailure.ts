@@ -9,8 +9,9 @@ import { asNodeError } from '../../shared/errors';
 import { ExecutionStoppedError } from '../../shared/pause';
 
 /**
- * n8n's Continue On Fail, read from the node's settings as n8n-core reads it: a resume call's
- * context has no `continueOnFail()`.
+ * n8n's Continue On Fail, read from the node's settings as n8n-core's `continueOnFail()` reads it,
+ * for a resume call, whose context has no `continueOnFail()`. An execution passes
+ * `this.continueOnFail()` itself.
  */
 export function continuesOnFail(node: INode): boolean {
 	if (node.onError === undefined) return node.continueOnFail === true;
@@ -18,8 +19,8 @@ export function continuesOnFail(node: INode): boolean {
 }
 
 /** Whether a failure stays with its item (an error item) instead of ending the run. */
-export function failsOnlyItsItem(node: INode, error: unknown): boolean {
-	return continuesOnFail(node) && !(error instanceof ExecutionStoppedError);
+export function failsOnlyItsItem(continueOnFail: boolean, error: unknown): boolean {
+	return continueOnFail && !(error instanceof ExecutionStoppedError);
 }
 
 /** The error that ends the run: a Stop as it is, anything else as a node error naming the item. */

@@ -35,7 +35,7 @@ export const WAIT_GRACE_MS = 10 * 60 * 1000;
  */
 export async function parkExecution(
 	context: IExecuteFunctions,
-	{ items, outputs, run }: ItemBatch,
+	{ items, outputs, run, continueOnFail }: ItemBatch,
 ): Promise<INodeExecutionData[][]> {
 	const itemCount = context.getInputData().length;
 	if (itemCount > MAX_WEBHOOK_ITEMS) {
@@ -86,7 +86,7 @@ export async function parkExecution(
 					: {}),
 			};
 		} catch (error) {
-			if (failsOnlyItsItem(context.getNode(), error)) {
+			if (failsOnlyItsItem(continueOnFail, error)) {
 				outputs[itemIndex] = [errorItem(context, error, itemIndex)];
 				records[itemIndex] = failed(String(outputs[itemIndex][0].json.error));
 				continue;
