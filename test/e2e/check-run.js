@@ -25,6 +25,7 @@ const {
 	expect,
 	expectEqual,
 	note,
+	ownerCookie,
 	readJson,
 	requiredEnv,
 	ROOT,
@@ -196,8 +197,8 @@ function isUnder(file, dir) {
 }
 
 /**
- * The instance's owner, set up once per `n8n start` (a fresh instance has none); the auth cookie
- * is bound to the browser-id header sent with it, so every request sends the same one.
+ * The owner's auth cookie, signed in once per `n8n start` and kept in <dir>; it is bound to the
+ * browser-id header sent with it, so every request sends the same one.
  */
 const BROWSER_ID = 'n8n-e2e-browser';
 async function session(dir, baseUrl) {
@@ -206,25 +207,7 @@ async function session(dir, baseUrl) {
 		const saved = readJson(file);
 		if (saved.baseUrl === baseUrl) return saved;
 	}
-	const setup = await fetch(`${baseUrl}/rest/owner/setup`, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID },
-		body: JSON.stringify({
-			email: 'e2e@example.com',
-			firstName: 'E2E',
-			lastName: 'Test',
-			password: 'E2e-test-passw0rd',
-		}),
-	});
-	expect(
-		setup.ok,
-		`POST /rest/owner/setup: HTTP ${setup.status} ${(await setup.text()).slice(0, 300)}`,
-	);
-	const cookie = (setup.headers.getSetCookie?.() ?? [setup.headers.get('set-cookie') ?? ''])
-		.map((c) => c.split(';')[0])
-		.find((c) => c.startsWith('n8n-auth='));
-	expect(cookie, 'owner setup set no n8n-auth cookie');
-	const saved = { baseUrl, cookie };
+	const saved = { baseUrl, cookie: await ownerCookie(baseUrl, BROWSER_ID) };
 	writeJson(file, saved);
 	return saved;
 }

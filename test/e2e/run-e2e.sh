@@ -38,67 +38,22 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
-# shellcheck source=lib/n8n-e2e.sh
-source "$SCRIPT_DIR/lib/n8n-e2e.sh"
-# shellcheck source=lib/test-server.sh
-source "$SCRIPT_DIR/lib/test-server.sh"
+# shellcheck source=lib/common.sh
+source "$SCRIPT_DIR/lib/common.sh"
 # shellcheck source=lib/webhook-mode.sh
 source "$SCRIPT_DIR/lib/webhook-mode.sh"
-# shellcheck source=lib/npm-env.sh
-source "$SCRIPT_DIR/lib/npm-env.sh"
 CHECK=("node" "$SCRIPT_DIR/check-run.js")
 
-LINES=("$@")
-[ ${#LINES[@]} -gt 0 ] || LINES=(all)
-case " ${LINES[*]} " in *" all "*) LINES=(2 1 queue) ;; esac
-for line in "${LINES[@]}"; do
-	case "$line" in
-	1 | 2 | queue) ;;
-	*)
-		echo "usage: $0 [2|1|queue|all]" >&2
-		exit 2
-		;;
-	esac
-done
-
-npm_env_scrub
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/n8n-e2e.XXXXXX")
-cleanup() {
-	n8n_e2e_stop
-	e2e_server_stop
-	if [ -n "${KEEP_E2E_TMP:-}" ]; then
-		echo "# kept $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-# n8n loads ./.env (dotenv): never run it from a folder that could have one.
-cd "$WORK"
+e2e_lines 2 1 queue -- "$@"
+# ---- 0. what the test needs built, its work folder -------------------------------------------
+e2e_require_build test:e2e
+e2e_work_folder n8n-e2e KEEP_E2E_TMP
 
 log() { printf '# %s\n' "$*"; }
 
-# ---- 0. what the test needs built ------------------------------------------------------------
-[ -f "$ROOT/dist/nodes/ReplicateInpainting/ReplicateInpainting.node.js" ] || {
-	echo "dist/ is not built: run npm run test:e2e (or npm run build first)" >&2
-	exit 2
-}
-# The test server and its PNG decoder (TypeScript under tools/fake-replicate), into .build/ as
-# build:tools does, but only these files: work in progress elsewhere cannot stop the e2e.
-(cd "$ROOT" && node_modules/.bin/tsc -p test/e2e/tsconfig.json >&2)
-
 # ---- 1. npm pack -----------------------------------------------------------------------------
-(cd "$ROOT" && npm pack --json --pack-destination "$WORK" 2>/dev/null) >"$WORK/pack.json"
-TARBALL="$WORK/$(node -p 'require(process.argv[1])[0].filename' "$WORK/pack.json")"
-[ -f "$TARBALL" ] || {
-	echo "npm pack produced no tarball" >&2
-	exit 1
-}
+e2e_pack
 PACKAGE_NAME=$(node -p 'require(process.argv[1]).name' "$ROOT/package.json")
-log "packed $(basename "$TARBALL")"
 
 SUMMARY=()
 ANY_FAILED=0
@@ -107,17 +62,7 @@ ANY_FAILED=0
 run_version() { # line (2|1)
 	local line=$1 installed version node_version launcher dir user started=$SECONDS
 	local passed=0 failed=0
-	check() { # name, command…
-		local name=$1
-		shift
-		if "$@"; then
-			passed=$((passed + 1))
-			echo "ok - n8n $version: $name"
-		else
-			failed=$((failed + 1))
-			echo "not ok - n8n $version: $name"
-		fi
-	}
+	check() { e2e_check "n8n $version" "$@"; } # name, command…
 
 	# 2. Real n8n from the npm registry, cached (install-n8n.sh reuses a valid cache). Its
 	# progress goes to stderr as it happens (a cold install takes minutes).

@@ -38,6 +38,7 @@ const {
 	expect,
 	failureText,
 	NODE_TYPE,
+	ownerCookie,
 	ROOT,
 	sleep,
 	writeJson,
@@ -205,32 +206,8 @@ async function stopN8n() {
 
 let cookie;
 async function login() {
-	const body = { email: 'e2e@example.com', password: 'E2e-test-passw0rd' };
-	let response = await fetch(`http://127.0.0.1:${port}/rest/owner/setup`, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID },
-		body: JSON.stringify({ ...body, firstName: 'E2E', lastName: 'Test' }),
-	});
-	if (!response.ok) {
-		// The owner exists already (the regular e2e set it up): log in.
-		response = await fetch(`http://127.0.0.1:${port}/rest/login`, {
-			method: 'POST',
-			headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID },
-			body: JSON.stringify({
-				emailOrLdapLoginId: body.email,
-				email: body.email,
-				password: body.password,
-			}),
-		});
-	}
-	expect(
-		response.ok,
-		`owner setup / login: HTTP ${response.status} ${(await response.text()).slice(0, 200)}`,
-	);
-	cookie = (response.headers.getSetCookie?.() ?? [])
-		.map((c) => c.split(';')[0])
-		.find((c) => c.startsWith('n8n-auth='));
-	expect(cookie, 'no n8n-auth cookie');
+	// The regular e2e set the owner up already: this logs in.
+	cookie = await ownerCookie(`http://127.0.0.1:${port}`, BROWSER_ID);
 }
 
 /** An execution as n8n stores it: status and (unflattened) data. */

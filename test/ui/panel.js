@@ -11,6 +11,16 @@ async function searchNames(page, term) {
 	return await page.getByTestId('node-creator-item-name').allTextContents();
 }
 
+/** Opens the package's entry in the nodes panel (its actions and triggers); returns the panel's text. */
+async function openNodeEntry(page) {
+	await page
+		.getByTestId('node-creator-item-name')
+		.filter({ hasText: /^Replicate Inpainting$/ })
+		.first()
+		.click();
+	return await page.getByTestId('node-creator').innerText();
+}
+
 /** A fresh workflow with a Manual Trigger; returns with the panel closed. */
 async function workflowWithManualTrigger(page, n8n) {
 	await page.goto(`${n8n}/workflow/new`);
@@ -105,6 +115,7 @@ module.exports = {
 	closeNdv,
 	dismissToasts,
 	searchNames,
+	openNodeEntry,
 	workflowWithManualTrigger,
 	visibleParameters,
 	parameterValue,

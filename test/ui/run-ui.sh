@@ -13,21 +13,13 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
-E2E_DIR="$ROOT/test/e2e"
-# shellcheck source=../e2e/lib/n8n-e2e.sh
-source "$E2E_DIR/lib/n8n-e2e.sh"
-# shellcheck source=../e2e/lib/npm-env.sh
-source "$E2E_DIR/lib/npm-env.sh"
+# shellcheck source=../e2e/lib/common.sh
+source "$SCRIPT_DIR/../e2e/lib/common.sh"
 
 SCREENSHOTS="$ROOT/.build/ui-screenshots"
 [ -n "${UPDATE_DOCS:-}" ] && SCREENSHOTS="$ROOT/docs"
 
-LINES=("$@")
-[ ${#LINES[@]} -gt 0 ] || LINES=(all)
-case " ${LINES[*]} " in *" all "*) LINES=(2 1) ;; esac
-
-npm_env_scrub
+e2e_lines 2 1 -- "$@"
 
 # Debian's chromium (Playwright's own browser download does not work offline).
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
@@ -39,31 +31,11 @@ if [ ! -x "$CHROMIUM" ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y chromium >&2
 fi
 
-[ -f "$ROOT/dist/nodes/ReplicateInpainting/ReplicateInpainting.node.js" ] || {
-	echo "dist/ is not built: run npm run test:ui (or npm run build first)" >&2
-	exit 2
-}
-(cd "$ROOT" && node_modules/.bin/tsc -p "$E2E_DIR/tsconfig.json" >&2)
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/n8n-ui.XXXXXX")
-SERVER_PID=
+e2e_require_build test:ui
 ANY_FAILED=0
-cleanup() {
-	n8n_e2e_stop
-	if [ -n "$SERVER_PID" ]; then
-		kill -TERM "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
-	# A failed run keeps its folder: failure screenshots, n8n's log, the browser console.
-	if [ -n "${KEEP_UI_TMP:-}" ] || [ "$ANY_FAILED" -ne 0 ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-cd "$WORK"
-
-(cd "$ROOT" && npm pack --json --pack-destination "$WORK" 2>/dev/null) >"$WORK/pack.json"
-TARBALL="$WORK/$(node -p 'require(process.argv[1])[0].filename' "$WORK/pack.json")"
-echo "# packed $(basename "$TARBALL")"
+# A failed run keeps its folder: failure screenshots, n8n's log, the browser console.
+e2e_work_folder n8n-ui KEEP_UI_TMP --keep-failed
+e2e_pack
 
 SUMMARY=()
 
@@ -84,18 +56,11 @@ run_version() { # line
 		return
 	}
 
-	node "$ROOT/.build/tools/fake-replicate/cli.js" >"$dir/server.json" 2>"$dir/server.err" &
-	SERVER_PID=$!
-	local waited=0
-	until [ -s "$dir/server.json" ]; do
-		if ! kill -0 "$SERVER_PID" 2>/dev/null || [ "$waited" -ge 100 ]; then
-			SUMMARY+=("n8n $version: the test server did not start")
-			ANY_FAILED=1
-			return
-		fi
-		sleep 0.1
-		waited=$((waited + 1))
-	done
+	e2e_server_start "$dir" || {
+		SUMMARY+=("n8n $version: the test server did not start")
+		ANY_FAILED=1
+		return
+	}
 
 	port=$(n8n_e2e_free_port)
 	if ! n8n_e2e_start "$launcher" "$user" "$port" "$dir/n8n.log"; then
@@ -117,9 +82,7 @@ run_version() { # line
 		fi
 	fi
 	n8n_e2e_stop
-	kill -TERM "$SERVER_PID" 2>/dev/null || true
-	wait "$SERVER_PID" 2>/dev/null || true
-	SERVER_PID=
+	e2e_server_stop
 }
 
 for line in "${LINES[@]}"; do

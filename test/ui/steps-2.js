@@ -9,6 +9,7 @@ const {
 	parameterValue,
 	choose,
 	collectionOptions,
+	openNodeEntry,
 } = require('./panel');
 
 const SEARCH_TERMS = ['replicate', 'inpaint'];
@@ -169,12 +170,7 @@ async function nodesPanel(t) {
 				const names = await searchNames(page, term);
 				expect(names.includes(t.NODE_NAME), `"${term}" found ${JSON.stringify(names)}`);
 			}
-			await page
-				.getByTestId('node-creator-item-name')
-				.filter({ hasText: /^Replicate Inpainting$/ })
-				.first()
-				.click();
-			const panel = await page.getByTestId('node-creator').innerText();
+			const panel = await openNodeEntry(page);
 			expect(
 				/Triggers \(\d\)/.test(panel) && panel.includes('On completed'),
 				`no trigger listed:\n${panel}`,
@@ -253,12 +249,7 @@ async function nodesPanel(t) {
 		async () => {
 			await page.getByTestId('canvas-handle-plus').first().click();
 			await searchNames(page, 'inpaint');
-			await page
-				.getByTestId('node-creator-item-name')
-				.filter({ hasText: /^Replicate Inpainting$/ })
-				.first()
-				.click();
-			const panel = await page.getByTestId('node-creator').innerText();
+			const panel = await openNodeEntry(page);
 			for (const action of ACTIONS)
 				expect(panel.includes(action), `no action "${action}":\n${panel}`);
 			expect(/Actions \(4\)/.test(panel) && /Triggers \(4\)/.test(panel), `sections:\n${panel}`);

@@ -2,8 +2,8 @@
 /*
  * What the e2e check scripts share (check-run.js, queue/check-queue.js, webhook-mode.js): JSON
  * files, expectations that fail a check with a message, notes printed under a passed check, the
- * credential they import into n8n, the test server's /__admin routes, and the command line of a
- * check script. Plain JavaScript on the system Node, like them.
+ * credential they import into n8n, the test server's /__admin routes, signing in to n8n as its
+ * owner, and the command line of a check script. Plain JavaScript on the system Node, like them.
  */
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -58,6 +58,48 @@ async function admin(server, route, init) {
 	return response.status === 204 ? undefined : response.json();
 }
 
+/** The owner of every e2e instance (n8n's REST API wants one signed in). */
+const OWNER = {
+	email: 'e2e@example.com',
+	firstName: 'E2E',
+	lastName: 'Test',
+	password: 'E2e-test-passw0rd',
+};
+
+/**
+ * Signs in as the owner of the n8n at `baseUrl`: sets the owner up (a fresh instance has none) or,
+ * when an earlier `n8n start` on that user folder did, logs in. Returns the n8n-auth cookie; it is
+ * bound to `browserId`, so every request with it sends that browser-id header.
+ */
+async function ownerCookie(baseUrl, browserId) {
+	const headers = { 'content-type': 'application/json', 'browser-id': browserId };
+	let response = await fetch(`${baseUrl}/rest/owner/setup`, {
+		method: 'POST',
+		headers,
+		body: JSON.stringify(OWNER),
+	});
+	if (!response.ok) {
+		response = await fetch(`${baseUrl}/rest/login`, {
+			method: 'POST',
+			headers,
+			body: JSON.stringify({
+				emailOrLdapLoginId: OWNER.email,
+				email: OWNER.email,
+				password: OWNER.password,
+			}),
+		});
+	}
+	expect(
+		response.ok,
+		`owner setup / login: HTTP ${response.status} ${(await response.text()).slice(0, 300)}`,
+	);
+	const cookie = (response.headers.getSetCookie?.() ?? [response.headers.get('set-cookie') ?? ''])
+		.map((c) => c.split(';')[0])
+		.find((c) => c.startsWith('n8n-auth='));
+	expect(cookie, 'owner setup / login set no n8n-auth cookie');
+	return cookie;
+}
+
 /**
  * The command line of a check script, `<command> <dir> [args]`: runs commands[command] (prepare,
  * …) as it is, or the check checks[command], then prints the notes and, if it failed, why.
@@ -107,5 +149,6 @@ module.exports = {
 	requiredEnv,
 	credential,
 	admin,
+	ownerCookie,
 	runCheckScript,
 };

@@ -34,11 +34,8 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-E2E_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
-# shellcheck source=../lib/n8n-e2e.sh
-source "$E2E_DIR/lib/n8n-e2e.sh"
-# shellcheck source=../lib/test-server.sh
-source "$E2E_DIR/lib/test-server.sh"
+# shellcheck source=../lib/common.sh
+source "$SCRIPT_DIR/../lib/common.sh"
 # shellcheck source=services.sh
 source "$SCRIPT_DIR/services.sh"
 CHECK=(node "$SCRIPT_DIR/check-queue.js")
@@ -66,13 +63,7 @@ check() { # name, command…
 		echo "# skipped - $name"
 		return 0
 	fi
-	if "$@"; then
-		passed=$((passed + 1))
-		echo "ok - n8n $version queue mode: $name"
-	else
-		failed=$((failed + 1))
-		echo "not ok - n8n $version queue mode: $name"
-	fi
+	e2e_check "n8n $version queue mode" "$name" "$@"
 }
 give_up() { # what failed
 	echo "not ok - n8n $version queue mode: $*"
@@ -92,9 +83,7 @@ stop_all() {
 	queue_redis_stop
 	[ -z "${PG_DIR:-}" ] || rm -rf "$PG_DIR"
 }
-trap stop_all EXIT
-trap 'exit 130' INT TERM
-cd "$DIR" # n8n loads ./.env (dotenv): run it where there is none
+e2e_enter "$DIR" stop_all
 
 if ! installed=$("$E2E_DIR/install-n8n.sh" "$LINE" 2>"$DIR/install-n8n.err"); then
 	give_up "install-n8n.sh failed: $(tail -n 1 "$DIR/install-n8n.err")"
