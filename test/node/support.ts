@@ -181,6 +181,8 @@ export function useOperationServer(): FakeReplicate {
 export interface ParkOptions {
 	inputItems?: INodeExecutionData[];
 	continueOnFail?: boolean | 'errorOutput';
+	/** Credential fields over the server's (e.g. another Base URL). */
+	credential?: IDataObject;
 }
 
 /** Starts an execution of the node in Wait Mode: Webhook; it parks (status waiting) unless it fails first. */
@@ -198,7 +200,7 @@ export async function park(
 	const parked = await waiting.run({
 		workflow,
 		nodeTypes: [ReplicateInpainting],
-		...credentialOptions(serverCredential(server)),
+		...credentialOptions(serverCredential(server, options.credential)),
 		inputItems: options.inputItems,
 	});
 	return { executionId: waiting.lastExecutionId(), parked };

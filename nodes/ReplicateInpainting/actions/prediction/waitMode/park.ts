@@ -18,13 +18,46 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { deleteUploads } from '../../../../shared/api/files';
 import { errorItem } from '../../../../shared/errors';
+import { apiBaseUrl } from '../../../../shared/transport/request';
 import type { CheckedItem } from '../../../engine/checkItem';
 import { createPrediction } from '../../../engine/createPrediction';
 import type { ItemBatch, OperationItem } from '../../../engine/executionRun';
 import { failsOnlyItsItem, runEndingError } from '../../../engine/itemFailure';
 import type { ItemRecord } from './resumeState';
 import { executionIdOf, MAX_WEBHOOK_ITEMS, urlWithState, waiting } from './resumeState';
+
+/** Hosts that only this machine reaches. */
+export function isLoopbackHost(hostname: string): boolean {
+	const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+	return (
+		host === 'localhost' ||
+		host.endsWith('.localhost') ||
+		host === '::1' ||
+		host === '0.0.0.0' ||
+		/^127(\.\d{1,3}){3}$/.test(host)
+	);
+}
+
+/**
+ * Replicate calls the resume URL. One on loopback (n8n's WEBHOOK_URL unset) is reached only by an
+ * API on this machine too (a local gateway or test server); for any other API the predictions
+ * would run, paid, with nobody to hear them: fail before the first create.
+ */
+async function assertReachableByApi(context: IExecuteFunctions, resumeUrl: string): Promise<void> {
+	const resume = new URL(resumeUrl);
+	if (!isLoopbackHost(resume.hostname)) return;
+	if (isLoopbackHost(new URL(await apiBaseUrl(context)).hostname)) return;
+	throw new NodeOperationError(
+		context.getNode(),
+		`Wait Mode Webhook: Replicate cannot reach this execution's resume URL (${resume.origin}/…)`,
+		{
+			description:
+				"n8n names itself by a loopback address because its WEBHOOK_URL environment variable is not set. Set WEBHOOK_URL to this n8n's public https URL (e.g. https://n8n.example.com/) and restart n8n, or use Wait Mode: Poll. Nothing was sent to Replicate.",
+		},
+	);
+}
 
 /** n8n resumes the execution by itself this long after the deadline (see the header). */
 export const WAIT_GRACE_MS = 10 * 60 * 1000;
@@ -49,6 +82,7 @@ export async function parkExecution(
 		);
 	}
 	const resumeUrl = String(context.evaluateExpression('{{ $execution.resumeUrl }}', 0));
+	await assertReachableByApi(context, resumeUrl);
 	const started = Date.now();
 	const deadline = started + Math.max(...items.map((item) => item.options.timeout)) * 1000;
 	const records: Array<ItemRecord | null> = new Array<ItemRecord | null>(itemCount).fill(null);
@@ -91,8 +125,13 @@ export async function parkExecution(
 				records[itemIndex] = failed(String(outputs[itemIndex][0].json.error));
 				continue;
 			}
-			// As in poll mode: what this execution started is cancelled before the error is raised.
+			// As in poll mode: what this execution started is cancelled, and the files uploaded for
+			// it deleted, before the error is raised.
 			await run.tearDown();
+			const uploads = records.flatMap((record) => (record?.uploadIds ?? []).map((id) => ({ id })));
+			run.warnings.push(
+				...(await deleteUploads(context, uploads, { maxRetries: options.maxRetries })),
+			);
 			throw runEndingError(context, error, itemIndex);
 		}
 	}
