@@ -597,6 +597,21 @@ describe('the create rate limit', () => {
 			expect(log).toEqual(['a@100', 'b@200', 'c@300', 'd@400', 'e@500', 'f@600']);
 		});
 
+		it('a create that comes as a turn comes, before the head has taken it, waits behind the head', async () => {
+			const limiter = new CreateRateLimiter();
+			await takeAll(limiter, 10);
+			const log: string[] = [];
+			const done = [queueTake(limiter, 'a', log), queueTake(limiter, 'b', log)];
+			await jest.advanceTimersByTimeAsync(150);
+			// Set after the limiter's own pause to 200 ms, so it fires right after it; the synchronous
+			// advance runs no promise jobs between the two, as when two timers fire together.
+			setTimeout(() => done.push(queueTake(limiter, 'late', log)), 50);
+			jest.advanceTimersByTime(50);
+			await jest.runAllTimersAsync();
+			await Promise.all(done);
+			expect(log).toEqual(['a@100', 'b@200', 'late@300']);
+		});
+
 		it('a Stop of a waiter in the middle ends its wait at once; the others keep their order, each a turn sooner behind it', async () => {
 			const limiter = new CreateRateLimiter();
 			await takeAll(limiter, 10);
