@@ -23,6 +23,8 @@ plants=(
 	"nodes/shared/transport/retry.ts|Math.max(1, Math.min(timeoutMs, deadline - Date.now()))|Math.max(0, Math.min(timeoutMs, deadline - Date.now()))"
 	"nodes/shared/transport/retry.ts|{ perSecond: 10, burst: 10 }|{ perSecond: 10, burst: 12 }"
 	"nodes/shared/transport/retry.ts|this.tokens = Math.min(|this.tokens = Math.max("
+	"nodes/shared/transport/retry.ts|this.queue.shift()?.();|this.queue.pop()?.();"
+	"nodes/shared/transport/retry.ts|if (this.queue.length === 0 && this.takeToken()) return;|if (this.takeToken()) return;"
 	"nodes/shared/transport/retry.ts|'EHOSTUNREACH',|"
 	"nodes/shared/transport/retry.ts|if (/socket hang up/i.test(message)) return 'ECONNRESET';|"
 	"nodes/shared/transport/request.ts|disableFollowRedirect: true,|disableFollowRedirect: false,"
