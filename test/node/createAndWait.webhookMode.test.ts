@@ -5,6 +5,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
 
 import { WAIT_GRACE_MS } from '../../nodes/ReplicateInpainting/actions/prediction/waitMode/park';
+import {
+	readState,
+	urlWithState,
+} from '../../nodes/ReplicateInpainting/actions/prediction/waitMode/resumeState';
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import type { WaitingServer, WorkflowRunResult } from '../harness';
 import { runWorkflow, startWaitingServer } from '../harness';
@@ -361,5 +365,34 @@ describe('Wait Mode: Webhook, the run around the park', () => {
 				.map((prediction) => prediction.status);
 		await eventually(() => statuses().join() === 'canceled', 5_000);
 		expect(statuses()).toEqual(['canceled']);
+	});
+});
+
+describe('Wait Mode: Webhook, a call must belong to its execution', () => {
+	it("a genuine delivery of another execution, posted to this one's URL with an edited state, is refused and changes nothing", async () => {
+		server.set({ modelTimeMs: 1_500 });
+		const prompt = (text: string) => ({ ...urlInputs(server), prompt: text });
+		await park(waiting, server, prompt('execution A'));
+		const b = await park(waiting, server, prompt('execution B'));
+		const predictionA = [...server.predictions.values()].find(
+			(prediction) => (prediction.input as { prompt: string }).prompt === 'execution A',
+		)!;
+		// B's resume URL, its state edited to name two items, so that the process would start B's
+		// record afresh; the body is A's prediction as Replicate signs it (its webhook is A's URL).
+		const urlB = new URL(webhookOf(1));
+		const stateB = readState(Object.fromEntries(urlB.searchParams))!;
+		const edited = urlWithState(urlB.toString(), {
+			...stateB,
+			itemCount: 2,
+			items: [null, null],
+		});
+		expect(await call(edited, predictionA)).toMatchObject({ status: 400 });
+		expect(await call(webhookOf(1), predictionA)).toMatchObject({ status: 400 });
+		expect(waiting.status(b.executionId)).toBe('waiting');
+
+		const done = await waiting.finished(b.executionId);
+		expect(done.status).toBe('success');
+		const [item] = done.items(NODE_NAME);
+		expect((item.json.input as { prompt: string }).prompt).toBe('execution B');
 	});
 });

@@ -21,6 +21,7 @@ import type { Knowledge } from './resumeState';
 import {
 	executionIdOf,
 	readState,
+	reportsElsewhere,
 	unfinishedPredictions,
 	unknownItems,
 	waiting,
@@ -159,6 +160,16 @@ export async function resumeFromWebhook(this: IWebhookFunctions): Promise<IWebho
 		);
 	}
 	const { prediction } = verified;
+	if (reportsElsewhere(prediction.webhook, executionId, this.getQueryData())) {
+		return refuse(
+			this,
+			{
+				status: 400,
+				reason: `Prediction ${prediction.id} was created for another resume URL, not for item ${state.itemIndex} of this execution`,
+			},
+			RESUME,
+		);
+	}
 	const knowledge = waiting.merge(executionId, state, Date.now());
 	const own = knowledge.items[state.itemIndex];
 	if (own?.predictionId !== undefined && own.predictionId !== prediction.id) {

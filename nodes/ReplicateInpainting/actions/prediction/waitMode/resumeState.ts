@@ -115,6 +115,25 @@ export function readState(query: unknown): ResumeState | undefined {
 	return { itemCount: n, itemIndex: i, deadline: d, items: items as Array<ItemRecord | null> };
 }
 
+/**
+ * Whether a delivered prediction was created to report to another URL than the one called: its
+ * own `webhook`, which Replicate signs with the rest of the body, must name this execution and
+ * this URL's state (a genuine delivery of another execution, posted here, is refused). False when
+ * the body names no webhook (a gateway may leave it out): then the execution's record decides.
+ */
+export function reportsElsewhere(webhook: unknown, executionId: string, query: unknown): boolean {
+	if (webhook === undefined || webhook === null) return false;
+	let url: URL;
+	try {
+		url = new URL(String(webhook));
+	} catch {
+		return true;
+	}
+	const state = (query as Record<string, unknown> | undefined)?.[STATE_PARAM];
+	const pathExecution = url.pathname.split('/').filter(Boolean).at(-1);
+	return pathExecution !== executionId || url.searchParams.get(STATE_PARAM) !== state;
+}
+
 /** What one process knows about one waiting execution. */
 export interface Knowledge {
 	itemCount: number;

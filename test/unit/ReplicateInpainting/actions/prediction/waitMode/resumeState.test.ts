@@ -3,6 +3,7 @@ import type { ResumeState } from '../../../../../../nodes/ReplicateInpainting/ac
 import {
 	MAX_WEBHOOK_ITEMS,
 	readState,
+	reportsElsewhere,
 	STATE_PARAM,
 	unfinishedPredictions,
 	unknownItems,
@@ -283,5 +284,28 @@ describe('WaitingExecutions', () => {
 			await jest.advanceTimersByTimeAsync(1000);
 			expect(done).toEqual(['b', 'a']);
 		});
+	});
+});
+
+describe('reportsElsewhere', () => {
+	const url = urlWithState('http://n8n.example/webhook-waiting/42?signature=tok', state());
+	const query = queryOf(url);
+
+	it('accepts a prediction created for exactly this URL (execution and state)', () => {
+		expect(reportsElsewhere(url, '42', query)).toBe(false);
+	});
+
+	it.each([
+		['another execution', url.replace('/42?', '/43?'), '42'],
+		['another item state', urlWithState(url, state({ itemIndex: 1 })), '42'],
+		['a webhook that is no URL', 'not a url', '42'],
+		['a webhook that is no text', 42, '42'],
+	])('refuses one created for %s', (_name, webhook, executionId) => {
+		expect(reportsElsewhere(webhook, executionId, query)).toBe(true);
+	});
+
+	it('leaves the decision to the record when the body names no webhook', () => {
+		expect(reportsElsewhere(undefined, '42', query)).toBe(false);
+		expect(reportsElsewhere(null, '42', query)).toBe(false);
 	});
 });
