@@ -6,8 +6,6 @@ import { createHmac, randomBytes } from 'node:crypto';
 
 import { WAIT_GRACE_MS } from '../../nodes/ReplicateInpainting/actions/prediction/waitMode/park';
 import { itemUrl } from '../../nodes/ReplicateInpainting/actions/prediction/waitMode/resumeUrl';
-import type { IWebhookFunctions } from 'n8n-workflow';
-
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import type { WaitingServer, WorkflowRunResult } from '../harness';
 import { runWorkflow, startWaitingServer } from '../harness';
@@ -20,6 +18,7 @@ import {
 	inpaintingWorkflow,
 	NODE_NAME,
 	park,
+	resumeCallsInProcesses,
 	urlInputs,
 } from './support';
 import { credentialOptions, serverCredential } from '../support/credentials';
@@ -389,24 +388,8 @@ describe('Wait Mode: Webhook, a call must belong to its execution', () => {
 });
 
 describe('Wait Mode: Webhook, every call in a process of its own (a restart, or another webhook process)', () => {
-	/**
-	 * Each resume call runs the node from a fresh copy of its modules, as a process that has seen
-	 * nothing of the execution would: all it has is what n8n stored with the waiting execution.
-	 */
 	let restore: () => void;
-	beforeEach(() => {
-		const original = ReplicateInpainting.prototype.webhook;
-		ReplicateInpainting.prototype.webhook = async function (this: IWebhookFunctions) {
-			let fresh!: typeof ReplicateInpainting;
-			jest.isolateModules(() => {
-				// eslint-disable-next-line @typescript-eslint/no-require-imports
-				fresh =
-					require('../../nodes/ReplicateInpainting/ReplicateInpainting.node').ReplicateInpainting;
-			});
-			return await fresh.prototype.webhook.call(this);
-		};
-		restore = () => (ReplicateInpainting.prototype.webhook = original);
-	});
+	beforeEach(() => (restore = resumeCallsInProcesses('fresh')));
 	afterEach(() => restore());
 
 	it('the last-created prediction finishes first: one resume, by the call of the one that finished last, output in input order', async () => {

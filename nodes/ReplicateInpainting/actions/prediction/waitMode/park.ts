@@ -31,6 +31,7 @@ import {
 	capacity,
 	CUSTOM_DATA,
 	customDataOf,
+	encodeRecord,
 	fitRecord,
 	freeKeys,
 	itemsThatFit,
@@ -159,7 +160,14 @@ export async function parkExecution(
 		writeRecordText(customData, node, '');
 		return [outputs.flat()];
 	}
-	const text = fitRecord({ deadline, items: records }, room);
+	const record = { deadline, items: records };
+	const text = fitRecord(record, room);
+	if (text !== undefined && text !== encodeRecord(record)) {
+		// The record holds them shortened: the log keeps them whole.
+		records.forEach((item, itemIndex) => {
+			if ('error' in item) run.warnings.push(`Item ${itemIndex} got no prediction: ${item.error}`);
+		});
+	}
 	if (text === undefined || !writeRecordText(customData, node, text)) {
 		const error = new NodeOperationError(
 			node,

@@ -28,8 +28,6 @@ export interface ParkRecord {
 export const CUSTOM_DATA = { keys: 10, valueLength: 255 } as const;
 /** Replicate's prediction IDs (26 characters), as the record's size is planned before creating. */
 const PLANNED_ID_LENGTH = 26;
-/** Shortest an error text is cut to when the record would not fit otherwise. */
-const MIN_ERROR_LENGTH = 40;
 const FORMAT = 'r1';
 const ID = /^[a-z0-9]{1,64}$/i;
 
@@ -73,9 +71,16 @@ function keyPrefix(node: INode): string {
 	return `replicateWait_${nodeKey}_`;
 }
 
+/**
+ * Error texts keep letters, digits, spaces and plain punctuation; anything else is %-escaped: the
+ * record's separators, and what could end the JSON string or the `{{ }}` of the n8n expression the
+ * record travels in (see customDataOf).
+ */
+const escapeText = (text: string) =>
+	text.replace(/[^A-Za-z0-9 .:()_!~*'-]/g, (c) => encodeURIComponent(c));
+
 function encodeItem(item: ItemRecord): string {
-	// Escaped whole: the record also travels inside an n8n expression (see customDataOf).
-	if ('error' in item) return `e${encodeURIComponent(item.error)}`;
+	if ('error' in item) return `e${escapeText(item.error)}`;
 	const flags = item.uploaded.map((field) => field[0]).join('');
 	return `p${item.predictionId}${flags ? `:${flags}` : ''}`;
 }
@@ -138,16 +143,18 @@ export function itemsThatFit(room: number, uploadsPerItem: number): number {
 }
 
 /**
- * The record cut to fit `room` characters: error texts shortened (down to 40 characters), or
- * undefined when even that does not fit (prediction IDs are never cut).
+ * The record cut to fit `room` characters: error texts shortened step by step, at last to nothing
+ * (the item then fails with a plain message), or undefined when even that does not fit:
+ * prediction IDs are never cut. An item is planned at a prediction's size (plannedSize), and an
+ * error cut to 20 characters is no longer, so a record as planned always fits.
  */
 export function fitRecord(record: ParkRecord, room: number): string | undefined {
-	for (const max of [Infinity, 300, 150, 80, MIN_ERROR_LENGTH]) {
+	for (const max of [Infinity, 300, 150, 80, 40, 20, 0]) {
 		const text = encodeRecord({
 			...record,
 			items: record.items.map((item) =>
 				'error' in item && item.error.length > max
-					? { error: `${item.error.slice(0, max - 1)}…` }
+					? { error: max === 0 ? '' : `${item.error.slice(0, max - 3)}...` }
 					: item,
 			),
 		});

@@ -41,7 +41,11 @@ async function itemOutputs(
 	const node = context.getNode();
 	const policy = { maxRetries: options.maxRetries };
 	try {
-		if ('error' in item) throw new NodeOperationError(node, item.error, { itemIndex });
+		if ('error' in item) {
+			// An empty text: it was cut to fit the record (the parked run logged it whole).
+			const message = item.error || `Item ${itemIndex} got no prediction when the execution parked`;
+			throw new NodeOperationError(node, message, { itemIndex });
+		}
 		const prediction = finished.get(item.predictionId) as Prediction;
 		if (prediction.status !== 'succeeded')
 			throw unsuccessfulPredictionError(node, prediction, itemIndex, options.timeout);

@@ -56,7 +56,7 @@ describe('the record as text', () => {
 
 	it('keeps to characters that are safe inside an n8n expression string', () => {
 		const text = encodeRecord({ ...record, items: [{ error: 'a "quoted" {{ brace }} \\ text' }] });
-		expect(text).toMatch(/^[A-Za-z0-9%;:._!~*'()-]+$/);
+		expect(text).toMatch(/^[A-Za-z0-9%;:._!~*'() -]+$/);
 		expect(decodeRecord(text)?.items[0]).toEqual({ error: 'a "quoted" {{ brace }} \\ text' });
 	});
 
@@ -96,14 +96,32 @@ describe('fitting the record into the custom data', () => {
 		);
 	});
 
-	it('cuts error texts (never IDs) until it fits, and gives up when the IDs alone do not', () => {
+	it('cuts error texts (never IDs) until it fits, at last to nothing, and gives up when the IDs alone do not', () => {
 		const long = { ...record, items: [...record.items, { error: 'x'.repeat(2000) }] };
 		const text = fitRecord(long, 500)!;
 		expect(text.length).toBeLessThanOrEqual(500);
 		const decoded = decodeRecord(text)!;
 		expect(decoded.items.slice(0, 3)).toEqual(record.items);
-		expect((decoded.items[3] as { error: string }).error).toMatch(/^x+…$/);
-		expect(fitRecord(long, 120)).toBeUndefined();
+		expect((decoded.items[3] as { error: string }).error).toMatch(/^x+\.\.\.$/);
+		const tight = decodeRecord(fitRecord(long, 90)!)!;
+		expect(tight.items.map((item) => ('error' in item ? item.error : item.predictionId))).toEqual([
+			id(0),
+			'',
+			id(2),
+			'',
+		]);
+		expect(fitRecord(long, 60)).toBeUndefined();
+	});
+
+	it('a record as planned always fits, however many items failed (their errors cut)', () => {
+		const items = Array.from({ length: 81 }, (_, n) =>
+			n % 2 === 0
+				? { predictionId: id(n), uploaded: ['image', 'mask'] as Array<'image' | 'mask'> }
+				: { error: `Invalid input (item ${n}): Width (width): 500 must be a multiple of 64` },
+		);
+		const text = fitRecord({ deadline: Date.now(), items }, plannedSize(81, 2));
+		expect(text).toBeDefined();
+		expect(decodeRecord(text!)?.items).toHaveLength(81);
 	});
 });
 
