@@ -594,7 +594,9 @@ check(
 			run.status === 'success' &&
 			replicateItems(run).length === 2 &&
 			replicateItems(run).every((i) => i.json.status === 'succeeded');
-		expect(ok(doneA) && ok(doneB), `after the restart: ${doneA.status} / ${doneB.status}`);
+		const shown = (run) =>
+			`${run.status} ${JSON.stringify(replicateItems(run).map((i) => i.json.status ?? i.json.error))}`;
+		expect(ok(doneA) && ok(doneB), `after the restart: ${shown(doneA)} / ${shown(doneB)}`);
 		return `executions ${a.id}, ${b.id}: ${failedWhileDown} calls failed while n8n was down; both succeeded after the restart`;
 	},
 );

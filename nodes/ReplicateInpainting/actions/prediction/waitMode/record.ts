@@ -39,27 +39,18 @@ export interface CustomData {
 }
 
 /**
- * The execution's custom data through n8n's expressions, the one way that reaches it from the
- * execute and the webhook context alike in n8n 1.x and 2.x (2.x's `this.customData` is newer than
- * n8n-core 2.8). Keys and values here are the record's own: letters, digits and URI escapes, so
- * quoting them as JSON keeps the expression intact.
+ * The execution's custom data, as the execute and the webhook context reach it: n8n 2.x's
+ * `this.customData`, else (n8n 1.x, and n8n-core before 2.x's getter) the same object n8n gives
+ * expressions as `$execution.customData`, from the context's additional keys. (Calling it from an
+ * expression with `evaluateExpression` does not write: real n8n evaluates expressions apart.)
  */
-export function customDataOf(context: {
-	evaluateExpression(expression: string, itemIndex: number): unknown;
-}): CustomData {
-	const call = (method: string, ...args: string[]) =>
-		context.evaluateExpression(
-			`{{ $execution.customData.${method}(${args.map((arg) => JSON.stringify(arg)).join(', ')}) }}`,
-			0,
-		);
-	return {
-		get: (key) => {
-			const value = call('get', key);
-			return typeof value === 'string' && value !== '' ? value : undefined;
-		},
-		set: (key, value) => void call('set', key, value),
-		getAll: () => (call('getAll') ?? {}) as Record<string, string>,
-	};
+export function customDataOf(context: object): CustomData {
+	const direct = (context as { customData?: CustomData }).customData;
+	if (direct) return direct;
+	const viaKeys = (context as { additionalKeys?: { $execution?: { customData?: CustomData } } })
+		.additionalKeys?.$execution?.customData;
+	if (!viaKeys) throw new Error("This n8n gives the node no access to the execution's custom data");
+	return viaKeys;
 }
 
 /** The record's keys for one node: `replicateWait_<node>_<n>` (letters, digits, `_`; ≤ 50). */
