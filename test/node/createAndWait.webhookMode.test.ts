@@ -18,7 +18,6 @@ import {
 	inpaintingWorkflow,
 	NODE_NAME,
 	park,
-	resumeCallsInProcesses,
 	urlInputs,
 } from './support';
 import { credentialOptions, serverCredential } from '../support/credentials';
@@ -384,59 +383,5 @@ describe('Wait Mode: Webhook, a call must belong to its execution', () => {
 		expect(done.status).toBe('success');
 		const [item] = done.items(NODE_NAME);
 		expect((item.json.input as { prompt: string }).prompt).toBe('execution B');
-	});
-});
-
-describe('Wait Mode: Webhook, every call in a process of its own (a restart, or another webhook process)', () => {
-	let restore: () => void;
-	beforeEach(() => (restore = resumeCallsInProcesses('fresh')));
-	afterEach(() => restore());
-
-	it('the last-created prediction finishes first: one resume, by the call of the one that finished last, output in input order', async () => {
-		server.scriptNextPrediction({ modelTimeMs: 2_500 });
-		server.scriptNextPrediction({ modelTimeMs: 1_200 });
-		server.scriptNextPrediction({ modelTimeMs: 100 });
-		const { executionId } = await park(
-			waiting,
-			server,
-			{ ...urlInputs(server), ...perItemPrompt },
-			{ inputItems: items('a', 'b', 'c') },
-		);
-		const done = await waiting.finished(executionId);
-		expect(done.status).toBe('success');
-		const ours = waiting.calls.filter((c) => c.executionId === executionId);
-		expect(ours).toHaveLength(3);
-		expect(ours.map((c) => [c.status, c.resumed])).toEqual([
-			[200, false],
-			[200, false],
-			[200, true],
-		]);
-		const output = done.items(NODE_NAME);
-		expect(output.map((item) => (item.json.input as { prompt: string }).prompt)).toEqual([
-			'a',
-			'b',
-			'c',
-		]);
-		expect(output.every((item) => item.binary?.data?.mimeType === 'image/png')).toBe(true);
-		expect(createRequests(server)).toHaveLength(3);
-	});
-
-	it("Continue On Fail and the last item's create is refused: the others' calls resume with its error item", async () => {
-		server.scriptNextPrediction({ modelTimeMs: 800 });
-		server.scriptNextPrediction({ modelTimeMs: 100 });
-		server.inject({ method: 'POST', path: /\/predictions$/, kind: 'status', status: 422, skip: 2 });
-		const { executionId, parked } = await park(
-			waiting,
-			server,
-			{ ...urlInputs(server), ...perItemPrompt },
-			{ inputItems: items('a', 'b', 'c'), continueOnFail: true },
-		);
-		expect(parked.status).toBe('waiting');
-		const done = await waiting.finished(executionId);
-		expect(done.status).toBe('success');
-		const output = done.items(NODE_NAME);
-		expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
-		expect(output.slice(0, 2).map((item) => item.json.status)).toEqual(['succeeded', 'succeeded']);
-		expect(output[2].json.error).toMatch(/422/);
 	});
 });
