@@ -83,6 +83,8 @@ describe('Wait Mode: Webhook', () => {
 		const [item] = done.items(NODE_NAME);
 		expect(item.json.status).toBe('succeeded');
 		expect(item.pairedItem).toEqual({ item: 0 });
+		// A succeeded item carries `error: null`: no failure is logged for it.
+		expect(done.logs.filter((line) => /item\(s\) failed/.test(line))).toEqual([]);
 		const served = await fetch((item.json.output as string[])[0]).then(async (r) =>
 			Buffer.from(await r.arrayBuffer()),
 		);

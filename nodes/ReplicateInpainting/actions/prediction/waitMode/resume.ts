@@ -92,7 +92,8 @@ async function resumedOutput(
 	for (const warning of await deleteUploads(context, uploads, { maxRetries: options.maxRetries }))
 		context.logger.warn(warning);
 	const items = perItem.flat();
-	const failed = items.filter((item) => item.json.error !== undefined);
+	// A result item carries the prediction's own `error: null`; an error item, its message.
+	const failed = items.filter((item) => typeof item.json.error === 'string');
 	if (failed.length > 0 && !continuesOnFail(context.getNode())) {
 		// n8n cannot fail an execution from a resume call (it would run the next nodes on an empty
 		// item): the failures are error items, as with Continue On Fail, and are logged.
