@@ -8,11 +8,13 @@
  *                                            exit 0 = passed, 1 = failed
  *
  * Checks (run-queue.sh says which processes run for each): held <poll|webhook>, concurrent,
- * trigger, kill-start, kill-finish, held-line.
+ * trigger, kill-start, kill-finish, restart-start, restart-gap, restart-finish, held-line.
  *
  * It reads n8n's database through the `pg` client of the n8n install under test (n8n's own
- * dependency: nothing is added to the project), the test server through its /__admin routes, and
- * the files the workflows wrote. Plain JavaScript on the system Node, like ../check-run.js.
+ * dependency: nothing is added to the project; `flatted` for the stored run data likewise), the
+ * test server through its /__admin routes, the record of the round-robin proxy in front of the
+ * webhook processes (<dir>/proxy.jsonl) and the files the workflows wrote. Plain JavaScript on the
+ * system Node, like ../check-run.js.
  */
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -45,6 +47,22 @@ const TRIGGER_WORKFLOW_ID = 'queueReplicateTrigger';
 const TRIGGER_WEBHOOK_ID = '6f0c8f62-3c1e-4d55-9d7a-0e2a4b1f9a10';
 const HELD = { executions: 8, modelSeconds: 20 };
 const KILL = { timeout: 45, longTimeout: 40 };
+// Webhook-mode batches have 3 items per execution: 3 resume calls, so the proxy's alternation
+// splits an execution's calls between the two webhook processes.
+const ITEMS = 3;
+// The restart check: predictions long enough to be parked before the restart and to finish while
+// the restarted process is down; Replicate's retries (more than the fake's default 2 × 250 ms)
+// outlast the gap, as Replicate's own do.
+const RESTART = {
+	executions: 6,
+	modelSeconds: 15,
+	timeout: 120,
+	parkWithinMs: 60_000,
+	minGapMs: 5000,
+	maxGapMs: 40_000,
+};
+const RESTART_RETRIES = { webhookRetries: 10, webhookRetryDelayMs: 500 };
+const DEFAULT_RETRIES = { webhookRetries: 2, webhookRetryDelayMs: 250 };
 const TERMINAL_EXECUTION = ['success', 'error', 'crashed', 'canceled'];
 const TERMINAL_PREDICTION = ['succeeded', 'failed', 'canceled', 'aborted'];
 
@@ -192,6 +210,48 @@ function webhookModeAvailable() {
 const context = (dir) => readJson(path.join(dir, 'ctx.json'));
 /** The n8n processes run-queue.sh started: {name: {pid, log}}. */
 const processes = (dir) => readJson(path.join(dir, 'processes.json'));
+/** The `n8n webhook` processes behind the proxy (webhook1, webhook2). */
+const webhookProcesses = (dir) =>
+	Object.keys(processes(dir)).filter((name) => /^webhook\d+$/.test(name));
+
+/** What the round-robin proxy saw: [{at, method, path, backend, status, error?}], oldest first. */
+function proxyRecord(dir) {
+	const file = path.join(dir, 'proxy.jsonl');
+	if (!fs.existsSync(file)) return [];
+	return fs
+		.readFileSync(file, 'utf8')
+		.split('\n')
+		.filter(Boolean)
+		.map((line) => JSON.parse(line));
+}
+
+/** The proxy's resume calls (/webhook-waiting/<execution id>…) per execution id of `ids`. */
+function resumeCalls(dir, ids) {
+	const calls = new Map(ids.map((id) => [String(id), []]));
+	for (const entry of proxyRecord(dir)) {
+		const id = /^\/webhook-waiting\/(\d+)/.exec(entry.path)?.[1];
+		calls.get(id)?.push(entry);
+	}
+	return calls;
+}
+
+/** "webhook1 12 × 200, webhook2 11 × 200, 3 × 502": what the calls got, per backend. */
+function callSummary(calls) {
+	const counts = {};
+	for (const c of calls) {
+		counts[c.backend] ??= {};
+		counts[c.backend][c.status] = (counts[c.backend][c.status] ?? 0) + 1;
+	}
+	return Object.entries(counts)
+		.sort()
+		.map(
+			([backend, by]) =>
+				`${backend} ${Object.entries(by)
+					.map(([status, n]) => `${n} × ${status}`)
+					.join(' + ')}`,
+		)
+		.join(', ');
+}
 
 async function withDb(ctx, use) {
 	const { Client } = require(path.join(ctx.n8nDir, 'node_modules/pg'));
@@ -369,6 +429,53 @@ async function expectOutputs(ctx, prefix, prompts) {
 	);
 }
 
+/** The prompts of the Replicate Inpainting node's output items, per execution id, from n8n's database. */
+async function outputPrompts(ctx, ids) {
+	const flatted = require(
+		require.resolve('flatted', { paths: [path.join(ctx.n8nDir, 'node_modules/n8n')] }),
+	);
+	const { rows } = await withDb(ctx, (db) =>
+		db.query(
+			'SELECT "executionId"::bigint AS id, data FROM execution_data WHERE "executionId"::bigint = ANY($1::bigint[])',
+			[ids.map(Number)],
+		),
+	);
+	return new Map(
+		rows.map((r) => {
+			const items =
+				flatted.parse(r.data).resultData.runData['Replicate Inpainting']?.at(-1)?.data?.main?.[0] ??
+				[];
+			return [String(r.id), items.map((item) => item.json?.input?.prompt ?? item.json?.error)];
+		}),
+	);
+}
+
+/**
+ * Each execution's output is one started batch's items, in input order (`<tag>-0, <tag>-1, …`),
+ * and every batch has its execution.
+ */
+async function expectInputOrder(ctx, rows, bodies) {
+	const prompts = await outputPrompts(
+		ctx,
+		rows.map((r) => r.id),
+	);
+	const expected = new Map(bodies.map((b) => [b.tag, b.items.map((i) => i.prompt).join()]));
+	const seen = new Set();
+	for (const r of rows) {
+		const got = prompts.get(r.id) ?? [];
+		const tag = String(got[0]).replace(/-\d+$/, '');
+		expect(
+			expected.get(tag) === got.join(),
+			`execution ${r.id} output ${JSON.stringify(got)}: not one batch's items in input order`,
+		);
+		seen.add(tag);
+	}
+	expect(
+		seen.size === bodies.length,
+		`${seen.size} batches in the outputs, ${bodies.length} started`,
+	);
+}
+
 /** Which worker ran (or started) each execution, from the workers' "Worker started execution" lines. */
 function workerOf(dir) {
 	const owner = new Map();
@@ -392,7 +499,29 @@ async function runBatch(ctx, mode, prefix, executions, itemsPerExecution, timeou
 	await Promise.all(bodies.map((body) => start(ctx, mode, body)));
 	const rows = await waitForExecutions(ctx, WORKFLOWS[mode].id, after, executions, timeoutMs);
 	const endedAt = Math.max(...rows.map((r) => new Date(r.stoppedAt).getTime()));
-	return { rows, startedAt, endedAt, prompts: bodies.flatMap((b) => b.items.map((i) => i.prompt)) };
+	return {
+		rows,
+		bodies,
+		startedAt,
+		endedAt,
+		prompts: bodies.flatMap((b) => b.items.map((i) => i.prompt)),
+	};
+}
+
+/** The resume calls of at least one of the executions reached every webhook process. */
+function expectSplitCalls(dir, rows) {
+	const backends = webhookProcesses(dir);
+	const calls = resumeCalls(
+		dir,
+		rows.map((r) => r.id),
+	);
+	const split = [...calls.values()].filter((list) =>
+		backends.every((b) => list.some((c) => c.backend === b && c.status < 300)),
+	).length;
+	note(
+		`resume calls through the proxy: ${callSummary([...calls.values()].flat())}; ${split} of ${rows.length} executions were answered by both ${backends.join(' and ')}`,
+	);
+	expect(split > 0, `no execution had its resume calls answered by both ${backends.join(' and ')}`);
 }
 
 function expectAllSucceeded(rows, what) {
@@ -461,7 +590,12 @@ const checks = {
 		);
 	},
 
-	/** 20 poll-mode and 20 webhook-mode executions, 2 items each, all started at once, 2 workers. */
+	/**
+	 * 20 poll-mode and 20 webhook-mode executions, 3 items each, all started at once, 2 workers,
+	 * 2 webhook processes behind the proxy. Webhook mode: every output in input order, and the
+	 * resume calls of at least one execution were served by both webhook processes (the proxy
+	 * alternates per request, so with 3 calls per execution most are split).
+	 */
 	async concurrent(dir) {
 		const ctx = context(dir);
 		const modes = webhookModeAvailable() ? ['poll', 'webhook'] : ['poll'];
@@ -469,18 +603,20 @@ const checks = {
 		await setServer(ctx, { modelTimeMs: 3000 });
 		const started = Date.now();
 		const results = await Promise.all(
-			modes.map((mode) => runBatch(ctx, mode, `concurrent-${mode}`, 20, 2, 120, 300_000)),
+			modes.map((mode) => runBatch(ctx, mode, `concurrent-${mode}`, 20, ITEMS, 120, 300_000)),
 		);
 		await setServer(ctx, { modelTimeMs: 100 });
 		const owners = workerOf(dir);
 		for (const [index, mode] of modes.entries()) {
-			const { rows, prompts, endedAt } = results[index];
-			expectAllSucceeded(rows, `${mode} mode`);
-			await expectOutputs(ctx, `concurrent-${mode}`, prompts);
+			const { rows, bodies, prompts, endedAt } = results[index];
 			const workers = new Set(rows.flatMap((r) => owners.get(r.id) ?? []));
 			note(
-				`${mode} mode: 20 executions, 40 items in ${seconds(endedAt - started)} s, run by ${[...workers].sort().join(' and ')}`,
+				`${mode} mode: 20 executions, ${prompts.length} items in ${seconds(endedAt - started)} s (${rows.filter((r) => r.status === 'success').length} success), run by ${[...workers].sort().join(' and ')}`,
 			);
+			if (mode === 'webhook') expectSplitCalls(dir, rows);
+			expectAllSucceeded(rows, `${mode} mode`);
+			await expectOutputs(ctx, `concurrent-${mode}`, prompts);
+			await expectInputOrder(ctx, rows, bodies);
 		}
 	},
 
@@ -602,14 +738,15 @@ const checks = {
 			`${forged.length} forged deliveries (${forged.map(([w]) => w).join(', ')}): 401, no execution`,
 		);
 		// The secret is cached per n8n process: one fetch by main (the trigger's activation) and one
-		// by the webhook process (the first delivery or resume call it verified), however many calls.
+		// by each webhook process (the first delivery or resume call it verified), however many calls.
+		const verifying = ['main', ...webhookProcesses(dir)];
 		const fetches = await secretFetches();
 		note(
 			`signing-secret fetches (GET /webhooks/default/secret): ${fetches - fetchesBefore} during these deliveries, ${fetches} since n8n started`,
 		);
 		expect(
-			fetches <= 2,
-			`the signing secret was fetched ${fetches} times: more than once per verifying process (main, webhook)`,
+			fetches <= verifying.length,
+			`the signing secret was fetched ${fetches} times: more than once per verifying process (${verifying.join(', ')})`,
 		);
 	},
 
@@ -639,7 +776,7 @@ const checks = {
 		await setServer(ctx, { modelTimeMs: 30_000 });
 		const normal = batch('kill-normal', 6, 2, KILL.timeout);
 		// Webhook mode: executions parked in the database, held by no worker, must survive the kill.
-		const parked = webhookModeAvailable() ? batch('kill-webhook', 3, 2, KILL.timeout) : [];
+		const parked = webhookModeAvailable() ? batch('kill-webhook', 3, ITEMS, KILL.timeout) : [];
 		const afterParked = await maxExecutionId(ctx);
 		await Promise.all([
 			...normal.map((body) => start(ctx, 'poll', body)),
@@ -665,7 +802,7 @@ const checks = {
 				return (
 					rows.length === 10 &&
 					rows.every((r) => owners.has(r.id)) &&
-					(await createsByPrompt(ctx, 'kill-')).size === 20 + parked.length * 2
+					(await createsByPrompt(ctx, 'kill-')).size === 20 + parked.length * ITEMS
 				);
 			},
 			'the 10 executions did not all start polling',
@@ -686,7 +823,7 @@ const checks = {
 			long: long.flatMap((b) => b.items.map((i) => i.prompt)),
 			normal: normal.flatMap((b) => b.items.map((i) => i.prompt)),
 			afterParked,
-			parked: parked.flatMap((b) => b.items.map((i) => i.prompt)),
+			parked,
 		});
 		note(
 			`executions per worker while polling: ${Object.entries(perWorker)
@@ -709,6 +846,7 @@ const checks = {
 		const { after, victim, perWorker, long, normal, afterParked, parked } = readJson(
 			path.join(dir, 'kill.json'),
 		);
+		const parkedPrompts = parked.flatMap((b) => b.items.map((i) => i.prompt));
 		const killedAt = Date.now();
 		await setServer(ctx, { modelTimeMs: 5000 });
 		const later = batch('kill-after', 4, 2, KILL.timeout);
@@ -749,14 +887,31 @@ const checks = {
 				ctx,
 				WORKFLOWS.webhook.id,
 				afterParked,
-				parked.length / 2,
+				parked.length,
 				120_000,
 			);
 			expectAllSucceeded(parkedRows, 'webhook-mode executions parked during the kill');
-			note(
-				`${parkedRows.length} webhook-mode executions parked during the kill resumed on the surviving worker and succeeded`,
+			// Parked, they were held by no worker: the resumed run is a new job, which only the
+			// survivor can have taken (its log has the execution; the victim's may have the park).
+			const notOnSurvivor = parkedRows.filter(
+				(r) => !(workerOf(dir).get(r.id) ?? []).some((w) => w !== victim),
 			);
-			await expectOutputs(ctx, 'kill-webhook', parked);
+			expect(
+				notOnSurvivor.length === 0,
+				`parked executions ${notOnSurvivor.map((r) => r.id)} were not resumed on the surviving worker`,
+			);
+			note(
+				`${parkedRows.length} webhook-mode executions (${ITEMS} items each) parked during the kill resumed on the surviving worker and succeeded; their resume calls: ${callSummary(
+					[
+						...resumeCalls(
+							dir,
+							parkedRows.map((r) => r.id),
+						).values(),
+					].flat(),
+				)}`,
+			);
+			await expectOutputs(ctx, 'kill-webhook', parkedPrompts);
+			await expectInputOrder(ctx, parkedRows, parked);
 		}
 
 		// Creates per item: the items that were being polled when the worker died may have been
@@ -770,7 +925,7 @@ const checks = {
 				.map(([n, items]) => `${items} × ${n}`)
 				.join(', ');
 		};
-		const running = [...long, ...normal, ...parked];
+		const running = [...long, ...normal, ...parkedPrompts];
 		const laterPrompts = later.flatMap((b) => b.items.map((i) => i.prompt));
 		note(
 			`creates per item: the ${running.length} items running at the kill ${histogram(running)}; the ${laterPrompts.length} started after it ${histogram(laterPrompts)}`,
@@ -841,6 +996,100 @@ const checks = {
 			byCancelAfter,
 			byNode,
 		});
+	},
+
+	/**
+	 * One webhook process restarted while webhook-mode executions wait. 6 executions of 3 items
+	 * with 15 s predictions are parked; restart.json says when. run-queue.sh then stops webhook1
+	 * (SIGTERM), runs restart-gap, starts it again and runs restart-finish.
+	 */
+	async 'restart-start'(dir) {
+		const ctx = context(dir);
+		await setServer(ctx, { modelTimeMs: RESTART.modelSeconds * 1000, ...RESTART_RETRIES });
+		const after = await maxExecutionId(ctx);
+		const bodies = batch('restart-webhook', RESTART.executions, ITEMS, RESTART.timeout);
+		await Promise.all(bodies.map((body) => start(ctx, 'webhook', body)));
+		await waitUntil(
+			RESTART.parkWithinMs,
+			async () => {
+				const rows = await executionsSince(ctx, WORKFLOWS.webhook.id, after);
+				return rows.length === bodies.length && rows.every((r) => r.status === 'waiting');
+			},
+			`the ${bodies.length} webhook-mode executions were not all parked (waiting)`,
+		);
+		writeJson(path.join(dir, 'restart.json'), { after, bodies, parkedAt: Date.now() });
+		note(`${bodies.length} webhook-mode executions × ${ITEMS} items parked`);
+	},
+
+	/**
+	 * The gap while webhook1 is down (run right after it stopped): at least RESTART.minGapMs, and
+	 * until the proxy has answered a resume call 502 (a call reached the dead process), at most
+	 * RESTART.maxGapMs.
+	 */
+	async 'restart-gap'(dir) {
+		const stoppedAt = Date.now();
+		const refused = () =>
+			proxyRecord(dir).filter(
+				(c) => c.at >= stoppedAt && c.status === 502 && c.path.startsWith('/webhook-waiting/'),
+			).length;
+		await sleep(RESTART.minGapMs);
+		const deadline = stoppedAt + RESTART.maxGapMs;
+		while (refused() === 0 && Date.now() < deadline) await sleep(250);
+		note(`down for ${seconds(Date.now() - stoppedAt)} s: ${refused()} resume calls answered 502`);
+	},
+
+	/**
+	 * After the restart: every parked execution ends `success` with its items' images in input
+	 * order, one create per item; some resume call got 502 while webhook1 was down, and every
+	 * delivery of these predictions ended 2xx after Replicate's retries.
+	 */
+	async 'restart-finish'(dir) {
+		const ctx = context(dir);
+		const { after, bodies } = readJson(path.join(dir, 'restart.json'));
+		let rows;
+		try {
+			rows = await waitForExecutions(
+				ctx,
+				WORKFLOWS.webhook.id,
+				after,
+				bodies.length,
+				(RESTART.modelSeconds + 120) * 1000,
+			);
+		} finally {
+			await setServer(ctx, { modelTimeMs: 100, ...DEFAULT_RETRIES });
+		}
+		const calls = [
+			...resumeCalls(
+				dir,
+				rows.map((r) => r.id),
+			).values(),
+		].flat();
+		const refused = calls.filter((c) => c.status === 502);
+		const predictionIds = new Set(
+			(await predictionsByPrompt(ctx, 'restart-webhook')).map((p) => p.id),
+		);
+		const deliveries = (await admin(ctx.server, 'webhooks')).filter((d) =>
+			predictionIds.has(d.predictionId),
+		);
+		const retried = deliveries.filter((d) => d.attempts > 1).length;
+		note(
+			`resume calls: ${callSummary(calls)}; ${deliveries.length} deliveries, ${retried} of them retried, last answers ${JSON.stringify(
+				deliveries.reduce((by, d) => ({ ...by, [d.status]: (by[d.status] ?? 0) + 1 }), {}),
+			)}`,
+		);
+		expectAllSucceeded(rows, 'executions parked across the restart');
+		expect(refused.length > 0, 'no resume call reached the stopped webhook process (no 502)');
+		const unanswered = deliveries.filter((d) => !(d.status >= 200 && d.status < 300));
+		expect(
+			unanswered.length === 0,
+			`deliveries without a 2xx answer: ${unanswered.map((d) => `${d.predictionId} ${d.status ?? d.error}`)}`,
+		);
+		await expectOutputs(
+			ctx,
+			'restart-webhook',
+			bodies.flatMap((b) => b.items.map((i) => i.prompt)),
+		);
+		await expectInputOrder(ctx, rows, bodies);
 	},
 };
 
