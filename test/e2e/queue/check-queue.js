@@ -50,13 +50,15 @@ const KILL = { timeout: 45, longTimeout: 40 };
 // Webhook-mode batches have 3 items per execution: 3 resume calls, so the proxy's alternation
 // splits an execution's calls between the two webhook processes.
 const ITEMS = 3;
-// The restart check: predictions long enough to be parked before the restart and to finish while
-// the restarted process is down; Replicate's retries (more than the fake's default 2 × 250 ms)
-// outlast the gap, as Replicate's own do.
+// The restart check: per execution one prediction that ends while webhook1 is down (it is
+// stopped once all are parked) and two that end after it is back (start-up ≈ 20 s);
+// Replicate's retries (more than the fake's default 2 × 250 ms) outlast the gap, as Replicate's
+// own do.
 const RESTART = {
 	executions: 6,
-	modelSeconds: 15,
-	timeout: 120,
+	duringSeconds: 20,
+	afterSeconds: 75,
+	timeout: 150,
 	parkWithinMs: 60_000,
 	minGapMs: 5000,
 	maxGapMs: 40_000,
@@ -212,7 +214,9 @@ const context = (dir) => readJson(path.join(dir, 'ctx.json'));
 const processes = (dir) => readJson(path.join(dir, 'processes.json'));
 /** The `n8n webhook` processes behind the proxy (webhook1, webhook2). */
 const webhookProcesses = (dir) =>
-	Object.keys(processes(dir)).filter((name) => /^webhook\d+$/.test(name));
+	Object.keys(processes(dir))
+		.filter((name) => /^webhook\d+$/.test(name))
+		.sort();
 
 /** What the round-robin proxy saw: [{at, method, path, backend, status, error?}], oldest first. */
 function proxyRecord(dir) {
@@ -235,7 +239,7 @@ function resumeCalls(dir, ids) {
 	return calls;
 }
 
-/** "webhook1 12 × 200, webhook2 11 × 200, 3 × 502": what the calls got, per backend. */
+/** "webhook1 12 × 200 + 3 × 502, webhook2 11 × 200": what the calls got, per backend. */
 function callSummary(calls) {
 	const counts = {};
 	for (const c of calls) {
@@ -518,8 +522,13 @@ function expectSplitCalls(dir, rows) {
 	const split = [...calls.values()].filter((list) =>
 		backends.every((b) => list.some((c) => c.backend === b && c.status < 300)),
 	).length;
+	// The proxy's own record: the n-th request went to backends[n mod 2], whatever its path.
+	const record = proxyRecord(dir);
+	const batchCalls = [...calls.values()].flat();
+	const offTurn = record.filter((c) => c.backend !== backends[c.seq % backends.length]);
+	expect(offTurn.length === 0, `the proxy sent ${offTurn.length} requests out of turn`);
 	note(
-		`resume calls through the proxy: ${callSummary([...calls.values()].flat())}; ${split} of ${rows.length} executions were answered by both ${backends.join(' and ')}`,
+		`proxy: ${record.length} requests so far, strictly alternating (${callSummary(record)}); resume calls of this batch: ${callSummary(batchCalls)}; ${split} of ${rows.length} executions were answered by both ${backends.join(' and ')}; slowest answer ${seconds(Math.max(0, ...batchCalls.map((c) => c.ms ?? 0)))} s, ${batchCalls.filter((c) => c.ms >= 10_000).length} took 10 s or more (the fake Replicate's timeout)`,
 	);
 	expect(split > 0, `no execution had its resume calls answered by both ${backends.join(' and ')}`);
 }
@@ -1000,15 +1009,32 @@ const checks = {
 
 	/**
 	 * One webhook process restarted while webhook-mode executions wait. 6 executions of 3 items
-	 * with 15 s predictions are parked; restart.json says when. run-queue.sh then stops webhook1
-	 * (SIGTERM), runs restart-gap, starts it again and runs restart-finish.
+	 * are parked, one after another so that each gets its scripted predictions: item 0 ends while
+	 * webhook1 is down (its call goes to webhook2, or gets 502 and is retried), items 1 and 2 after
+	 * webhook1 is back (their calls alternate again, the restarted process among them). run-queue.sh
+	 * then stops webhook1 (SIGTERM), runs restart-gap, starts it again and runs restart-finish.
 	 */
 	async 'restart-start'(dir) {
 		const ctx = context(dir);
-		await setServer(ctx, { modelTimeMs: RESTART.modelSeconds * 1000, ...RESTART_RETRIES });
+		await setServer(ctx, RESTART_RETRIES);
 		const after = await maxExecutionId(ctx);
 		const bodies = batch('restart-webhook', RESTART.executions, ITEMS, RESTART.timeout);
-		await Promise.all(bodies.map((body) => start(ctx, 'webhook', body)));
+		const script = (seconds, times) =>
+			admin(ctx.server, 'script', {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ modelTimeMs: seconds * 1000, times }),
+			});
+		for (const body of bodies) {
+			await script(RESTART.duringSeconds, 1);
+			await script(RESTART.afterSeconds, ITEMS - 1);
+			await start(ctx, 'webhook', body);
+			await waitUntil(
+				RESTART.parkWithinMs,
+				async () => (await createsByPrompt(ctx, `${body.tag}-`)).size === ITEMS,
+				`the ${ITEMS} predictions of ${body.tag} were not created`,
+			);
+		}
 		await waitUntil(
 			RESTART.parkWithinMs,
 			async () => {
@@ -1018,7 +1044,9 @@ const checks = {
 			`the ${bodies.length} webhook-mode executions were not all parked (waiting)`,
 		);
 		writeJson(path.join(dir, 'restart.json'), { after, bodies, parkedAt: Date.now() });
-		note(`${bodies.length} webhook-mode executions × ${ITEMS} items parked`);
+		note(
+			`${bodies.length} webhook-mode executions × ${ITEMS} items parked (predictions of ${RESTART.duringSeconds} s for item 0, ${RESTART.afterSeconds} s for the others)`,
+		);
 	},
 
 	/**
@@ -1039,12 +1067,14 @@ const checks = {
 	},
 
 	/**
-	 * After the restart: every parked execution ends `success` with its items' images in input
-	 * order, one create per item; some resume call got 502 while webhook1 was down, and every
-	 * delivery of these predictions ended 2xx after Replicate's retries.
+	 * Run as soon as webhook1 is ready again. Every parked execution ends `success` with its items'
+	 * images in input order, one create per item; some resume call got 502 while webhook1 was
+	 * down; every delivery of these predictions ended 2xx after Replicate's retries; and some
+	 * execution had calls answered before the restart and by the restarted webhook1 after it.
 	 */
 	async 'restart-finish'(dir) {
 		const ctx = context(dir);
+		const backAt = Date.now();
 		const { after, bodies } = readJson(path.join(dir, 'restart.json'));
 		let rows;
 		try {
@@ -1053,18 +1083,25 @@ const checks = {
 				WORKFLOWS.webhook.id,
 				after,
 				bodies.length,
-				(RESTART.modelSeconds + 120) * 1000,
+				(RESTART.afterSeconds + 120) * 1000,
 			);
 		} finally {
 			await setServer(ctx, { modelTimeMs: 100, ...DEFAULT_RETRIES });
 		}
-		const calls = [
+		const perExecution = [
 			...resumeCalls(
 				dir,
 				rows.map((r) => r.id),
 			).values(),
-		].flat();
+		];
+		const calls = perExecution.flat();
 		const refused = calls.filter((c) => c.status === 502);
+		const answered = (c) => c.status >= 200 && c.status < 300;
+		const spanning = perExecution.filter(
+			(list) =>
+				list.some((c) => answered(c) && c.at < backAt) &&
+				list.some((c) => answered(c) && c.at >= backAt && c.backend === 'webhook1'),
+		).length;
 		const predictionIds = new Set(
 			(await predictionsByPrompt(ctx, 'restart-webhook')).map((p) => p.id),
 		);
@@ -1077,8 +1114,15 @@ const checks = {
 				deliveries.reduce((by, d) => ({ ...by, [d.status]: (by[d.status] ?? 0) + 1 }), {}),
 			)}`,
 		);
+		note(
+			`${spanning} of ${rows.length} executions had calls answered before the restart and by the restarted webhook1`,
+		);
 		expectAllSucceeded(rows, 'executions parked across the restart');
 		expect(refused.length > 0, 'no resume call reached the stopped webhook process (no 502)');
+		expect(
+			spanning > 0,
+			'no execution had calls answered both before the restart and by the restarted webhook1',
+		);
 		const unanswered = deliveries.filter((d) => !(d.status >= 200 && d.status < 300));
 		expect(
 			unanswered.length === 0,

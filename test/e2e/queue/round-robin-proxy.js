@@ -12,8 +12,9 @@
  * Replicate retries a webhook call that got a non-2xx answer.
  *
  * Every request is appended to <record file> when it ends, one JSON line
- * {at, method, path, backend, status} (status 502 with `error` when the backend did not answer),
- * so the checks can tell which process served which resume call. Prints "listening" when ready.
+ * {seq, at, ms, method, path, backend, status}: its arrival number (backend = backends[seq mod n]),
+ * arrival time, how long the answer took, and status 502 with `error` when the backend did not
+ * answer; so the checks can tell which process served which resume call. Prints "listening" when ready.
  * Plain JavaScript on the system Node, like the check scripts.
  */
 const fs = require('node:fs');
@@ -29,14 +30,16 @@ if (!port || !recordFile || backends.length < 2 || backends.some((b) => !b.name)
 	process.exit(2);
 }
 
-const record = (entry) =>
-	fs.appendFileSync(recordFile, `${JSON.stringify({ at: Date.now(), ...entry })}\n`);
-
-let next = 0;
+let arrivals = 0;
 const server = http.createServer((incoming, answer) => {
-	const backend = backends[next];
-	next = (next + 1) % backends.length;
-	const seen = { method: incoming.method, path: incoming.url, backend: backend.name };
+	const seq = arrivals++;
+	const backend = backends[seq % backends.length];
+	const at = Date.now();
+	const record = (outcome) =>
+		fs.appendFileSync(
+			recordFile,
+			`${JSON.stringify({ seq, at, ms: Date.now() - at, method: incoming.method, path: incoming.url, backend: backend.name, ...outcome })}\n`,
+		);
 	// No keep-alive towards the backends: a restarted process must not inherit a dead socket.
 	const outgoing = http.request(
 		{
@@ -50,11 +53,11 @@ const server = http.createServer((incoming, answer) => {
 		(response) => {
 			answer.writeHead(response.statusCode ?? 502, response.headers);
 			response.pipe(answer);
-			response.on('end', () => record({ ...seen, status: response.statusCode }));
+			response.on('end', () => record({ status: response.statusCode }));
 		},
 	);
 	outgoing.on('error', (error) => {
-		record({ ...seen, status: 502, error: error.message });
+		record({ status: 502, error: error.message });
 		if (answer.headersSent) return answer.destroy();
 		answer.writeHead(502, { 'content-type': 'text/plain' });
 		answer.end(`Bad Gateway: ${backend.name} did not answer (${error.message})\n`);
