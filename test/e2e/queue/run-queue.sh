@@ -139,6 +139,10 @@ PROXY_PID=$!
 N8N_E2E_EXTRA_ENV=(
 	DB_TYPE=postgresdb DB_POSTGRESDB_HOST=127.0.0.1 DB_POSTGRESDB_PORT="$QUEUE_PG_PORT"
 	DB_POSTGRESDB_DATABASE=n8n DB_POSTGRESDB_USER=postgres DB_POSTGRESDB_PASSWORD=
+	# n8n's default pool of 2 connections per process starves a webhook process that takes ~30
+	# resume calls at once (check 3): "timeout exceeded when trying to connect", 503 "Database is
+	# not ready!", binary writes failing. A scaled-out install sizes its pools; 5 × 10 < 200.
+	DB_POSTGRESDB_POOL_SIZE=10
 	EXECUTIONS_MODE=queue QUEUE_BULL_REDIS_HOST=127.0.0.1 QUEUE_BULL_REDIS_PORT="$QUEUE_REDIS_PORT"
 	N8N_ENCRYPTION_KEY="$(node -p 'require("crypto").randomBytes(24).toString("hex")')"
 	WEBHOOK_URL="http://127.0.0.1:$PROXY_PORT/"
