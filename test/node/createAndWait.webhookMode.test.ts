@@ -5,10 +5,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 
 import { WAIT_GRACE_MS } from '../../nodes/ReplicateInpainting/actions/prediction/waitMode/park';
-import {
-	readState,
-	urlWithState,
-} from '../../nodes/ReplicateInpainting/actions/prediction/waitMode/resumeState';
+import { itemUrl } from '../../nodes/ReplicateInpainting/actions/prediction/waitMode/resumeUrl';
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import type { WaitingServer, WorkflowRunResult } from '../harness';
 import { runWorkflow, startWaitingServer } from '../harness';
@@ -21,6 +18,7 @@ import {
 	inpaintingWorkflow,
 	NODE_NAME,
 	park,
+	resumeCallsInProcesses,
 	urlInputs,
 } from './support';
 import { credentialOptions, serverCredential } from '../support/credentials';
@@ -369,7 +367,7 @@ describe('Wait Mode: Webhook, the run around the park', () => {
 });
 
 describe('Wait Mode: Webhook, a call must belong to its execution', () => {
-	it("a genuine delivery of another execution, posted to this one's URL with an edited state, is refused and changes nothing", async () => {
+	it("a genuine delivery of another execution, posted to this one's URL (as it is, or naming another item), is refused and changes nothing", async () => {
 		server.set({ modelTimeMs: 1_500 });
 		const prompt = (text: string) => ({ ...urlInputs(server), prompt: text });
 		await park(waiting, server, prompt('execution A'));
@@ -377,22 +375,68 @@ describe('Wait Mode: Webhook, a call must belong to its execution', () => {
 		const predictionA = [...server.predictions.values()].find(
 			(prediction) => (prediction.input as { prompt: string }).prompt === 'execution A',
 		)!;
-		// B's resume URL, its state edited to name two items, so that the process would start B's
-		// record afresh; the body is A's prediction as Replicate signs it (its webhook is A's URL).
-		const urlB = new URL(webhookOf(1));
-		const stateB = readState(Object.fromEntries(urlB.searchParams))!;
-		const edited = urlWithState(urlB.toString(), {
-			...stateB,
-			itemCount: 2,
-			items: [null, null],
-		});
-		expect(await call(edited, predictionA)).toMatchObject({ status: 400 });
+		// The body is A's prediction as Replicate signs it (its webhook is A's URL).
 		expect(await call(webhookOf(1), predictionA)).toMatchObject({ status: 400 });
+		expect(await call(itemUrl(webhookOf(1), 1), predictionA)).toMatchObject({ status: 400 });
 		expect(waiting.status(b.executionId)).toBe('waiting');
 
 		const done = await waiting.finished(b.executionId);
 		expect(done.status).toBe('success');
 		const [item] = done.items(NODE_NAME);
 		expect((item.json.input as { prompt: string }).prompt).toBe('execution B');
+	});
+});
+
+describe('Wait Mode: Webhook, every call in a process of its own (a restart, or another webhook process)', () => {
+	let restore: () => void;
+	beforeEach(() => (restore = resumeCallsInProcesses('fresh')));
+	afterEach(() => restore());
+
+	it('the last-created prediction finishes first: one resume, by the call of the one that finished last, output in input order', async () => {
+		server.scriptNextPrediction({ modelTimeMs: 2_500 });
+		server.scriptNextPrediction({ modelTimeMs: 1_200 });
+		server.scriptNextPrediction({ modelTimeMs: 100 });
+		const { executionId } = await park(
+			waiting,
+			server,
+			{ ...urlInputs(server), ...perItemPrompt },
+			{ inputItems: items('a', 'b', 'c') },
+		);
+		const done = await waiting.finished(executionId);
+		expect(done.status).toBe('success');
+		const ours = waiting.calls.filter((c) => c.executionId === executionId);
+		expect(ours).toHaveLength(3);
+		expect(ours.map((c) => [c.status, c.resumed])).toEqual([
+			[200, false],
+			[200, false],
+			[200, true],
+		]);
+		const output = done.items(NODE_NAME);
+		expect(output.map((item) => (item.json.input as { prompt: string }).prompt)).toEqual([
+			'a',
+			'b',
+			'c',
+		]);
+		expect(output.every((item) => item.binary?.data?.mimeType === 'image/png')).toBe(true);
+		expect(createRequests(server)).toHaveLength(3);
+	});
+
+	it("Continue On Fail and the last item's create is refused: the others' calls resume with its error item", async () => {
+		server.scriptNextPrediction({ modelTimeMs: 800 });
+		server.scriptNextPrediction({ modelTimeMs: 100 });
+		server.inject({ method: 'POST', path: /\/predictions$/, kind: 'status', status: 422, skip: 2 });
+		const { executionId, parked } = await park(
+			waiting,
+			server,
+			{ ...urlInputs(server), ...perItemPrompt },
+			{ inputItems: items('a', 'b', 'c'), continueOnFail: true },
+		);
+		expect(parked.status).toBe('waiting');
+		const done = await waiting.finished(executionId);
+		expect(done.status).toBe('success');
+		const output = done.items(NODE_NAME);
+		expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+		expect(output.slice(0, 2).map((item) => item.json.status)).toEqual(['succeeded', 'succeeded']);
+		expect(output[2].json.error).toMatch(/422/);
 	});
 });

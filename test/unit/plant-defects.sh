@@ -42,7 +42,7 @@ plants=(
 	"nodes/shared/webhooks/signature.ts|.update(\`\${signed.id}.\${signed.timestamp}.\`)|.update(\`\${signed.id}.\${signed.timestampSeconds}.\`)"
 	"nodes/ReplicateInpainting/engine/lostCreates.ts|const CLAIM_MEMORY_MS = 15 * 60_000;|const CLAIM_MEMORY_MS = 5 * 60_000;"
 	"nodes/shared/imageType.ts|h[0] === 0xff && h[1] === 0xd8 && h[2] === 0xff|h[0] === 0xff && h[1] === 0xd8"
-	"nodes/ReplicateInpainting/actions/prediction/waitMode/resumeState.ts|raw.length > 64 * 1024|raw.length > 128 * 1024"
+	"nodes/ReplicateInpainting/actions/prediction/waitMode/resumeUrl.ts|/^\\d{1,3}$/|/^\\d+$/"
 	"nodes/ReplicateInpainting/schema/modelInput.ts|return text.length > 80 ? \`\${text.slice(0, 77)}…\` : text;|return text.length > 100 ? \`\${text.slice(0, 97)}…\` : text;"
 	"nodes/shared/api/pages.ts|cursor = new URL(answer.next).searchParams.get('cursor') ?? undefined;|cursor = answer.next;"
 	"nodes/shared/api/predictions.ts|export const PREDICTION_ID = /^[a-z0-9]{1,64}$/i;|export const PREDICTION_ID = /^[a-z0-9./]{1,64}$/i;"

@@ -158,14 +158,12 @@ export async function binaryImageToUri(
 	// the network's, so the message says which it was.
 	let readFailure: Error | undefined;
 	const content = async () => {
-		try {
-			const file = image.open ? await image.open() : await contentOf(context, image, itemIndex);
-			if (!Buffer.isBuffer(file)) file.once('error', (error: Error) => (readFailure ??= error));
-			return file;
-		} catch (error) {
-			readFailure ??= error as Error;
-			throw error;
-		}
+		const opening = image.open ? image.open() : contentOf(context, image, itemIndex);
+		// Noted here; the failure itself goes on to the upload, which fails with it.
+		opening.catch((error: Error) => (readFailure ??= error));
+		const file = await opening;
+		if (!Buffer.isBuffer(file)) file.once('error', (error: Error) => (readFailure ??= error));
+		return file;
 	};
 	try {
 		uploaded = await uploadFile(
