@@ -533,6 +533,20 @@ function expectSplitCalls(dir, rows) {
 	expect(split > 0, `no execution had its resume calls answered by both ${backends.join(' and ')}`);
 }
 
+/**
+ * Whether `count` webhook-mode executions since `after` exist and all wait; fails at once when
+ * one has ended instead (a park that failed), rather than when the wait times out.
+ */
+async function allParked(ctx, after, count) {
+	const rows = await executionsSince(ctx, WORKFLOWS.webhook.id, after);
+	const ended = rows.filter((r) => TERMINAL_EXECUTION.includes(r.status));
+	expect(
+		ended.length === 0,
+		`webhook-mode executions ended instead of waiting: ${ended.map((r) => `${r.id} ${r.status}`)}`,
+	);
+	return rows.length >= count && rows.every((r) => r.status === 'waiting');
+}
+
 function expectAllSucceeded(rows, what) {
 	const failed = rows.filter((r) => r.status !== 'success');
 	expect(
@@ -794,10 +808,7 @@ const checks = {
 		if (parked.length) {
 			await waitUntil(
 				120_000,
-				async () => {
-					const rows = await executionsSince(ctx, WORKFLOWS.webhook.id, afterParked);
-					return rows.length === parked.length && rows.every((r) => r.status === 'waiting');
-				},
+				() => allParked(ctx, afterParked, parked.length),
 				'the 3 webhook-mode executions were not all parked (waiting)',
 			);
 		}
@@ -1031,16 +1042,15 @@ const checks = {
 			await start(ctx, 'webhook', body);
 			await waitUntil(
 				RESTART.parkWithinMs,
-				async () => (await createsByPrompt(ctx, `${body.tag}-`)).size === ITEMS,
+				async () =>
+					(await allParked(ctx, after, 0)) &&
+					(await createsByPrompt(ctx, `${body.tag}-`)).size === ITEMS,
 				`the ${ITEMS} predictions of ${body.tag} were not created`,
 			);
 		}
 		await waitUntil(
 			RESTART.parkWithinMs,
-			async () => {
-				const rows = await executionsSince(ctx, WORKFLOWS.webhook.id, after);
-				return rows.length === bodies.length && rows.every((r) => r.status === 'waiting');
-			},
+			() => allParked(ctx, after, bodies.length),
 			`the ${bodies.length} webhook-mode executions were not all parked (waiting)`,
 		);
 		writeJson(path.join(dir, 'restart.json'), { after, bodies, parkedAt: Date.now() });

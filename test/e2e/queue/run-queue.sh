@@ -33,9 +33,11 @@
 #   5 worker killed          SIGKILL to a worker while it polls and 3 webhook-mode executions × 3
 #                            items wait: the other executions finish, the parked ones resume on
 #                            the survivor and succeed, no prediction runs past its Timeout
-#   6 webhook restarted      6 webhook-mode executions × 3 items parked, webhook1 stopped (SIGTERM)
+#   6 webhook restarted      6 webhook-mode executions × 3 items parked (item 0's prediction ends
+#                            while webhook1 is down, the others after), webhook1 stopped (SIGTERM)
 #                            until a resume call got 502, then started again: Replicate's retries
-#                            get through, every execution succeeds in input order
+#                            get through, every execution succeeds in input order, some with calls
+#                            answered before the restart and by the restarted process
 # then prints "n8n <v> queue mode (postgres <v>, redis <v>, 2 workers, queue mode webhook
 # processes: 2) on node <v>: N passed, N failed"
 # and the held-workers line; exits non-zero on any failure.
