@@ -58,6 +58,24 @@ async function reverseOrder(server: FakeReplicate, waiting: WaitingServer) {
 	expect(createRequests(server)).toHaveLength(3);
 }
 
+/** Two items with an image and a mask each, uploaded with POST /files. */
+const UPLOADING = {
+	prompt: 'a park that cannot go on',
+	imageSource: 'binary',
+	maskSource: 'binary',
+	options: { uploadRoute: 'upload' },
+};
+const twoUploads = () =>
+	[0, 1].map(() =>
+		binaryItem({
+			data: { content: makeSamplePng(64, 64, 'image'), fileName: 'a.png', mimeType: 'image/png' },
+			mask: { content: makeSamplePng(64, 64, 'mask'), fileName: 'm.png', mimeType: 'image/png' },
+		}),
+	);
+/** No file left on the server and no prediction running, within a few seconds. */
+const cleanedUp = async (server: FakeReplicate) =>
+	await eventually(() => server.stats().files === 0 && server.stats().running === 0, 8_000);
+
 /** A call signed as Replicate signs it, to `url`. */
 async function post(server: FakeReplicate, url: string, body: unknown): Promise<number> {
 	const text = JSON.stringify(body);
@@ -151,11 +169,6 @@ export const waitModeRows: DeliveryRow[] = [
 	{
 		name: 'a later create refused (422) after uploads: every uploaded file deleted, nothing left running',
 		run: async (server, waiting) => {
-			const file = (mask: boolean) => ({
-				content: makeSamplePng(64, 64, mask ? 'mask' : 'image'),
-				fileName: mask ? 'm.png' : 'a.png',
-				mimeType: 'image/png',
-			});
 			server.set({ modelTimeMs: 30_000 });
 			server.inject({
 				method: 'POST',
@@ -164,22 +177,23 @@ export const waitModeRows: DeliveryRow[] = [
 				status: 422,
 				skip: 1,
 			});
-			const { parked } = await park(
-				waiting,
-				server,
-				{
-					prompt: 'a park refused at its second create',
-					imageSource: 'binary',
-					maskSource: 'binary',
-					options: { uploadRoute: 'upload' },
-				},
-				{ inputItems: [0, 1].map(() => binaryItem({ data: file(false), mask: file(true) })) },
-			);
+			const { parked } = await park(waiting, server, UPLOADING, { inputItems: twoUploads() });
 			expect(parked.status).toBe('error');
-			expect(server.stats().files).toBe(0);
-			const statuses = () =>
-				[...server.predictions.values()].map((prediction) => prediction.status).join();
-			expect(await eventually(() => statuses() === 'canceled', 5_000)).toBe(true);
+			expect(await cleanedUp(server)).toBe(true);
+		},
+	},
+	{
+		name: 'a Stop during the creates, after uploads: every uploaded file deleted, nothing left running',
+		run: async (server, waiting) => {
+			server.set({ modelTimeMs: 30_000 });
+			// The second create's answer is held: the Stop comes while it is on the wire.
+			server.inject({ method: 'POST', path: /\/predictions$/, kind: 'delay', ms: 3_000, skip: 1 });
+			const { parked } = await park(waiting, server, UPLOADING, {
+				inputItems: twoUploads(),
+				stopAfterMs: 1_500,
+			});
+			expect(parked.status).toBe('canceled');
+			expect(await cleanedUp(server)).toBe(true);
 		},
 	},
 	{

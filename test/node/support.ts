@@ -188,6 +188,8 @@ export interface ParkOptions {
 	continueOnFail?: boolean | 'errorOutput';
 	/** Credential fields over the server's (e.g. another Base URL). */
 	credential?: IDataObject;
+	/** Stops the execution this long after it started (while it creates, before it parks). */
+	stopAfterMs?: number;
 }
 
 /** Starts an execution of the node in Wait Mode: Webhook; it parks (status waiting) unless it fails first. */
@@ -207,6 +209,7 @@ export async function park(
 		nodeTypes: [ReplicateInpainting],
 		...credentialOptions(serverCredential(server, options.credential)),
 		inputItems: options.inputItems,
+		stopAfterMs: options.stopAfterMs,
 	});
 	return { executionId: waiting.lastExecutionId(), parked };
 }
