@@ -28,10 +28,12 @@
 #   8 wrong-token        same workflow on a wrong token: exit 1, status error, message
 #                        "Replicate API error 401 on POST /predictions: Unauthenticated", one
 #                        request, nothing created or written
-#   w1-w5                Wait Mode: Webhook in n8n start (test/e2e/webhook-mode.js): single item,
-#                        many items, forged calls, timeout, restart while executions wait
+#   w1-w6                Wait Mode: Webhook in n8n start (test/e2e/webhook-mode.js): single item,
+#                        many items, forged calls, timeout, restart while executions wait, the
+#                        last-created prediction's call answered before a restart
 # and then prints "n8n <version> on node <version>: N passed, N failed" per version.
-# "queue" is n8n 2.x in queue mode (PostgreSQL, Redis, workers, a webhook process):
+# "queue" is n8n 2.x in queue mode (PostgreSQL, Redis, workers, two webhook processes behind a
+# round-robin proxy):
 # queue/run-queue.sh, whose own header lists its checks; it adds its line and the held-workers
 # line to the summary.
 # Exits non-zero if any check failed (or a version could not be installed).

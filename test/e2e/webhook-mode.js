@@ -23,6 +23,8 @@
  *                      the item reports the timeout with its prediction ID, nothing runs on
  *   w5 restart         n8n stopped while 2 executions wait, predictions finish meanwhile (calls
  *                      fail), n8n started again: Replicate's retried calls resume both
+ *   w6 order, restart  the last-created prediction finishes first and its call is answered; n8n
+ *                      restarts; the first one's call resumes the execution from what n8n stored
  */
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -569,8 +571,43 @@ check(
 			run.status === 'success' &&
 			replicateItems(run).length === 2 &&
 			replicateItems(run).every((i) => i.json.status === 'succeeded');
-		expect(ok(doneA) && ok(doneB), `after the restart: ${doneA.status} / ${doneB.status}`);
+		const shown = (run) =>
+			`${run.status} ${JSON.stringify(replicateItems(run).map((i) => i.json.status ?? i.json.error))}`;
+		expect(ok(doneA) && ok(doneB), `after the restart: ${shown(doneA)} / ${shown(doneB)}`);
 		return `executions ${a.id}, ${b.id}: ${failedWhileDown} calls failed while n8n was down; both succeeded after the restart`;
+	},
+);
+
+check(
+	"w6 order and restart: the last-created prediction finishes first, n8n restarts, the first one's call resumes",
+	async () => {
+		// Item 1, created last, finishes first: its call is answered (200) before the restart, and
+		// item 0's comes after it. What the execution waits for must come from n8n's database.
+		await script({ modelTimeMs: 25_000 });
+		await script({ modelTimeMs: 1_000 });
+		const { id } = await startExecution('whRestart');
+		const ours = (delivery) => delivery.url.includes(`/webhook-waiting/${id}?`);
+		await until(
+			"item 1's call to be answered",
+			async () => (await admin(server, 'webhooks')).filter(ours).some((d) => d.status === 200),
+			60_000,
+			250,
+		);
+		await stopN8n();
+		await startN8n('start-after-order-restart.log');
+		await login();
+		const done = await finished(id);
+		const items = replicateItems(done);
+		expect(
+			done.status === 'success' &&
+				items.length === 2 &&
+				items.every(
+					(item, index) => item.json.status === 'succeeded' && item.pairedItem?.item === index,
+				),
+			`after the restart: ${done.status}, items ${JSON.stringify(items.map((i) => [i.json.status, i.pairedItem]))}`,
+		);
+		const calls = (await admin(server, 'webhooks')).filter(ours);
+		return `execution ${id}: ${calls.length} calls, item 1's answered before the restart; item 0's resumed it after`;
 	},
 );
 

@@ -36,6 +36,7 @@ import { concurrencyRows } from './concurrency-rows';
 import { connectionRows } from './connection-rows';
 import { credentialRows } from './credential-rows';
 import { deliveryRows } from './delivery-rows';
+import { waitModeRows } from './wait-mode-rows';
 import { inputRows } from './input-rows';
 import { malformedAnswerRows } from './malformed-answer-rows';
 import type { NodeRow, Operation, RowContext } from './node-row';
@@ -499,23 +500,24 @@ describe('fault matrix: deliveries and resume calls, signing secret endpoint dow
 		await waiting?.close();
 	});
 
-	it.each(deliveryRows.map((row) => [`Delivery × ${row.name}`, row] as const))(
-		'%s',
-		async (label, row) => {
-			const tally = newTally(label);
-			tallies.push(tally);
-			const delivery = { forgedExecutions: 0, secretFetches: 0 };
-			// A fresh server per row: the fetched key (and a failed fetch) is remembered per API URL and token.
-			const fresh = await startFakeReplicate({ modelTimeMs: 100 });
-			try {
-				await row.run(fresh, waiting, delivery);
-				tally.passed = true;
-			} finally {
-				tally.forgedExecutions = delivery.forgedExecutions;
-				tally.tokenToNonApiOrigin = fresh.stats().tokenToNonApiOrigin;
-				tally.outcome = `forged executions ${delivery.forgedExecutions}, secret fetches ${delivery.secretFetches}`;
-				await fresh.close();
-			}
-		},
-	);
+	it.each([
+		...deliveryRows.map((row) => [`Delivery × ${row.name}`, row] as const),
+		...waitModeRows.map((row) => [`Wait Mode: Webhook × ${row.name}`, row] as const),
+	])('%s', async (label, row) => {
+		const tally = newTally(label);
+		tallies.push(tally);
+		const delivery = { forgedExecutions: 0, secretFetches: 0 };
+		// A fresh server per row: the fetched key (and a failed fetch) is remembered per API URL and token.
+		const fresh = await startFakeReplicate({ modelTimeMs: 100 });
+		try {
+			await row.run(fresh, waiting, delivery);
+			tally.passed = true;
+		} finally {
+			tally.forgedExecutions = delivery.forgedExecutions;
+			tally.tokenToNonApiOrigin = fresh.stats().tokenToNonApiOrigin;
+			tally.uploadsLeft = fresh.stats().files;
+			tally.outcome = `forged executions ${delivery.forgedExecutions}, secret fetches ${delivery.secretFetches}`;
+			await fresh.close();
+		}
+	});
 });

@@ -42,6 +42,19 @@ const bothDeleted = (ctx: RowContext) => expect(deletes(ctx)).toHaveLength(2);
 
 export const uploadRows: NodeRow[] = [
 	{
+		fault: 'reset after the upload was stored (its answer lost)',
+		operation: 'createAndWait',
+		...uploading({ downloadOutputs: false }),
+		arrange: (s) => s.inject({ ...ON_UPLOAD, kind: 'reset-before-response' }),
+		expect: { outcome: 'success', status: 'succeeded' },
+		// The upload is made again; the file of the lost attempt is found by its mark and deleted
+		// with the two the prediction used.
+		check: (ctx) => {
+			expect(uploadPosts(ctx)).toHaveLength(3);
+			expect(deletes(ctx)).toHaveLength(3);
+		},
+	},
+	{
 		fault: '503 on upload (POST /files)',
 		operation: 'createAndWait',
 		...uploading({ downloadOutputs: false }),

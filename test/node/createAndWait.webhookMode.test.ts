@@ -5,10 +5,14 @@
 import { createHmac, randomBytes } from 'node:crypto';
 
 import { WAIT_GRACE_MS } from '../../nodes/ReplicateInpainting/actions/prediction/waitMode/park';
+import { itemUrl } from '../../nodes/ReplicateInpainting/actions/prediction/waitMode/resumeUrl';
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import type { WaitingServer, WorkflowRunResult } from '../harness';
 import { runWorkflow, startWaitingServer } from '../harness';
+import { makeSamplePng } from '../../tools/fake-replicate';
 import {
+	apiRequests,
+	binaryItem,
 	createRequests,
 	eventually,
 	inpaintingWorkflow,
@@ -79,6 +83,8 @@ describe('Wait Mode: Webhook', () => {
 		const [item] = done.items(NODE_NAME);
 		expect(item.json.status).toBe('succeeded');
 		expect(item.pairedItem).toEqual({ item: 0 });
+		// A succeeded item carries `error: null`: no failure is logged for it.
+		expect(done.logs.filter((line) => /item\(s\) failed/.test(line))).toEqual([]);
 		const served = await fetch((item.json.output as string[])[0]).then(async (r) =>
 			Buffer.from(await r.arrayBuffer()),
 		);
@@ -296,5 +302,88 @@ describe('Wait Mode: Webhook', () => {
 		).toBe(true);
 		expect(waiting.calls.find((c) => c.executionId === executionId)!.status).toBe(409);
 		expect(waiting.status(executionId)).toBe('canceled');
+	});
+});
+
+describe('Wait Mode: Webhook, the run around the park', () => {
+	it("logs the run's warnings as poll mode does (a create whose answer was lost, then adopted)", async () => {
+		server.inject({ method: 'POST', path: /\/predictions$/, kind: 'reset-before-response' });
+		const { executionId, parked } = await park(waiting, server, urlInputs(server));
+		expect(parked.status).toBe('waiting');
+		expect(
+			parked.logs.filter((line) => /the answer to its create was lost/.test(line)),
+		).toHaveLength(1);
+		expect(createRequests(server)).toHaveLength(1);
+		expect((await waiting.finished(executionId)).status).toBe('success');
+	});
+
+	it('fails before any create when the resume URL is on loopback and the API is not', async () => {
+		const { parked } = await park(waiting, server, urlInputs(server), {
+			credential: { baseUrl: 'https://replicate.invalid/v1' },
+		});
+		expect(parked.status).toBe('error');
+		expect(parked.error?.message).toMatch(
+			/^Wait Mode Webhook: Replicate cannot reach this execution's resume URL \(http:\/\/127\.0\.0\.1:\d+\/…\)$/,
+		);
+		expect((parked.error as { description?: string }).description).toMatch(/Set WEBHOOK_URL/);
+		expect(server.requests).toHaveLength(0);
+	});
+
+	it('a park that fails at a later create deletes every file it uploaded and cancels what it started', async () => {
+		const file = (name: string) => ({
+			content: makeSamplePng(64, 64, name === 'm.png' ? 'mask' : 'image'),
+			fileName: name,
+			mimeType: 'image/png',
+		});
+		const inputItems = [0, 1].map(() => binaryItem({ data: file('a.png'), mask: file('m.png') }));
+		const PROMPT = 'a park refused at its second create';
+		server.set({ modelTimeMs: 30_000 });
+		// The second item's create is refused.
+		server.inject({ method: 'POST', path: /\/predictions$/, kind: 'status', status: 422, skip: 1 });
+		const { parked } = await park(
+			waiting,
+			server,
+			{
+				prompt: PROMPT,
+				imageSource: 'binary',
+				maskSource: 'binary',
+				options: { uploadRoute: 'upload' },
+			},
+			{ inputItems },
+		);
+		expect(parked.status).toBe('error');
+		const uploads = apiRequests(server).filter(
+			(request) => request.method === 'POST' && /\/files$/.test(request.path),
+		);
+		expect(uploads).toHaveLength(4);
+		expect(server.stats().files).toBe(0);
+		// The first item's prediction (the second was refused) is cancelled.
+		const statuses = () =>
+			[...server.predictions.values()]
+				.filter((prediction) => (prediction.input as { prompt: string }).prompt === PROMPT)
+				.map((prediction) => prediction.status);
+		await eventually(() => statuses().join() === 'canceled', 5_000);
+		expect(statuses()).toEqual(['canceled']);
+	});
+});
+
+describe('Wait Mode: Webhook, a call must belong to its execution', () => {
+	it("a genuine delivery of another execution, posted to this one's URL (as it is, or naming another item), is refused and changes nothing", async () => {
+		server.set({ modelTimeMs: 1_500 });
+		const prompt = (text: string) => ({ ...urlInputs(server), prompt: text });
+		await park(waiting, server, prompt('execution A'));
+		const b = await park(waiting, server, prompt('execution B'));
+		const predictionA = [...server.predictions.values()].find(
+			(prediction) => (prediction.input as { prompt: string }).prompt === 'execution A',
+		)!;
+		// The body is A's prediction as Replicate signs it (its webhook is A's URL).
+		expect(await call(webhookOf(1), predictionA)).toMatchObject({ status: 400 });
+		expect(await call(itemUrl(webhookOf(1), 1), predictionA)).toMatchObject({ status: 400 });
+		expect(waiting.status(b.executionId)).toBe('waiting');
+
+		const done = await waiting.finished(b.executionId);
+		expect(done.status).toBe('success');
+		const [item] = done.items(NODE_NAME);
+		expect((item.json.input as { prompt: string }).prompt).toBe('execution B');
 	});
 });

@@ -4,16 +4,19 @@
  * first attempt fails and the upload is made again from a fresh stream.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
+import { Container } from '@n8n/di';
+import { BinaryDataConfig } from 'n8n-core';
 
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import { runWorkflow } from '../harness';
 import { makeSamplePng, paddedPng } from '../../tools/fake-replicate';
 import { credentialOptions, serverCredential } from '../support/credentials';
 import { useFakeReplicate } from '../support/fakeReplicate';
-import { apiRequests, createRequests, NODE_NAME, readFileWorkflow } from './support';
+import { apiRequests, createRequests, eventually, NODE_NAME, readFileWorkflow } from './support';
 
 const server = useFakeReplicate({ modelTimeMs: 50 });
 let dir: string;
@@ -98,3 +101,43 @@ describe.each(['filesystem', 'default'] as const)(
 		});
 	},
 );
+
+test("a stored input that can no longer be read says so (not as the network's fault), naming the field and the file", async () => {
+	const pair = mkdtempSync(path.join(os.tmpdir(), 'unreadable-upload-'));
+	writeFileSync(path.join(pair, 'a.png'), image);
+	writeFileSync(path.join(pair, 'b.png'), image);
+	// Item 0's upload is held by the server; meanwhile n8n's stored copies go, so item 1's
+	// upload cannot open its file.
+	server.inject({ kind: 'delay', ms: 1_500, method: 'POST', path: /^\/files$/ });
+	const uploadsSeen = () =>
+		apiRequests(server).filter(
+			(request) => request.method === 'POST' && /\/files$/.test(request.path),
+		).length;
+	const running = runWorkflow({
+		workflow: readFileWorkflow(`={{ "${pair}/*.png" }}`, {
+			prompt: 'a red armchair',
+			imageSource: 'binary',
+			maskSource: 'url',
+			maskUrl: server.sampleMaskUrl,
+			options: { maxConcurrent: 1 },
+		}),
+		nodeTypes: [ReplicateInpainting],
+		...credentialOptions(serverCredential(server)),
+		binaryDataMode: 'filesystem',
+	});
+	try {
+		expect(await eventually(() => uploadsSeen() === 1, 10_000)).toBe(true);
+		const store = Container.get(BinaryDataConfig).localStoragePath;
+		for (const entry of readdirSync(store, { recursive: true, withFileTypes: true }))
+			if (entry.isFile()) rmSync(path.join(entry.parentPath, entry.name));
+		const result = await running;
+		expect(result.nodeError(NODE_NAME)?.message).toMatch(
+			/^Image Binary Field Name \(image\): could not read the input file "b\.png" from n8n's binary data store: File not found/,
+		);
+		// Item 1 sent nothing: one upload and one create, item 0's.
+		expect(uploadsSeen()).toBe(1);
+		expect(createRequests(server)).toHaveLength(1);
+	} finally {
+		rmSync(pair, { recursive: true, force: true });
+	}
+});

@@ -1,5 +1,10 @@
 /** Runs the Replicate Inpainting node through n8n's real engine against the test server. */
-import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
+import type {
+	IDataObject,
+	INodeExecutionData,
+	INodeParameters,
+	IWebhookFunctions,
+} from 'n8n-workflow';
 
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import type { HarnessWorkflow, WaitingServer, WorkflowRunResult } from '../harness';
@@ -181,6 +186,10 @@ export function useOperationServer(): FakeReplicate {
 export interface ParkOptions {
 	inputItems?: INodeExecutionData[];
 	continueOnFail?: boolean | 'errorOutput';
+	/** Credential fields over the server's (e.g. another Base URL). */
+	credential?: IDataObject;
+	/** Stops the execution this long after it started (while it creates, before it parks). */
+	stopAfterMs?: number;
 }
 
 /** Starts an execution of the node in Wait Mode: Webhook; it parks (status waiting) unless it fails first. */
@@ -198,8 +207,38 @@ export async function park(
 	const parked = await waiting.run({
 		workflow,
 		nodeTypes: [ReplicateInpainting],
-		...credentialOptions(serverCredential(server)),
+		...credentialOptions(serverCredential(server, options.credential)),
 		inputItems: options.inputItems,
+		stopAfterMs: options.stopAfterMs,
 	});
 	return { executionId: waiting.lastExecutionId(), parked };
+}
+
+/**
+ * Makes the node's resume calls run as in other n8n processes: each process is a fresh copy of the
+ * node's modules, with nothing of the execution in memory, only what n8n stored with it. With
+ * `processes` 'fresh', every call gets a process of its own (a restart before each call); with a
+ * number, the calls go round-robin over that many (webhook processes behind a load balancer).
+ * Returns the function that puts the node back.
+ */
+export function resumeCallsInProcesses(processes: 'fresh' | number): () => void {
+	const original = ReplicateInpainting.prototype.webhook;
+	const load = () => {
+		let copy!: typeof ReplicateInpainting;
+		jest.isolateModules(() => {
+			// eslint-disable-next-line @typescript-eslint/no-require-imports
+			copy =
+				require('../../nodes/ReplicateInpainting/ReplicateInpainting.node').ReplicateInpainting;
+		});
+		return copy;
+	};
+	const pool = processes === 'fresh' ? [] : Array.from({ length: processes }, load);
+	let calls = 0;
+	ReplicateInpainting.prototype.webhook = async function (this: IWebhookFunctions) {
+		const process = processes === 'fresh' ? load() : pool[calls++ % pool.length];
+		return await process.prototype.webhook.call(this);
+	};
+	return () => {
+		ReplicateInpainting.prototype.webhook = original;
+	};
 }

@@ -162,6 +162,9 @@ export class PredictionsApi {
 				web: `https://replicate.com/p/${id}`,
 				...(request.stream ? { stream: `${this.core.apiUrl}/predictions/${id}/stream` } : {}),
 			},
+			...(request.webhook
+				? { webhook: request.webhook, webhook_events_filter: request.webhookEventsFilter }
+				: {}),
 		};
 		const run: Run = {
 			prediction,

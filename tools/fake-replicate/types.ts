@@ -54,6 +54,9 @@ export interface Prediction {
 	deadline: string | null;
 	metrics: { predict_time?: number; total_time?: number };
 	urls: { get: string; cancel: string; web: string; stream?: string };
+	/** Where Replicate calls about it, as created (a prediction object carries its own). */
+	webhook?: string;
+	webhook_events_filter?: string[];
 }
 
 export interface RecordedRequest {

@@ -5,7 +5,7 @@ import { errorItem } from '../../shared/errors';
 import type { NodeOptions } from '../../shared/options';
 import { readOptions } from '../../shared/options';
 import { ExecutionStoppedError } from '../../shared/pause';
-import type { OperationItem } from '../engine/executionRun';
+import type { ItemBatch, OperationItem } from '../engine/executionRun';
 import { ExecutionRun } from '../engine/executionRun';
 import { failsOnlyItsItem, runEndingError } from '../engine/itemFailure';
 import type { Operation } from './prediction';
@@ -91,17 +91,31 @@ export async function router(
 		run,
 		policy: run.policy(item.options.maxRetries),
 	}));
+	const batch: ItemBatch = { items, outputs, run, continueOnFail };
 	const wholeRun = operation.wholeRun?.call(this, asTool);
-	if (wholeRun) return await wholeRun(this, { items, outputs, run, continueOnFail });
+	try {
+		if (wholeRun) return await wholeRun(this, batch);
+		return await runEachItem(this, operation, batch);
+	} finally {
+		// What the run had to give up on (a lost create adopted, a file not deleted), in every mode.
+		for (const warning of run.warnings) this.logger.warn(warning);
+	}
+}
 
+/** Runs the operation for each checked item, up to Max Concurrent Predictions at a time. */
+async function runEachItem(
+	context: IExecuteFunctions,
+	operation: Operation,
+	{ items, outputs, run, continueOnFail }: ItemBatch,
+): Promise<INodeExecutionData[][]> {
 	let failure: Error | undefined;
 	await forEachConcurrently(
 		items.length,
-		valid[0].options.maxConcurrent,
+		items[0].options.maxConcurrent,
 		async (position) => {
 			const item = items[position];
 			try {
-				const produced = await operation.execute.call(this, item);
+				const produced = await operation.execute.call(context, item);
 				outputs[item.itemIndex] = produced.map((entry) => ({
 					...entry,
 					pairedItem: { item: item.itemIndex },
@@ -110,17 +124,16 @@ export async function router(
 				// The run is already ending: this item only stopped because of it.
 				if (error instanceof ExecutionStoppedError && failure !== undefined) return;
 				if (failsOnlyItsItem(continueOnFail, error)) {
-					outputs[item.itemIndex] = [errorItem(this, error, item.itemIndex)];
+					outputs[item.itemIndex] = [errorItem(context, error, item.itemIndex)];
 					return;
 				}
-				failure ??= runEndingError(this, error, item.itemIndex);
+				failure ??= runEndingError(context, error, item.itemIndex);
 				await run.tearDown();
 			}
 		},
 		() => failure !== undefined || run.stopped,
 	);
 
-	for (const warning of run.warnings) this.logger.warn(warning);
 	if (failure !== undefined) throw failure;
 	return [outputs.flat()];
 }

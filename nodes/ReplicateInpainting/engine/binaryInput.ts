@@ -9,6 +9,7 @@ import type { BinaryStream, UploadedFile } from '../../shared/api/files';
 import { uploadFile } from '../../shared/api/files';
 import { IMAGE_FORMATS, IMAGE_SNIFF_BYTES, sniffImageType } from '../../shared/imageType';
 import type { UploadRoute } from '../../shared/options';
+import { ExecutionStoppedError } from '../../shared/pause';
 import type { RetryPolicy } from '../../shared/transport/retry';
 
 /** Replicate recommends data URIs only for small files. */
@@ -153,6 +154,17 @@ export async function binaryImageToUri(
 	if (useDataUri) return await toDataUri(context, image, itemIndex);
 	let uploaded: UploadedFile | undefined;
 	let failure: unknown;
+	// A failure to read the file here (n8n's binary store) fails the upload too: told apart from
+	// the network's, so the message says which it was.
+	let readFailure: Error | undefined;
+	const content = async () => {
+		const opening = image.open ? image.open() : contentOf(context, image, itemIndex);
+		// Noted here; the failure itself goes on to the upload, which fails with it.
+		opening.catch((error: Error) => (readFailure ??= error));
+		const file = await opening;
+		if (!Buffer.isBuffer(file)) file.once('error', (error: Error) => (readFailure ??= error));
+		return file;
+	};
 	try {
 		uploaded = await uploadFile(
 			context,
@@ -161,8 +173,7 @@ export async function binaryImageToUri(
 				mimeType: image.mimeType,
 				size: image.size,
 				metadata: { source: 'n8n-nodes-replicate-inpainting', field: image.field },
-				content: async () =>
-					image.open ? await image.open() : await contentOf(context, image, itemIndex),
+				content,
 			},
 			policy,
 			itemIndex,
@@ -173,6 +184,17 @@ export async function binaryImageToUri(
 	if (uploaded) {
 		uploads.push(uploaded);
 		return uploaded.url;
+	}
+	if (readFailure && !(failure instanceof ExecutionStoppedError)) {
+		throw new NodeOperationError(
+			context.getNode(),
+			`${FIELD_LABEL[image.field]} (${image.field}): could not read the input file "${image.fileName}" from n8n's binary data store: ${readFailure.message}`,
+			{
+				itemIndex,
+				description:
+					"Nothing was created for this item. The file went missing or unreadable in n8n's binary data storage (the filesystem path, S3 or the database) after the item was checked; run the item again.",
+			},
+		);
 	}
 	const notServed = failure instanceof NodeApiError && failure.httpCode === '404';
 	if (!notServed) throw failure;

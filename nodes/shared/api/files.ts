@@ -2,12 +2,15 @@
  * Replicate's files resource: uploads of binary inputs too large for a data URI (multipart,
  * streamed from n8n's binary store where it keeps the file), and their deletion.
  */
+import { randomBytes } from 'node:crypto';
+
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
 import type { TransportContext } from '../transport/request';
 import { apiRequest } from '../transport/request';
 import type { RetryPolicy } from '../transport/retry';
+import { readPage } from './pages';
 
 /** A file in n8n's binary store, as n8n's helpers hand it out. */
 export type BinaryStream = Awaited<ReturnType<IExecuteFunctions['helpers']['getBinaryStream']>>;
@@ -66,6 +69,10 @@ async function multipartBody(
 
 /**
  * POST /files. A 404 (a gateway without it) reaches the caller as a NodeApiError with httpCode 404.
+ * An upload is free, so a fault repeats it; but an attempt whose answer was lost (a reset, a
+ * timeout, a Stop while it was on the wire) may have stored a file nobody would delete. Each
+ * upload carries a mark of its own in its metadata, and after such an attempt the files with that
+ * mark, but for the one kept, are found (GET /files) and deleted.
  */
 export async function uploadFile(
 	context: TransportContext,
@@ -73,32 +80,72 @@ export async function uploadFile(
 	policy: RetryPolicy,
 	itemIndex: number,
 ): Promise<UploadedFile> {
-	const boundary = `----n8nReplicateInpainting${Date.now().toString(16)}${Math.random().toString(16).slice(2)}`;
-	const { head, tail, length } = multipartFrame(file, boundary);
-	const answer = await apiRequest<IDataObject>(
-		context,
-		{
-			method: 'POST',
-			path: '/files',
-			// An upload is free and expires by itself: repeating one after a fault costs nothing.
-			kind: 'repeatable',
-			body: async () => await multipartBody(file, head, tail),
-			headers: {
-				'Content-Type': `multipart/form-data; boundary=${boundary}`,
-				'Content-Length': String(length),
+	const mark = randomBytes(12).toString('hex');
+	const marked = { ...file, metadata: { ...file.metadata, upload: mark } };
+	const boundary = `----n8nReplicateInpainting${mark}`;
+	const { head, tail, length } = multipartFrame(marked, boundary);
+	let attempts = 0;
+	let uploaded: UploadedFile | undefined;
+	try {
+		const answer = await apiRequest<IDataObject>(
+			context,
+			{
+				method: 'POST',
+				path: '/files',
+				kind: 'repeatable',
+				body: async () => {
+					attempts++;
+					return await multipartBody(marked, head, tail);
+				},
+				headers: {
+					'Content-Type': `multipart/form-data; boundary=${boundary}`,
+					'Content-Length': String(length),
+				},
+				timeoutMs: 120_000,
+				itemIndex,
 			},
-			timeoutMs: 120_000,
-			itemIndex,
-		},
-		policy,
-	);
-	const url = (answer?.urls as IDataObject | undefined)?.get;
-	if (typeof answer?.id !== 'string' || typeof url !== 'string') {
-		const message =
-			'Unexpected answer from the Replicate API on POST /files: no "id" or "urls.get"';
-		throw new NodeApiError(context.getNode(), { message }, { message, itemIndex });
+			policy,
+		);
+		const url = (answer?.urls as IDataObject | undefined)?.get;
+		if (typeof answer?.id !== 'string' || typeof url !== 'string') {
+			const message =
+				'Unexpected answer from the Replicate API on POST /files: no "id" or "urls.get"';
+			throw new NodeApiError(context.getNode(), { message }, { message, itemIndex });
+		}
+		uploaded = { id: answer.id, url };
+		return uploaded;
+	} finally {
+		// Every attempt but the one kept may have left a file.
+		if (attempts > (uploaded ? 1 : 0)) await deleteLostUploads(context, mark, uploaded?.id, policy);
 	}
-	return { id: answer.id, url };
+}
+
+/**
+ * Deletes the files carrying `mark` but `kept`, among the newest (a lost upload is among the
+ * last). Best effort: what stays expires after 24 h.
+ */
+async function deleteLostUploads(
+	context: TransportContext,
+	mark: string,
+	kept: string | undefined,
+	policy: RetryPolicy,
+): Promise<void> {
+	try {
+		const page = readPage(
+			await apiRequest(context, { method: 'GET', path: '/files', kind: 'cleanup' }, policy),
+		);
+		const lost = page.results.filter(
+			(stored) =>
+				(stored.metadata as IDataObject | undefined)?.upload === mark && stored.id !== kept,
+		);
+		await deleteUploads(
+			context,
+			lost.map((stored) => ({ id: String(stored.id) })),
+			policy,
+		);
+	} catch {
+		// Nothing to do: the files expire.
+	}
 }
 
 /** Deletes uploaded files; a failed delete is only a warning (they expire after 24 h anyway). */

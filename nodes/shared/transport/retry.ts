@@ -5,7 +5,7 @@
  * request's kind: a create is only repeated where it cannot have reached Replicate.
  */
 import { headerValue } from '../headers';
-import { ExecutionStoppedError, pause, throwIfStopped } from '../pause';
+import { childSignal, ExecutionStoppedError, pause, throwIfStopped } from '../pause';
 
 /**
  * `create` costs money, so it is retried only when nothing can have been created (429, or no
@@ -193,26 +193,76 @@ export function describeNetworkFailure(error: unknown): string {
  */
 export const CREATE_RATE = { perSecond: 10, burst: 10 } as const;
 
+/**
+ * Creates that found the bucket empty wait in a queue, first come first served, and one pause at a
+ * time (until the next turn) serves the head: hundreds of queued creates cost one timer per turn,
+ * not one per waiter per turn.
+ */
 export class CreateRateLimiter {
 	private tokens: number = CREATE_RATE.burst;
 
 	private refilledAt = Date.now();
 
-	/** Resolves when a create may go out; a Stop ends the wait. */
+	/** The waiters in order of arrival; each entry lets its waiter through (once off the queue). */
+	private readonly queue: Array<() => void> = [];
+
+	private serving = false;
+
+	/** Ends the pause in progress: a pause with nobody left to serve would only hold a timer. */
+	private pauseEnd: AbortController | undefined;
+
+	/** Resolves when a create may go out; a Stop ends the wait and takes no turn. */
 	async take(signal?: AbortSignal): Promise<void> {
-		for (;;) {
-			const now = Date.now();
-			this.tokens = Math.min(
-				CREATE_RATE.burst,
-				this.tokens + ((now - this.refilledAt) / 1000) * CREATE_RATE.perSecond,
-			);
-			this.refilledAt = now;
-			if (this.tokens >= 1) {
-				this.tokens -= 1;
-				return;
+		throwIfStopped(signal);
+		if (this.queue.length === 0 && this.takeToken()) return;
+		await new Promise<void>((resolve, reject) => {
+			// The listener goes on a throwaway signal, not on the execution's (see childSignal).
+			const stop = signal && childSignal(signal);
+			const letThrough = () => {
+				stop?.removeEventListener('abort', leave);
+				resolve();
+			};
+			const leave = () => {
+				this.queue.splice(this.queue.indexOf(letThrough), 1);
+				if (this.queue.length === 0) this.pauseEnd?.abort();
+				reject(new ExecutionStoppedError());
+			};
+			stop?.addEventListener('abort', leave, { once: true });
+			this.queue.push(letThrough);
+			if (!this.serving) void this.serve();
+		});
+	}
+
+	/**
+	 * Each turn goes to whoever heads the queue when it comes: a stopped head needs no new pause,
+	 * the turn it waited for is the next waiter's.
+	 */
+	private async serve(): Promise<void> {
+		this.serving = true;
+		while (this.queue.length > 0) {
+			if (this.takeToken()) {
+				this.queue.shift()?.();
+				continue;
 			}
-			await pause(Math.ceil(((1 - this.tokens) / CREATE_RATE.perSecond) * 1000), signal);
+			this.pauseEnd = new AbortController();
+			const untilNextTurn = Math.ceil(((1 - this.tokens) / CREATE_RATE.perSecond) * 1000);
+			await pause(untilNextTurn, this.pauseEnd.signal).catch(() => undefined);
 		}
+		this.pauseEnd = undefined;
+		this.serving = false;
+	}
+
+	/** Refills the bucket for the time since it was last looked at; takes a turn if there is one. */
+	private takeToken(): boolean {
+		const now = Date.now();
+		this.tokens = Math.min(
+			CREATE_RATE.burst,
+			this.tokens + ((now - this.refilledAt) / 1000) * CREATE_RATE.perSecond,
+		);
+		this.refilledAt = now;
+		if (this.tokens < 1) return false;
+		this.tokens -= 1;
+		return true;
 	}
 }
 

@@ -8,11 +8,13 @@
  *                                            exit 0 = passed, 1 = failed
  *
  * Checks (run-queue.sh says which processes run for each): held <poll|webhook>, concurrent,
- * trigger, kill-start, kill-finish, held-line.
+ * trigger, kill-start, kill-finish, restart-start, restart-gap, restart-finish, held-line.
  *
  * It reads n8n's database through the `pg` client of the n8n install under test (n8n's own
- * dependency: nothing is added to the project), the test server through its /__admin routes, and
- * the files the workflows wrote. Plain JavaScript on the system Node, like ../check-run.js.
+ * dependency: nothing is added to the project; `flatted` for the stored run data likewise), the
+ * test server through its /__admin routes, the record of the round-robin proxy in front of the
+ * webhook processes (<dir>/proxy.jsonl) and the files the workflows wrote. Plain JavaScript on the
+ * system Node, like ../check-run.js.
  */
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -45,6 +47,24 @@ const TRIGGER_WORKFLOW_ID = 'queueReplicateTrigger';
 const TRIGGER_WEBHOOK_ID = '6f0c8f62-3c1e-4d55-9d7a-0e2a4b1f9a10';
 const HELD = { executions: 8, modelSeconds: 20 };
 const KILL = { timeout: 45, longTimeout: 40 };
+// Webhook-mode batches have 3 items per execution: 3 resume calls, so the proxy's alternation
+// splits an execution's calls between the two webhook processes.
+const ITEMS = 3;
+// The restart check: per execution one prediction that ends while webhook1 is down (it is
+// stopped once all are parked) and two that end after it is back (start-up ≈ 20 s);
+// Replicate's retries (more than the fake's default 2 × 250 ms) outlast the gap, as Replicate's
+// own do.
+const RESTART = {
+	executions: 6,
+	duringSeconds: 20,
+	afterSeconds: 75,
+	timeout: 150,
+	parkWithinMs: 60_000,
+	minGapMs: 5000,
+	maxGapMs: 40_000,
+};
+const RESTART_RETRIES = { webhookRetries: 10, webhookRetryDelayMs: 500 };
+const DEFAULT_RETRIES = { webhookRetries: 2, webhookRetryDelayMs: 250 };
 const TERMINAL_EXECUTION = ['success', 'error', 'crashed', 'canceled'];
 const TERMINAL_PREDICTION = ['succeeded', 'failed', 'canceled', 'aborted'];
 
@@ -192,6 +212,50 @@ function webhookModeAvailable() {
 const context = (dir) => readJson(path.join(dir, 'ctx.json'));
 /** The n8n processes run-queue.sh started: {name: {pid, log}}. */
 const processes = (dir) => readJson(path.join(dir, 'processes.json'));
+/** The `n8n webhook` processes behind the proxy (webhook1, webhook2). */
+const webhookProcesses = (dir) =>
+	Object.keys(processes(dir))
+		.filter((name) => /^webhook\d+$/.test(name))
+		.sort();
+
+/** What the round-robin proxy saw: [{at, method, path, backend, status, error?}], oldest first. */
+function proxyRecord(dir) {
+	const file = path.join(dir, 'proxy.jsonl');
+	if (!fs.existsSync(file)) return [];
+	return fs
+		.readFileSync(file, 'utf8')
+		.split('\n')
+		.filter(Boolean)
+		.map((line) => JSON.parse(line));
+}
+
+/** The proxy's resume calls (/webhook-waiting/<execution id>…) per execution id of `ids`. */
+function resumeCalls(dir, ids) {
+	const calls = new Map(ids.map((id) => [String(id), []]));
+	for (const entry of proxyRecord(dir)) {
+		const id = /^\/webhook-waiting\/(\d+)/.exec(entry.path)?.[1];
+		calls.get(id)?.push(entry);
+	}
+	return calls;
+}
+
+/** "webhook1 12 × 200 + 3 × 502, webhook2 11 × 200": what the calls got, per backend. */
+function callSummary(calls) {
+	const counts = {};
+	for (const c of calls) {
+		counts[c.backend] ??= {};
+		counts[c.backend][c.status] = (counts[c.backend][c.status] ?? 0) + 1;
+	}
+	return Object.entries(counts)
+		.sort()
+		.map(
+			([backend, by]) =>
+				`${backend} ${Object.entries(by)
+					.map(([status, n]) => `${n} × ${status}`)
+					.join(' + ')}`,
+		)
+		.join(', ');
+}
 
 async function withDb(ctx, use) {
 	const { Client } = require(path.join(ctx.n8nDir, 'node_modules/pg'));
@@ -369,6 +433,53 @@ async function expectOutputs(ctx, prefix, prompts) {
 	);
 }
 
+/** The prompts of the Replicate Inpainting node's output items, per execution id, from n8n's database. */
+async function outputPrompts(ctx, ids) {
+	const flatted = require(
+		require.resolve('flatted', { paths: [path.join(ctx.n8nDir, 'node_modules/n8n')] }),
+	);
+	const { rows } = await withDb(ctx, (db) =>
+		db.query(
+			'SELECT "executionId"::bigint AS id, data FROM execution_data WHERE "executionId"::bigint = ANY($1::bigint[])',
+			[ids.map(Number)],
+		),
+	);
+	return new Map(
+		rows.map((r) => {
+			const items =
+				flatted.parse(r.data).resultData.runData['Replicate Inpainting']?.at(-1)?.data?.main?.[0] ??
+				[];
+			return [String(r.id), items.map((item) => item.json?.input?.prompt ?? item.json?.error)];
+		}),
+	);
+}
+
+/**
+ * Each execution's output is one started batch's items, in input order (`<tag>-0, <tag>-1, …`),
+ * and every batch has its execution.
+ */
+async function expectInputOrder(ctx, rows, bodies) {
+	const prompts = await outputPrompts(
+		ctx,
+		rows.map((r) => r.id),
+	);
+	const expected = new Map(bodies.map((b) => [b.tag, b.items.map((i) => i.prompt).join()]));
+	const seen = new Set();
+	for (const r of rows) {
+		const got = prompts.get(r.id) ?? [];
+		const tag = String(got[0]).replace(/-\d+$/, '');
+		expect(
+			expected.get(tag) === got.join(),
+			`execution ${r.id} output ${JSON.stringify(got)}: not one batch's items in input order`,
+		);
+		seen.add(tag);
+	}
+	expect(
+		seen.size === bodies.length,
+		`${seen.size} batches in the outputs, ${bodies.length} started`,
+	);
+}
+
 /** Which worker ran (or started) each execution, from the workers' "Worker started execution" lines. */
 function workerOf(dir) {
 	const owner = new Map();
@@ -392,7 +503,48 @@ async function runBatch(ctx, mode, prefix, executions, itemsPerExecution, timeou
 	await Promise.all(bodies.map((body) => start(ctx, mode, body)));
 	const rows = await waitForExecutions(ctx, WORKFLOWS[mode].id, after, executions, timeoutMs);
 	const endedAt = Math.max(...rows.map((r) => new Date(r.stoppedAt).getTime()));
-	return { rows, startedAt, endedAt, prompts: bodies.flatMap((b) => b.items.map((i) => i.prompt)) };
+	return {
+		rows,
+		bodies,
+		startedAt,
+		endedAt,
+		prompts: bodies.flatMap((b) => b.items.map((i) => i.prompt)),
+	};
+}
+
+/** The resume calls of at least one of the executions reached every webhook process. */
+function expectSplitCalls(dir, rows) {
+	const backends = webhookProcesses(dir);
+	const calls = resumeCalls(
+		dir,
+		rows.map((r) => r.id),
+	);
+	const split = [...calls.values()].filter((list) =>
+		backends.every((b) => list.some((c) => c.backend === b && c.status < 300)),
+	).length;
+	// The proxy's own record: the n-th request went to backends[n mod 2], whatever its path.
+	const record = proxyRecord(dir);
+	const batchCalls = [...calls.values()].flat();
+	const offTurn = record.filter((c) => c.backend !== backends[c.seq % backends.length]);
+	expect(offTurn.length === 0, `the proxy sent ${offTurn.length} requests out of turn`);
+	note(
+		`proxy: ${record.length} requests so far, strictly alternating (${callSummary(record)}); resume calls of this batch: ${callSummary(batchCalls)}; ${split} of ${rows.length} executions were answered by both ${backends.join(' and ')}; slowest answer ${seconds(Math.max(0, ...batchCalls.map((c) => c.ms ?? 0)))} s, ${batchCalls.filter((c) => c.ms >= 10_000).length} took 10 s or more (the fake Replicate's timeout)`,
+	);
+	expect(split > 0, `no execution had its resume calls answered by both ${backends.join(' and ')}`);
+}
+
+/**
+ * Whether `count` webhook-mode executions since `after` exist and all wait; fails at once when
+ * one has ended instead (a park that failed), rather than when the wait times out.
+ */
+async function allParked(ctx, after, count) {
+	const rows = await executionsSince(ctx, WORKFLOWS.webhook.id, after);
+	const ended = rows.filter((r) => TERMINAL_EXECUTION.includes(r.status));
+	expect(
+		ended.length === 0,
+		`webhook-mode executions ended instead of waiting: ${ended.map((r) => `${r.id} ${r.status}`)}`,
+	);
+	return rows.length >= count && rows.every((r) => r.status === 'waiting');
 }
 
 function expectAllSucceeded(rows, what) {
@@ -461,7 +613,12 @@ const checks = {
 		);
 	},
 
-	/** 20 poll-mode and 20 webhook-mode executions, 2 items each, all started at once, 2 workers. */
+	/**
+	 * 20 poll-mode and 20 webhook-mode executions, 3 items each, all started at once, 2 workers,
+	 * 2 webhook processes behind the proxy. Webhook mode: every output in input order, and the
+	 * resume calls of at least one execution were served by both webhook processes (the proxy
+	 * alternates per request, so with 3 calls per execution most are split).
+	 */
 	async concurrent(dir) {
 		const ctx = context(dir);
 		const modes = webhookModeAvailable() ? ['poll', 'webhook'] : ['poll'];
@@ -469,18 +626,20 @@ const checks = {
 		await setServer(ctx, { modelTimeMs: 3000 });
 		const started = Date.now();
 		const results = await Promise.all(
-			modes.map((mode) => runBatch(ctx, mode, `concurrent-${mode}`, 20, 2, 120, 300_000)),
+			modes.map((mode) => runBatch(ctx, mode, `concurrent-${mode}`, 20, ITEMS, 120, 300_000)),
 		);
 		await setServer(ctx, { modelTimeMs: 100 });
 		const owners = workerOf(dir);
 		for (const [index, mode] of modes.entries()) {
-			const { rows, prompts, endedAt } = results[index];
-			expectAllSucceeded(rows, `${mode} mode`);
-			await expectOutputs(ctx, `concurrent-${mode}`, prompts);
+			const { rows, bodies, prompts, endedAt } = results[index];
 			const workers = new Set(rows.flatMap((r) => owners.get(r.id) ?? []));
 			note(
-				`${mode} mode: 20 executions, 40 items in ${seconds(endedAt - started)} s, run by ${[...workers].sort().join(' and ')}`,
+				`${mode} mode: 20 executions, ${prompts.length} items in ${seconds(endedAt - started)} s (${rows.filter((r) => r.status === 'success').length} success), run by ${[...workers].sort().join(' and ')}`,
 			);
+			if (mode === 'webhook') expectSplitCalls(dir, rows);
+			expectAllSucceeded(rows, `${mode} mode`);
+			await expectOutputs(ctx, `concurrent-${mode}`, prompts);
+			await expectInputOrder(ctx, rows, bodies);
 		}
 	},
 
@@ -602,14 +761,15 @@ const checks = {
 			`${forged.length} forged deliveries (${forged.map(([w]) => w).join(', ')}): 401, no execution`,
 		);
 		// The secret is cached per n8n process: one fetch by main (the trigger's activation) and one
-		// by the webhook process (the first delivery or resume call it verified), however many calls.
+		// by each webhook process (the first delivery or resume call it verified), however many calls.
+		const verifying = ['main', ...webhookProcesses(dir)];
 		const fetches = await secretFetches();
 		note(
 			`signing-secret fetches (GET /webhooks/default/secret): ${fetches - fetchesBefore} during these deliveries, ${fetches} since n8n started`,
 		);
 		expect(
-			fetches <= 2,
-			`the signing secret was fetched ${fetches} times: more than once per verifying process (main, webhook)`,
+			fetches <= verifying.length,
+			`the signing secret was fetched ${fetches} times: more than once per verifying process (${verifying.join(', ')})`,
 		);
 	},
 
@@ -639,7 +799,7 @@ const checks = {
 		await setServer(ctx, { modelTimeMs: 30_000 });
 		const normal = batch('kill-normal', 6, 2, KILL.timeout);
 		// Webhook mode: executions parked in the database, held by no worker, must survive the kill.
-		const parked = webhookModeAvailable() ? batch('kill-webhook', 3, 2, KILL.timeout) : [];
+		const parked = webhookModeAvailable() ? batch('kill-webhook', 3, ITEMS, KILL.timeout) : [];
 		const afterParked = await maxExecutionId(ctx);
 		await Promise.all([
 			...normal.map((body) => start(ctx, 'poll', body)),
@@ -648,10 +808,7 @@ const checks = {
 		if (parked.length) {
 			await waitUntil(
 				120_000,
-				async () => {
-					const rows = await executionsSince(ctx, WORKFLOWS.webhook.id, afterParked);
-					return rows.length === parked.length && rows.every((r) => r.status === 'waiting');
-				},
+				() => allParked(ctx, afterParked, parked.length),
 				'the 3 webhook-mode executions were not all parked (waiting)',
 			);
 		}
@@ -665,7 +822,7 @@ const checks = {
 				return (
 					rows.length === 10 &&
 					rows.every((r) => owners.has(r.id)) &&
-					(await createsByPrompt(ctx, 'kill-')).size === 20 + parked.length * 2
+					(await createsByPrompt(ctx, 'kill-')).size === 20 + parked.length * ITEMS
 				);
 			},
 			'the 10 executions did not all start polling',
@@ -686,7 +843,7 @@ const checks = {
 			long: long.flatMap((b) => b.items.map((i) => i.prompt)),
 			normal: normal.flatMap((b) => b.items.map((i) => i.prompt)),
 			afterParked,
-			parked: parked.flatMap((b) => b.items.map((i) => i.prompt)),
+			parked,
 		});
 		note(
 			`executions per worker while polling: ${Object.entries(perWorker)
@@ -709,6 +866,7 @@ const checks = {
 		const { after, victim, perWorker, long, normal, afterParked, parked } = readJson(
 			path.join(dir, 'kill.json'),
 		);
+		const parkedPrompts = parked.flatMap((b) => b.items.map((i) => i.prompt));
 		const killedAt = Date.now();
 		await setServer(ctx, { modelTimeMs: 5000 });
 		const later = batch('kill-after', 4, 2, KILL.timeout);
@@ -749,14 +907,31 @@ const checks = {
 				ctx,
 				WORKFLOWS.webhook.id,
 				afterParked,
-				parked.length / 2,
+				parked.length,
 				120_000,
 			);
 			expectAllSucceeded(parkedRows, 'webhook-mode executions parked during the kill');
-			note(
-				`${parkedRows.length} webhook-mode executions parked during the kill resumed on the surviving worker and succeeded`,
+			// Parked, they were held by no worker: the resumed run is a new job, which only the
+			// survivor can have taken (its log has the execution; the victim's may have the park).
+			const notOnSurvivor = parkedRows.filter(
+				(r) => !(workerOf(dir).get(r.id) ?? []).some((w) => w !== victim),
 			);
-			await expectOutputs(ctx, 'kill-webhook', parked);
+			expect(
+				notOnSurvivor.length === 0,
+				`parked executions ${notOnSurvivor.map((r) => r.id)} were not resumed on the surviving worker`,
+			);
+			note(
+				`${parkedRows.length} webhook-mode executions (${ITEMS} items each) parked during the kill resumed on the surviving worker and succeeded; their resume calls: ${callSummary(
+					[
+						...resumeCalls(
+							dir,
+							parkedRows.map((r) => r.id),
+						).values(),
+					].flat(),
+				)}`,
+			);
+			await expectOutputs(ctx, 'kill-webhook', parkedPrompts);
+			await expectInputOrder(ctx, parkedRows, parked);
 		}
 
 		// Creates per item: the items that were being polled when the worker died may have been
@@ -770,7 +945,7 @@ const checks = {
 				.map(([n, items]) => `${items} × ${n}`)
 				.join(', ');
 		};
-		const running = [...long, ...normal, ...parked];
+		const running = [...long, ...normal, ...parkedPrompts];
 		const laterPrompts = later.flatMap((b) => b.items.map((i) => i.prompt));
 		note(
 			`creates per item: the ${running.length} items running at the kill ${histogram(running)}; the ${laterPrompts.length} started after it ${histogram(laterPrompts)}`,
@@ -841,6 +1016,134 @@ const checks = {
 			byCancelAfter,
 			byNode,
 		});
+	},
+
+	/**
+	 * One webhook process restarted while webhook-mode executions wait. 6 executions of 3 items
+	 * are parked, one after another so that each gets its scripted predictions: item 0 ends while
+	 * webhook1 is down (its call goes to webhook2, or gets 502 and is retried), items 1 and 2 after
+	 * webhook1 is back (their calls alternate again, the restarted process among them). run-queue.sh
+	 * then stops webhook1 (SIGTERM), runs restart-gap, starts it again and runs restart-finish.
+	 */
+	async 'restart-start'(dir) {
+		const ctx = context(dir);
+		await setServer(ctx, RESTART_RETRIES);
+		const after = await maxExecutionId(ctx);
+		const bodies = batch('restart-webhook', RESTART.executions, ITEMS, RESTART.timeout);
+		const script = (seconds, times) =>
+			admin(ctx.server, 'script', {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ modelTimeMs: seconds * 1000, times }),
+			});
+		for (const body of bodies) {
+			await script(RESTART.duringSeconds, 1);
+			await script(RESTART.afterSeconds, ITEMS - 1);
+			await start(ctx, 'webhook', body);
+			await waitUntil(
+				RESTART.parkWithinMs,
+				async () =>
+					(await allParked(ctx, after, 0)) &&
+					(await createsByPrompt(ctx, `${body.tag}-`)).size === ITEMS,
+				`the ${ITEMS} predictions of ${body.tag} were not created`,
+			);
+		}
+		await waitUntil(
+			RESTART.parkWithinMs,
+			() => allParked(ctx, after, bodies.length),
+			`the ${bodies.length} webhook-mode executions were not all parked (waiting)`,
+		);
+		writeJson(path.join(dir, 'restart.json'), { after, bodies, parkedAt: Date.now() });
+		note(
+			`${bodies.length} webhook-mode executions × ${ITEMS} items parked (predictions of ${RESTART.duringSeconds} s for item 0, ${RESTART.afterSeconds} s for the others)`,
+		);
+	},
+
+	/**
+	 * The gap while webhook1 is down (run right after it stopped): at least RESTART.minGapMs, and
+	 * until the proxy has answered a resume call 502 (a call reached the dead process), at most
+	 * RESTART.maxGapMs.
+	 */
+	async 'restart-gap'(dir) {
+		const stoppedAt = Date.now();
+		const refused = () =>
+			proxyRecord(dir).filter(
+				(c) => c.at >= stoppedAt && c.status === 502 && c.path.startsWith('/webhook-waiting/'),
+			).length;
+		await sleep(RESTART.minGapMs);
+		const deadline = stoppedAt + RESTART.maxGapMs;
+		while (refused() === 0 && Date.now() < deadline) await sleep(250);
+		note(`down for ${seconds(Date.now() - stoppedAt)} s: ${refused()} resume calls answered 502`);
+	},
+
+	/**
+	 * Run as soon as webhook1 is ready again. Every parked execution ends `success` with its items'
+	 * images in input order, one create per item; some resume call got 502 while webhook1 was
+	 * down; every delivery of these predictions ended 2xx after Replicate's retries; and some
+	 * execution had calls answered before the restart and by the restarted webhook1 after it.
+	 */
+	async 'restart-finish'(dir) {
+		const ctx = context(dir);
+		const backAt = Date.now();
+		const { after, bodies } = readJson(path.join(dir, 'restart.json'));
+		let rows;
+		try {
+			rows = await waitForExecutions(
+				ctx,
+				WORKFLOWS.webhook.id,
+				after,
+				bodies.length,
+				(RESTART.afterSeconds + 120) * 1000,
+			);
+		} finally {
+			await setServer(ctx, { modelTimeMs: 100, ...DEFAULT_RETRIES });
+		}
+		const perExecution = [
+			...resumeCalls(
+				dir,
+				rows.map((r) => r.id),
+			).values(),
+		];
+		const calls = perExecution.flat();
+		const refused = calls.filter((c) => c.status === 502);
+		const answered = (c) => c.status >= 200 && c.status < 300;
+		const spanning = perExecution.filter(
+			(list) =>
+				list.some((c) => answered(c) && c.at < backAt) &&
+				list.some((c) => answered(c) && c.at >= backAt && c.backend === 'webhook1'),
+		).length;
+		const predictionIds = new Set(
+			(await predictionsByPrompt(ctx, 'restart-webhook')).map((p) => p.id),
+		);
+		const deliveries = (await admin(ctx.server, 'webhooks')).filter((d) =>
+			predictionIds.has(d.predictionId),
+		);
+		const retried = deliveries.filter((d) => d.attempts > 1).length;
+		note(
+			`resume calls: ${callSummary(calls)}; ${deliveries.length} deliveries, ${retried} of them retried, last answers ${JSON.stringify(
+				deliveries.reduce((by, d) => ({ ...by, [d.status]: (by[d.status] ?? 0) + 1 }), {}),
+			)}`,
+		);
+		note(
+			`${spanning} of ${rows.length} executions had calls answered before the restart and by the restarted webhook1`,
+		);
+		expectAllSucceeded(rows, 'executions parked across the restart');
+		expect(refused.length > 0, 'no resume call reached the stopped webhook process (no 502)');
+		expect(
+			spanning > 0,
+			'no execution had calls answered both before the restart and by the restarted webhook1',
+		);
+		const unanswered = deliveries.filter((d) => !(d.status >= 200 && d.status < 300));
+		expect(
+			unanswered.length === 0,
+			`deliveries without a 2xx answer: ${unanswered.map((d) => `${d.predictionId} ${d.status ?? d.error}`)}`,
+		);
+		await expectOutputs(
+			ctx,
+			'restart-webhook',
+			bodies.flatMap((b) => b.items.map((i) => i.prompt)),
+		);
+		await expectInputOrder(ctx, rows, bodies);
 	},
 };
 

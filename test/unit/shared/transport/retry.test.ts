@@ -485,6 +485,43 @@ describe('the create rate limit', () => {
 	const steady = (count: number, stepMs = 100) =>
 		Array.from({ length: count }, (_, index) => (index + 1) * stepMs);
 
+	/**
+	 * Starts a take that logs, when it ends, `label@ms` (ms since T0) or `label stopped@ms`: the
+	 * order of the log is the order in which the waiters were let through or stopped.
+	 */
+	function queueTake(
+		limiter: CreateRateLimiter,
+		label: string,
+		log: string[],
+		signal?: AbortSignal,
+	) {
+		return limiter.take(signal).then(
+			() => log.push(`${label}@${Date.now() - T0}`),
+			(error: unknown) => {
+				expect(error).toBeInstanceOf(ExecutionStoppedError);
+				log.push(`${label} stopped@${Date.now() - T0}`);
+			},
+		);
+	}
+
+	/** Runs `work` and counts the timers that fired meanwhile (each callback call, not each one set). */
+	async function countFirings<T>(work: () => Promise<T>): Promise<{ result: T; firings: number }> {
+		const setFakeTimeout = globalThis.setTimeout;
+		let firings = 0;
+		const counting = (callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) =>
+			setFakeTimeout(() => {
+				firings++;
+				callback(...args);
+			}, ms);
+		globalThis.setTimeout = counting as unknown as typeof setTimeout;
+		try {
+			return { result: await work(), firings };
+		} finally {
+			// Put back here, not by restoreAllMocks (which runs after the fake clock is uninstalled).
+			globalThis.setTimeout = setFakeTimeout;
+		}
+	}
+
 	describe('CreateRateLimiter', () => {
 		it('is a burst of 10, then 10 a second', () => {
 			expect(CREATE_RATE).toEqual({ perSecond: 10, burst: 10 });
@@ -533,6 +570,98 @@ describe('the create rate limit', () => {
 			expect(jest.getTimerCount()).toBe(0);
 			// The stopped create took nothing: the next one goes when the bucket has a turn, at 100 ms.
 			expect(await takeAll(limiter, 1, T0)).toEqual([100]);
+		});
+	});
+
+	describe('the queue of waiting creates', () => {
+		it('600 queued creates cost one timer firing per turn, not one per waiter per turn', async () => {
+			const { result: times, firings } = await countFirings(() =>
+				takeAll(new CreateRateLimiter(), 600),
+			);
+			expect(times).toEqual([...new Array(10).fill(0), ...steady(590)]);
+			// One pause per turn after the burst (590); every waiter waking each turn was ~170,000.
+			expect(firings).toBeLessThanOrEqual(600);
+		});
+
+		it('lets creates through in the order they came, those that came during the wait included', async () => {
+			const limiter = new CreateRateLimiter();
+			await takeAll(limiter, 10);
+			const log: string[] = [];
+			const done = ['a', 'b', 'c'].map((label) => queueTake(limiter, label, log));
+			await jest.advanceTimersByTimeAsync(150);
+			done.push(queueTake(limiter, 'd', log), queueTake(limiter, 'e', log));
+			await jest.advanceTimersByTimeAsync(100);
+			done.push(queueTake(limiter, 'f', log));
+			await jest.runAllTimersAsync();
+			await Promise.all(done);
+			expect(log).toEqual(['a@100', 'b@200', 'c@300', 'd@400', 'e@500', 'f@600']);
+		});
+
+		it('a create that comes as a turn comes, before the head has taken it, waits behind the head', async () => {
+			const limiter = new CreateRateLimiter();
+			await takeAll(limiter, 10);
+			const log: string[] = [];
+			const done = [queueTake(limiter, 'a', log), queueTake(limiter, 'b', log)];
+			await jest.advanceTimersByTimeAsync(150);
+			// Set after the limiter's own pause to 200 ms, so it fires right after it; the synchronous
+			// advance runs no promise jobs between the two, as when two timers fire together.
+			setTimeout(() => done.push(queueTake(limiter, 'late', log)), 50);
+			jest.advanceTimersByTime(50);
+			await jest.runAllTimersAsync();
+			await Promise.all(done);
+			expect(log).toEqual(['a@100', 'b@200', 'late@300']);
+		});
+
+		it('a Stop of a waiter in the middle ends its wait at once; the others keep their order, each a turn sooner behind it', async () => {
+			const limiter = new CreateRateLimiter();
+			await takeAll(limiter, 10);
+			const log: string[] = [];
+			const stop = new AbortController();
+			const done = [
+				queueTake(limiter, 'a', log),
+				queueTake(limiter, 'b', log),
+				queueTake(limiter, 'c', log, stop.signal),
+				queueTake(limiter, 'd', log),
+				queueTake(limiter, 'e', log),
+			];
+			await jest.advanceTimersByTimeAsync(150);
+			stop.abort();
+			await jest.runAllTimersAsync();
+			await Promise.all(done);
+			expect(log).toEqual(['a@100', 'c stopped@150', 'b@200', 'd@300', 'e@400']);
+		});
+
+		it('a Stop of the head ends its wait at once; the next waiter takes the turn it waited for', async () => {
+			const limiter = new CreateRateLimiter();
+			await takeAll(limiter, 10);
+			const log: string[] = [];
+			const stop = new AbortController();
+			const done = [
+				queueTake(limiter, 'a', log, stop.signal),
+				queueTake(limiter, 'b', log),
+				queueTake(limiter, 'c', log),
+			];
+			await jest.advanceTimersByTimeAsync(50);
+			stop.abort();
+			await jest.runAllTimersAsync();
+			await Promise.all(done);
+			expect(log).toEqual(['a stopped@50', 'b@100', 'c@200']);
+		});
+
+		it('a create already stopped is refused at once and takes no turn', async () => {
+			const stop = new AbortController();
+			stop.abort();
+			const limiter = new CreateRateLimiter();
+			await expect(limiter.take(stop.signal)).rejects.toBeInstanceOf(ExecutionStoppedError);
+			expect(await takeAll(limiter, 11)).toEqual([...new Array(10).fill(0), 100]);
+		});
+
+		it('after the queue has run dry and a second of rest, a burst of 10 goes again', async () => {
+			const limiter = new CreateRateLimiter();
+			await takeAll(limiter, 15);
+			expect(jest.getTimerCount()).toBe(0);
+			await jest.advanceTimersByTimeAsync(1_000);
+			expect(await takeAll(limiter, 11)).toEqual([...new Array(10).fill(0), 100]);
 		});
 	});
 

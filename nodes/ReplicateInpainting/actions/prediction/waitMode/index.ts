@@ -35,7 +35,7 @@ export const waitModeProperties: INodeProperties[] = [
 	},
 	{
 		displayName:
-			"Webhook mode needs n8n reachable from the internet at its WEBHOOK_URL: Replicate calls this execution's resume URL. Stopping a waiting execution does not reach Replicate: its predictions run on until they finish or hit the Timeout (sent as Cancel-After), and their calls are then refused. At most 100 items per execution.",
+			"Webhook mode needs n8n reachable from the internet at its WEBHOOK_URL: Replicate calls this execution's resume URL. Stopping a waiting execution does not reach Replicate: its predictions run on until they finish or hit the Timeout (sent as Cancel-After), and their calls are then refused. At most 90 items per execution (fewer with uploaded files or custom data of your own).",
 		name: 'webhookNotice',
 		type: 'notice',
 		default: '',
