@@ -5,7 +5,7 @@
  */
 import type { Prediction } from '../../../../shared/api/predictions';
 
-interface SeenExecution {
+export interface SeenExecution {
 	/** Terminal predictions by ID, as their calls (or GETs) reported them. */
 	finished: Map<string, Prediction>;
 	/** This process resumed the execution. */
@@ -20,11 +20,11 @@ const KEEP_AFTER_DEADLINE_MS = 60 * 60 * 1000;
 export class SeenCalls {
 	private readonly executions = new Map<string, SeenExecution>();
 
-	/** What this process has seen of `executionId` (created on first sight). */
-	of(executionId: string, deadline: number, nowMs = Date.now()): SeenExecution {
+	/** What this process has seen of one park (`key`), created on first sight. */
+	of(key: string, deadline: number, nowMs = Date.now()): SeenExecution {
 		for (const [id, seen] of this.executions)
 			if (seen.forgetAfter < nowMs) this.executions.delete(id);
-		let seen = this.executions.get(executionId);
+		let seen = this.executions.get(key);
 		if (!seen) {
 			seen = {
 				finished: new Map(),
@@ -32,7 +32,7 @@ export class SeenCalls {
 				queue: Promise.resolve(),
 				forgetAfter: deadline + KEEP_AFTER_DEADLINE_MS,
 			};
-			this.executions.set(executionId, seen);
+			this.executions.set(key, seen);
 		}
 		return seen;
 	}

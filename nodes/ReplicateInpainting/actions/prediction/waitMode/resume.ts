@@ -18,6 +18,7 @@ import { itemsWithOutputs } from '../../../../shared/outputs/items';
 import { isRejection, refuse, verifyDelivery } from '../../../../shared/webhooks/verifyDelivery';
 import { continuesOnFail } from '../../../engine/itemFailure';
 import { unsuccessfulPredictionError } from '../../../engine/waitForPrediction';
+import type { SeenExecution } from './calls';
 import { seenCalls } from './calls';
 import type { ParkRecord } from './record';
 import { customDataOf, readRecord, writeRecordText } from './record';
@@ -127,11 +128,10 @@ function lastFinished(record: ParkRecord, finished: Map<string, Prediction>): st
 /** Handles one call, after every earlier call for the same execution in this process. */
 async function handleCall(
 	context: IWebhookFunctions,
-	executionId: string,
+	seen: SeenExecution,
 	record: ParkRecord,
 	prediction: Prediction,
 ): Promise<IWebhookResponseData> {
-	const seen = seenCalls.of(executionId, record.deadline);
 	const { maxRetries } = readOptions(context);
 	if (seen.resumed)
 		return { webhookResponse: { received: true, resumed: false, reason: 'already resumed' } };
@@ -200,11 +200,12 @@ export async function resumeFromWebhook(this: IWebhookFunctions): Promise<IWebho
 			RESUME,
 		);
 	}
-	const seen = seenCalls.of(executionId, record.deadline);
+	// One park of the execution: a node in a loop parks the same execution again, with a new record.
+	const seen = seenCalls.of(`${executionId}/${record.deadline}`, record.deadline);
 	try {
 		return await seenCalls.serially(
 			seen,
-			async () => await handleCall(this, executionId, record, prediction),
+			async () => await handleCall(this, seen, record, prediction),
 		);
 	} catch (error) {
 		// Never throw to n8n here: it would resume the execution with an empty item. Replicate retries
