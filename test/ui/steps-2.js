@@ -1,5 +1,8 @@
 'use strict';
-/** The checks on n8n 2.x: credential, nodes panel, the node's panel per operation, a run, the trigger. */
+/**
+ * The checks on n8n 2.x: credential, nodes panel, the node's panel per operation, a run, the
+ * trigger, then any model (steps-model.js).
+ */
 const {
 	closeNdv,
 	dismissToasts,
@@ -11,6 +14,7 @@ const {
 	collectionOptions,
 	openNodeEntry,
 } = require('./panel');
+const anyModel = require('./steps-model');
 
 const SEARCH_TERMS = ['replicate', 'inpaint'];
 const ACTIONS = [
@@ -405,6 +409,7 @@ exports.run = async function run(t) {
 	await credential(t);
 	await nodesPanel(t);
 	await createAndWaitPanel(t);
+	await anyModel.run(t);
 };
 
 exports.nodesPanel = nodesPanel;

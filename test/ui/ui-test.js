@@ -79,10 +79,11 @@ function expect(condition, message) {
 /** A screenshot for the README: PNG, only from the 2.x run. */
 async function documentShot(target, file, options = {}) {
 	if (!DOCS || line !== 2) return;
-	fs.mkdirSync(DOCS, { recursive: true });
+	const shot = path.join(DOCS, file);
+	fs.mkdirSync(path.dirname(shot), { recursive: true });
 	// Let panels finish sliding and fading in.
 	await new Promise((resolve) => setTimeout(resolve, 1000));
-	await target.screenshot({ path: path.join(DOCS, file), ...options });
+	await target.screenshot({ path: shot, ...options });
 }
 
 async function launch() {
