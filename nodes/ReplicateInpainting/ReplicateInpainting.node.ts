@@ -12,7 +12,7 @@ import { description as predictionOperations, subtitle } from './actions/predict
 import { resumeWebhookMethods, resumeWebhooks } from './actions/prediction/waitMode';
 import { resumeFromWebhook } from './actions/prediction/waitMode/resume';
 import { router } from './actions/router';
-import { searchModelVersions, searchPredictions } from './methods/listSearch';
+import { searchModels, searchModelVersions, searchPredictions } from './methods/listSearch';
 import { getModelInputs } from './methods/resourceMapping';
 
 export class ReplicateInpainting implements INodeType {
@@ -38,7 +38,7 @@ export class ReplicateInpainting implements INodeType {
 	};
 
 	methods = {
-		listSearch: { searchPredictions, searchModelVersions },
+		listSearch: { searchPredictions, searchModels, searchModelVersions },
 		resourceMapping: { getModelInputs },
 	};
 

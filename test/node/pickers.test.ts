@@ -4,10 +4,7 @@
  * the editor backend builds it) and through the engine for the values they produce, against the
  * test server; and each picker against a hostile list (entries planted with a 'mangle' fault).
  */
-import type { INodeProperties } from 'n8n-workflow';
-
 import { ReplicateInpaintingApi } from '../../credentials/ReplicateInpaintingApi.credentials';
-import { searchModels } from '../../nodes/ReplicateInpainting/methods/listSearch';
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import {
 	DEFAULT_MODEL_VERSION,
@@ -24,43 +21,6 @@ const server = useFakeReplicate({ modelTimeMs: 50, pageSize: 3 });
 const MODEL_NAME = 'stability-ai/stable-diffusion-inpainting';
 const FILL_DEV = 'black-forest-labs/flux-fill-dev';
 
-/** The Model parameter as the shared design (i20-contract) describes it. */
-const MODEL_PARAMETER: INodeProperties = {
-	displayName: 'Model',
-	name: 'model',
-	type: 'resourceLocator',
-	default: { mode: 'list', value: MODEL_NAME },
-	modes: [
-		{
-			displayName: 'From List',
-			name: 'list',
-			type: 'list',
-			typeOptions: { searchListMethod: 'searchModels', searchable: true },
-		},
-		{ displayName: 'By Name', name: 'name', type: 'string' },
-		{
-			displayName: 'By URL',
-			name: 'url',
-			type: 'string',
-			extractValue: { type: 'regex', regex: '^https://replicate\\.com/([^/]+/[^/?#]+)' },
-		},
-	],
-};
-
-/**
- * The node with its Model parameter and picker; a stand-in for what the node file wires (it adds
- * only what the node does not have yet).
- */
-class NodeWithModelPicker extends ReplicateInpainting {
-	constructor() {
-		super();
-		const { properties } = this.description;
-		if (!properties.some((property) => property.name === 'model'))
-			this.description = { ...this.description, properties: [MODEL_PARAMETER, ...properties] };
-		Object.assign(this.methods.listSearch, { searchModels });
-	}
-}
-
 function search(
 	method: string,
 	path: string,
@@ -73,7 +33,7 @@ function search(
 	} = {},
 ) {
 	return runListSearch({
-		nodeType: NodeWithModelPicker,
+		nodeType: ReplicateInpainting,
 		credentialTypes: [ReplicateInpaintingApi],
 		credential: replicateCredential(
 			serverCredential(server, { apiToken: extra.token, baseUrl: extra.baseUrl }),
