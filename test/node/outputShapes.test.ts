@@ -16,7 +16,7 @@ function answerWithOutput(reshape: (urls: string[]) => unknown) {
 		method: 'POST',
 		path: /^\/predictions$/,
 		kind: 'mangle',
-		mutate: (body: Prediction) => ({ ...body, output: reshape(body.output ?? []) }),
+		mutate: (body: Prediction) => ({ ...body, output: reshape([body.output ?? []].flat()) }),
 	});
 }
 
