@@ -32,14 +32,22 @@ async function workflowWithManualTrigger(page, n8n) {
 	if (await page.getByTestId('ndv').isVisible()) await closeNdv(page);
 }
 
-/** The node panel's parameter names in display order (from n8n's parameter-input-<name> ids). */
-async function visibleParameters(page) {
-	return await page.getByTestId('node-parameters').evaluate((root) =>
-		[...root.querySelectorAll('[data-test-id^="parameter-input-"]')]
-			.map((element) => element.getAttribute('data-test-id').slice('parameter-input-'.length))
-			.filter((name) => name !== 'field' && name !== 'item')
+/**
+ * The parameter names shown inside `root` in display order (from n8n's parameter-input-<name>
+ * ids, less the ids of an input's own parts).
+ */
+async function parameterNames(root) {
+	return await root.evaluate((element) =>
+		[...element.querySelectorAll('[data-test-id^="parameter-input-"]')]
+			.map((input) => input.getAttribute('data-test-id').slice('parameter-input-'.length))
+			.filter((name) => !['field', 'item', 'hint'].includes(name))
 			.filter((name, index, all) => all.indexOf(name) === index),
 	);
+}
+
+/** The node panel's parameter names in display order. */
+async function visibleParameters(page) {
+	return await parameterNames(page.getByTestId('node-parameters'));
 }
 
 /** The shown value of an options/string parameter. */
@@ -117,6 +125,7 @@ module.exports = {
 	searchNames,
 	openNodeEntry,
 	workflowWithManualTrigger,
+	parameterNames,
 	visibleParameters,
 	parameterValue,
 	choose,

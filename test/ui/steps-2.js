@@ -24,7 +24,15 @@ const ACTIONS = [
 	'Cancel a prediction',
 ];
 // The README's tables: the fields each operation shows, in order, and the Options it offers.
-const CREATE_FIELDS = ['operation', 'prompt', 'imageSource', 'imageUrl', 'maskSource', 'maskUrl'];
+const CREATE_FIELDS = [
+	'operation',
+	'model',
+	'prompt',
+	'imageSource',
+	'imageUrl',
+	'maskSource',
+	'maskUrl',
+];
 const MODEL_OPTIONS = [
 	'Disable Safety Checker',
 	'Guidance Scale',
