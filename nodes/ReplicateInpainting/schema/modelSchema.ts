@@ -53,7 +53,8 @@ function resolve(schema: Schema, components: Schema): { schema: Schema; nullable
 	const ref = typeof schema.$ref === 'string' ? schema.$ref : undefined;
 	if (ref?.startsWith('#/components/schemas/')) {
 		const target = asObject(components[ref.slice('#/components/schemas/'.length)]);
-		if (target) merged = { ...target, ...merged };
+		// Only what the value may be: the target's title and description name the enum class.
+		if (target) merged = { type: target.type, enum: target.enum, format: target.format, ...merged };
 	}
 	for (const part of Array.isArray(schema.allOf) ? schema.allOf : []) {
 		const inner = asObject(part);
@@ -112,6 +113,15 @@ function valueRule(schema: Schema): ValueRule {
 	};
 }
 
+/** Cog's own title for a field it writes none for (fields with choices): `output_format` → "Output Format". */
+function titleOf(name: string): string {
+	return name
+		.split('_')
+		.filter(Boolean)
+		.map((word) => word[0].toUpperCase() + word.slice(1))
+		.join(' ');
+}
+
 /** The Input schema of a version's OpenAPI document, or undefined when it has none. */
 function inputSchemaOf(openapi: unknown): { input: Schema; components: Schema } | undefined {
 	const components = asObject(asObject(asObject(openapi)?.components)?.schemas);
@@ -139,7 +149,7 @@ export function inputFieldsOf(openapi: unknown): InputField[] | undefined {
 		const field: InputField & { order: number } = {
 			...valueRule(schema),
 			name,
-			title: typeof schema.title === 'string' && schema.title.trim() ? schema.title : name,
+			title: typeof schema.title === 'string' && schema.title.trim() ? schema.title : titleOf(name),
 			description: typeof schema.description === 'string' ? schema.description : undefined,
 			required: required.includes(name),
 			nullable,
