@@ -169,13 +169,15 @@ export function inputFieldsOf(openapi: unknown): InputField[] | undefined {
 /** What a secret value is shown as, anywhere the node shows values. */
 export const HIDDEN_VALUE = '(hidden)';
 
-/** An item's input with the model's secret fields hidden, for output items and messages. */
-export function withSecretsHidden(fields: InputField[], input: unknown): unknown {
-	const object = asObject(input);
-	if (!object) return input;
-	const secrets = fields.filter((field) => field.secret && field.name in object);
-	if (secrets.length === 0) return input;
-	return { ...object, ...Object.fromEntries(secrets.map((field) => [field.name, HIDDEN_VALUE])) };
+/** A prediction with the model's secret inputs hidden, for output items. */
+export function withSecretsHidden<T extends IDataObject>(prediction: T, secretFields: string[]): T {
+	const input = asObject(prediction.input);
+	const shown = secretFields.filter((name) => input && name in input);
+	if (!input || shown.length === 0) return prediction;
+	return {
+		...prediction,
+		input: { ...input, ...Object.fromEntries(shown.map((name) => [name, HIDDEN_VALUE])) },
+	};
 }
 
 /** A file input as given: a URL or data URI goes as it is, a binary field is sent by the node. */
