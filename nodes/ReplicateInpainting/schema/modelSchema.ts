@@ -146,7 +146,7 @@ export function inputFieldsOf(openapi: unknown): InputField[] | undefined {
 		const items = asObject(schema.items)
 			? valueRule(resolve(schema.items as Schema, components).schema)
 			: undefined;
-		const field: InputField & { order: number } = {
+		const field: InputField = {
 			...valueRule(schema),
 			name,
 			title: typeof schema.title === 'string' && schema.title.trim() ? schema.title : titleOf(name),
@@ -157,13 +157,11 @@ export function inputFieldsOf(openapi: unknown): InputField[] | undefined {
 			secret: schema.format === 'password' || schema['x-cog-secret'] === true,
 			default: schema.default,
 			items,
-			order: typeof schema['x-order'] === 'number' ? schema['x-order'] : 1000 + position,
 		};
-		return [field];
+		const order = typeof schema['x-order'] === 'number' ? schema['x-order'] : 1000 + position;
+		return [{ order, field }];
 	});
-	return fields
-		.sort((a, b) => a.order - b.order)
-		.map(({ order: _order, ...field }) => field as InputField);
+	return fields.sort((a, b) => a.order - b.order).map(({ field }) => field);
 }
 
 /** What a secret value is shown as, anywhere the node shows values. */
