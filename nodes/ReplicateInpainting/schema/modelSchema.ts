@@ -53,7 +53,8 @@ function resolve(schema: Schema, components: Schema): { schema: Schema; nullable
 	const ref = typeof schema.$ref === 'string' ? schema.$ref : undefined;
 	if (ref?.startsWith('#/components/schemas/')) {
 		const target = asObject(components[ref.slice('#/components/schemas/'.length)]);
-		if (target) merged = { ...target, ...merged };
+		// Only what the value may be: the target's title and description name the enum class.
+		if (target) merged = { type: target.type, enum: target.enum, format: target.format, ...merged };
 	}
 	for (const part of Array.isArray(schema.allOf) ? schema.allOf : []) {
 		const inner = asObject(part);
@@ -112,6 +113,15 @@ function valueRule(schema: Schema): ValueRule {
 	};
 }
 
+/** Cog's own title for a field it writes none for (fields with choices): `output_format` → "Output Format". */
+function titleOf(name: string): string {
+	return name
+		.split('_')
+		.filter(Boolean)
+		.map((word) => word[0].toUpperCase() + word.slice(1))
+		.join(' ');
+}
+
 /** The Input schema of a version's OpenAPI document, or undefined when it has none. */
 function inputSchemaOf(openapi: unknown): { input: Schema; components: Schema } | undefined {
 	const components = asObject(asObject(asObject(openapi)?.components)?.schemas);
@@ -136,10 +146,10 @@ export function inputFieldsOf(openapi: unknown): InputField[] | undefined {
 		const items = asObject(schema.items)
 			? valueRule(resolve(schema.items as Schema, components).schema)
 			: undefined;
-		const field: InputField & { order: number } = {
+		const field: InputField = {
 			...valueRule(schema),
 			name,
-			title: typeof schema.title === 'string' && schema.title.trim() ? schema.title : name,
+			title: typeof schema.title === 'string' && schema.title.trim() ? schema.title : titleOf(name),
 			description: typeof schema.description === 'string' ? schema.description : undefined,
 			required: required.includes(name),
 			nullable,
@@ -147,25 +157,25 @@ export function inputFieldsOf(openapi: unknown): InputField[] | undefined {
 			secret: schema.format === 'password' || schema['x-cog-secret'] === true,
 			default: schema.default,
 			items,
-			order: typeof schema['x-order'] === 'number' ? schema['x-order'] : 1000 + position,
 		};
-		return [field];
+		const order = typeof schema['x-order'] === 'number' ? schema['x-order'] : 1000 + position;
+		return [{ order, field }];
 	});
-	return fields
-		.sort((a, b) => a.order - b.order)
-		.map(({ order: _order, ...field }) => field as InputField);
+	return fields.sort((a, b) => a.order - b.order).map(({ field }) => field);
 }
 
 /** What a secret value is shown as, anywhere the node shows values. */
 export const HIDDEN_VALUE = '(hidden)';
 
-/** An item's input with the model's secret fields hidden, for output items and messages. */
-export function withSecretsHidden(fields: InputField[], input: unknown): unknown {
-	const object = asObject(input);
-	if (!object) return input;
-	const secrets = fields.filter((field) => field.secret && field.name in object);
-	if (secrets.length === 0) return input;
-	return { ...object, ...Object.fromEntries(secrets.map((field) => [field.name, HIDDEN_VALUE])) };
+/** A prediction with the model's secret inputs hidden, for output items. */
+export function withSecretsHidden<T extends IDataObject>(prediction: T, secretFields: string[]): T {
+	const input = asObject(prediction.input);
+	const shown = secretFields.filter((name) => input && name in input);
+	if (!input || shown.length === 0) return prediction;
+	return {
+		...prediction,
+		input: { ...input, ...Object.fromEntries(shown.map((name) => [name, HIDDEN_VALUE])) },
+	};
 }
 
 /** A file input as given: a URL or data URI goes as it is, a binary field is sent by the node. */
