@@ -5,7 +5,8 @@
 # playwright-core (test/ui/ui-test.js) through what a new user does. `npm run test:ui` builds
 # dist/ first and then runs this.
 #
-# Usage: test/ui/run-ui.sh [2|1|all]   (default: all; 1 = the nodes panel search on 1.123.81)
+# Usage: test/ui/run-ui.sh [2|1|all]   (default: all; 1 = on 1.123.81 the nodes panel search and
+#                                       any model)
 #   KEEP_UI_TMP=1   keep the work folder (n8n log, browser console, server records)
 #   UI_HOLD=1       leave n8n and the server running after the test (for looking around)
 # Screenshots (2.x run) go to .build/ui-screenshots/, so a test run leaves the tree clean;

@@ -140,6 +140,12 @@ function pickerSearch(page) {
 	return page.locator('[data-test-id=rlc-search] input, input[data-test-id=rlc-search]').first();
 }
 
+/** The entries an open resource locator dropdown lists, as one line each. */
+async function pickerEntries(page) {
+	const texts = await page.getByTestId('rlc-item').allInnerTexts();
+	return texts.map((text) => text.replace(/\s+/g, ' ').trim());
+}
+
 /** A field of the Model Inputs form; one the form lists under "Add field" is added first. */
 async function mapperField(page, id) {
 	const fields = page.getByTestId('mapping-fields-container');
@@ -194,16 +200,30 @@ exports.run = async function run(t) {
 			const mode = await picker.getByTestId('rlc-mode-selector').locator('input').inputValue();
 			expect(/list/i.test(mode), `the picker starts in mode "${mode}", not From List`);
 			await picker.getByTestId('rlc-input').click();
+			const items = page.getByTestId('rlc-item');
+			await items.first().waitFor();
+			const unfiltered = await pickerEntries(page);
 			await pickerSearch(page).fill(SEARCH);
-			const entry = page.getByTestId('rlc-item').filter({ hasText: 'flux-fill-pro' });
-			await entry.first().waitFor();
-			const listed = (await page.getByTestId('rlc-item').allInnerTexts()).map((text) =>
-				text.replace(/\s+/g, ' ').trim(),
+			// The search's answer replaces the first list: 1.x keeps showing that a while, and both
+			// empty it while the search runs.
+			await page
+				.waitForFunction((before) => {
+					const now = [...document.querySelectorAll('[data-test-id=rlc-item]')];
+					const lines = now.map((item) => item.innerText.replace(/\s+/g, ' ').trim());
+					return lines.length > 0 && lines.join('\n') !== before;
+				}, unfiltered.join('\n'))
+				.catch(() => {});
+			const listed = await pickerEntries(page);
+			expect(
+				listed.join('\n') !== unfiltered.join('\n'),
+				`the search changed nothing: ${listed.join(' | ')}`,
 			);
+			const entry = items.filter({ hasText: 'flux-fill-pro' });
+			expect((await entry.count()) > 0, `the search lists no flux-fill-pro: ${listed.join(' | ')}`);
 			await entry.first().click();
 			const chosen = await picker.getByTestId('rlc-input').inputValue();
 			expect(chosen.includes('flux-fill-pro'), `the picker shows "${chosen}"`);
-			return `listed ${listed.length}: ${listed.join(' | ')}; chosen "${chosen}"`;
+			return `${unfiltered.length} listed, ${listed.length} found: ${listed.join(' | ')}; chosen "${chosen}"`;
 		},
 	);
 	// The form and the run need the picked model: without it they could only time out.
@@ -283,9 +303,17 @@ exports.run = async function run(t) {
 				.first()
 				.evaluate((image) => `${image.naturalWidth}×${image.naturalHeight}`);
 			expect(!size.startsWith('0×'), 'the image did not load');
-			await page.getByTestId('mapping-fields-container').scrollIntoViewIfNeeded();
+			// The screenshot: the Model picker at the top of the panel, its whole form below it.
+			const viewport = page.viewportSize();
+			await page.setViewportSize({ width: viewport.width, height: 1000 });
+			await page.getByTestId('resource-locator-model').evaluate((picker) =>
+				(picker.closest('[data-test-id=parameter-item]') ?? picker).scrollIntoView({
+					block: 'start',
+				}),
+			);
 			await dismissToasts(page);
 			await t.documentShot(page, 'images/flux-fill-pro.png');
+			await page.setViewportSize(viewport);
 			const mime = /image\/\w+/.exec(binaryText)?.[0];
 			return `model ${MODEL}; binary ${mime}, shown at ${size}`;
 		},
