@@ -19,7 +19,6 @@ const path = require('node:path');
 
 const {
 	admin,
-	CheckFailure,
 	credential,
 	CREDENTIAL_TYPE,
 	expect,
@@ -33,6 +32,7 @@ const {
 	writeJson,
 } = require('./lib/checks');
 const { builtinCreateBody } = require('./lib/builtin-model');
+const { expectWrittenOutput } = require('./lib/written-output');
 const { execution, expectEveryNodeRanOnce, logErrors, mainItems } = require('./lib/executions');
 
 const EXAMPLE = path.join(ROOT, 'examples/inpaint.workflow.json');
@@ -402,28 +402,15 @@ const checks = {
 		const expected = items.map((item) => item.binary?.data?.fileName).sort();
 		expectEqual(written, expected, `files written to ${out} (one per output item)`);
 		expectEqual(written.length, input.num_outputs, `number of files written (num_outputs)`);
-		const { decodePng, isPng } = png();
 		for (const item of items) {
 			const name = item.binary.data.fileName;
-			const bytes = fs.readFileSync(path.join(out, name));
-			expect(isPng(bytes), `${name} does not start with the PNG signature`);
-			let image;
-			try {
-				image = decodePng(bytes);
-			} catch (error) {
-				throw new CheckFailure(`${name} does not decode as a PNG: ${error.message}`);
-			}
-			expectEqual([image.width, image.height], [input.width, input.height], `${name} size`);
 			const url = item.json.output_url;
 			expect(
 				typeof url === 'string' && url.startsWith(ctx.server.outputOrigin),
 				`${name}: output_url ${url} is not on the output origin`,
 			);
-			const served = Buffer.from(await (await fetch(url)).arrayBuffer());
-			expect(
-				served.equals(bytes),
-				`${name} (${bytes.length} bytes) differs from the file the server serves at ${url} (${served.length} bytes)`,
-			);
+			const image = await expectWrittenOutput(path.join(out, name), url);
+			expectEqual([image.width, image.height], [input.width, input.height], `${name} size`);
 		}
 		note(
 			`${written.join(', ')}: PNG ${input.width}×${input.height}, same bytes as the model's output`,

@@ -18,7 +18,6 @@ const path = require('node:path');
 
 const { builtinCreateBody } = require('../lib/builtin-model');
 const {
-	CheckFailure,
 	credential,
 	expect,
 	expectEqual,
@@ -29,6 +28,7 @@ const {
 	writeJson,
 } = require('../lib/checks');
 const { execution, expectEveryNodeRanOnce, mainItems } = require('../lib/executions');
+const { expectWrittenOutput } = require('../lib/written-output');
 const { INPUT_FILES, MODELS, slugOf } = require('./specs');
 const { CREDENTIAL, modelWorkflow, NODE_NAME, WRITE_NODE_NAME } = require('./workflow');
 
@@ -235,23 +235,11 @@ async function model(dir, modelName) {
 		items.length,
 		`items out of ${WRITE_NODE_NAME}`,
 	);
-	const { decodePng, isPng } = png();
 	const sizes = [];
 	for (const item of items) {
 		const name = item.binary.data.fileName;
-		const bytes = fs.readFileSync(path.join(out, name));
-		expect(isPng(bytes), `${name} does not start with the PNG signature`);
-		let image;
-		try {
-			image = decodePng(bytes);
-		} catch (error) {
-			throw new CheckFailure(`${name} does not decode as a PNG: ${error.message}`);
-		}
+		const image = await expectWrittenOutput(path.join(out, name), item.json.output_url);
 		sizes.push(`${name} ${image.width}×${image.height}`);
-		const url = item.json.output_url;
-		expect(typeof url === 'string', `${name}: the item has no output_url`);
-		const served = Buffer.from(await (await fetch(url)).arrayBuffer());
-		expect(served.equals(bytes), `${name} differs from the file the server serves at ${url}`);
 	}
 	note(
 		`prediction ${ids[0]} (version ${creates[0].json.version}); input ${Object.keys(creates[0].json.input).join(', ')}; wrote ${sizes.join(', ')} (PNG, the server's bytes)`,
