@@ -4,7 +4,8 @@
  * which binary field of its one item, and what it sets in the node. For the built-in model the
  * node's curated form (`parameters`); for any other its typed form (`modelInputs`: API input
  * names, a `format: uri` input naming a binary field, an array-of-uri input a list of them), with
- * a prompt, one choice and one number (nano-banana has no number: two choices). `locator` is the
+ * a prompt, one choice and one number (nano-banana has no number; the version the test server
+ * serves has no aspect_ratio either: one choice). `locator` is the
  * Model field's mode (default: `list` for the built-in model, as the node's default, else `name`);
  * `outputs` the number of images the model returns for these inputs.
  */
@@ -89,7 +90,6 @@ const MODELS = [
 		modelInputs: {
 			prompt: 'Put the subject of the first image into the second',
 			image_input: ['data', 'data_1'],
-			aspect_ratio: '1:1',
 			output_format: 'png',
 		},
 		outputs: 1,
