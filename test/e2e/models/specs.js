@@ -5,9 +5,9 @@
  * node's curated form (`parameters`); for any other its typed form (`modelInputs`: API input
  * names, a `format: uri` input naming a binary field, an array-of-uri input a list of them), with
  * a prompt, one choice and one number (nano-banana has no number; the version the test server
- * serves has no aspect_ratio either: one choice). `locator` is the
- * Model field's mode (default: `list` for the built-in model, as the node's default, else `name`);
- * `outputs` the number of images the model returns for these inputs.
+ * serves has no aspect_ratio either: one choice). `locator` is the Model field's mode (default:
+ * `list` for the built-in model, as the node's default, else `name`); `outputs` the number of
+ * images the model returns for these inputs.
  */
 
 /** The input files, made in prepare (check-models.js), by name in the run folder's input/. */
