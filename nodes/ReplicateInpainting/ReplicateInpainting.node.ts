@@ -12,7 +12,8 @@ import { description as predictionOperations, subtitle } from './actions/predict
 import { resumeWebhookMethods, resumeWebhooks } from './actions/prediction/waitMode';
 import { resumeFromWebhook } from './actions/prediction/waitMode/resume';
 import { router } from './actions/router';
-import { searchModelVersions, searchPredictions } from './methods/listSearch';
+import { searchModels, searchModelVersions, searchPredictions } from './methods/listSearch';
+import { getModelInputs } from './methods/resourceMapping';
 
 export class ReplicateInpainting implements INodeType {
 	description: INodeTypeDescription = {
@@ -23,7 +24,7 @@ export class ReplicateInpainting implements INodeType {
 		version: 1,
 		subtitle,
 		description:
-			'Repaint the masked part of an image with Stable Diffusion Inpainting on Replicate',
+			'Inpaint and edit images with Replicate models: Stable Diffusion Inpainting built in, or any image-edit model with a form from its schema',
 		documentationUrl:
 			'https://github.com/n8n-nodes-replicate-inpainting/n8n-nodes-replicate-inpainting#operations',
 		defaults: { name: 'Replicate Inpainting' },
@@ -36,7 +37,10 @@ export class ReplicateInpainting implements INodeType {
 		properties: predictionOperations,
 	};
 
-	methods = { listSearch: { searchPredictions, searchModelVersions } };
+	methods = {
+		listSearch: { searchPredictions, searchModels, searchModelVersions },
+		resourceMapping: { getModelInputs },
+	};
 
 	webhookMethods = { default: resumeWebhookMethods };
 

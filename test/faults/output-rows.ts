@@ -1,11 +1,20 @@
 /**
  * Rows of the fault matrix for outputs: removed, expired, missing, oversized, not fetchable, not
- * images. Redirects are followed (without credentials) and their target checked (issue 10 item 9).
+ * images, text where files were expected. Redirects are followed (without credentials) and their
+ * target checked (issue 10 item 9).
  */
 import type { Expected, NodeRow } from './node-row';
-import { downloads, ON_DOWNLOAD, scriptedPrediction, SUCCESS_WITH_IMAGE } from './node-row';
+import { downloads, ON_DOWNLOAD, ON_GET, scriptedPrediction, SUCCESS_WITH_IMAGE } from './node-row';
 
 const EXPIRED_HINT = /about an hour after they finish/;
+
+/** Get's answer carries `reshape(output)` as the output (the files stay on the server). */
+const getAnswersOutput = (reshape: (urls: string[]) => unknown) =>
+	({
+		...ON_GET,
+		kind: 'mangle',
+		mutate: (body: { output: string[] }) => ({ ...body, output: reshape(body.output) }),
+	}) as const;
 
 /** The download answered 302 to `location`. */
 const redirectedTo = (location: string) =>
@@ -56,6 +65,31 @@ export const outputRows: NodeRow[] = [
 		expect: {
 			outcome: 'error',
 			message: (ctx) => `Prediction ${ctx.id} succeeded but returned no output files`,
+		},
+	},
+	{
+		fault: 'succeeded with text only (no file in the output)',
+		operation: 'get',
+		seed: { until: 'terminal' },
+		arrange: (s) => s.inject(getAnswersOutput(() => ({ text: 'A red armchair.', tokens: 4 }))),
+		expect: { outcome: 'success', status: 'succeeded', binaries: 0 },
+		check: (ctx) => {
+			expect(ctx.run.items[0].json.output).toEqual({ text: 'A red armchair.', tokens: 4 });
+			expect(downloads(ctx)).toHaveLength(0);
+		},
+	},
+	{
+		fault: 'file: URI inside an object output',
+		operation: 'get',
+		seed: { until: 'terminal' },
+		arrange: (s) =>
+			s.inject(
+				getAnswersOutput(([url]) => ({ caption: 'x', images: [url, 'file:///etc/passwd'] })),
+			),
+		expect: {
+			outcome: 'error',
+			message: (ctx) =>
+				`Output 1 at output.images[1] of prediction ${ctx.id} has a URL the node will not fetch: "file:///etc/passwd"`,
 		},
 	},
 	...scriptedPrediction(

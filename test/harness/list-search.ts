@@ -58,7 +58,8 @@ export async function runListSearch(call: ListSearchCall): Promise<INodeListSear
 	const context = new LoadOptionsContext(
 		workflow,
 		workflow.nodes['Temp-Node'],
-		buildAdditionalData(credentialsHelper),
+		// as n8n's editor backend sets it: what getCurrentNodeParameter reads
+		buildAdditionalData(credentialsHelper, { currentNodeParameters: call.parameters ?? {} }),
 		call.path,
 	);
 	const method = nodeType.methods?.listSearch?.[call.method];

@@ -4,8 +4,8 @@ import type { INodeProperties } from 'n8n-workflow';
 import { ReplicateInpainting } from '../../nodes/ReplicateInpainting/ReplicateInpainting.node';
 import {
 	DEFAULTS,
-	DEFAULT_MODEL_VERSION,
 	DIMENSIONS,
+	MODEL_NAME,
 	RANGES,
 	SCHEDULER_NAMES,
 	SCHEDULERS,
@@ -59,7 +59,8 @@ it("scheduler, version and safety checker default to the model's defaults; sched
 	);
 	expect(offered.every((entry) => entry.name !== entry.value)).toBe(true);
 	expect(scheduler.default).toBe(DEFAULTS.scheduler);
-	expect(option('modelVersion').default).toEqual({ mode: 'list', value: DEFAULT_MODEL_VERSION });
+	// Empty: the built-in model runs the version it was built for (checkItem), any other its latest.
+	expect(option('modelVersion').default).toEqual({ mode: 'list', value: '' });
 	expect(option('disableSafetyChecker').default).toBe(DEFAULTS.disable_safety_checker);
 });
 
@@ -77,7 +78,8 @@ it.each(['createAndWait', 'createOnly'])(
 	'%s shows the fields a user must set first, everything else in one Options collection',
 	(operation) => {
 		const names = shownFor(operation).map((p) => p.name);
-		expect(names.slice(0, 7)).toEqual([
+		expect(names.slice(0, 8)).toEqual([
+			'model',
 			'prompt',
 			'imageSource',
 			'imageUrl',
@@ -87,6 +89,11 @@ it.each(['createAndWait', 'createOnly'])(
 			'maskBinaryProperty',
 		]);
 		expect(names[names.length - 1]).toBe('options');
+		// The built-in model's form shows for it alone; any other model gets the Model Inputs mapper.
+		const shown = (name: string) => shownFor(operation).find((p) => p.name === name);
+		expect(shown('prompt')?.displayOptions?.show?.model).toEqual([MODEL_NAME]);
+		expect(shown('modelInputs')?.displayOptions?.hide?.model).toEqual([MODEL_NAME]);
+		expect(shown('model')?.default).toEqual({ mode: 'list', value: MODEL_NAME });
 		expect(
 			names.filter(
 				(name) => shownFor(operation).find((p) => p.name === name)?.type === 'collection',

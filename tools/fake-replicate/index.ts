@@ -37,18 +37,14 @@ export {
 	InputImageError,
 	type PreparedInputs,
 } from './inpaint';
+export { checkInput, decodeDataUri, REDACTED, type InvalidField } from './inputSchema';
 export {
-	decodeDataUri,
-	INPUT_SCHEMA,
 	MODEL_NAME,
 	MODEL_VERSION_ID,
 	parseCancelAfter,
 	parseGoDuration,
 	parsePreferWait,
 	validateCreatePrediction,
-	validateModelInput,
 	WEBHOOK_EVENTS,
-	type InvalidField,
-	type ModelInput,
 	type Problem,
 } from './validation';

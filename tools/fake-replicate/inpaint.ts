@@ -116,11 +116,22 @@ export function prepareInputs(
 ): PreparedInputs {
 	const image = decodeInputImage(imageBytes, 'image');
 	const mask = decodeInputImage(maskBytes, 'mask');
+	return prepareDecoded(image, toLuminance(mask), mask, width, height);
+}
+
+/** The decoded image and a mask's luminance (of `maskSize`'s dimensions), both resized to width×height. */
+export function prepareDecoded(
+	image: RasterImage,
+	maskLuma: Buffer,
+	maskSize: { width: number; height: number },
+	width: number,
+	height: number,
+): PreparedInputs {
 	return {
 		width,
 		height,
 		rgb: resizeNearest(toRgb(image), image.width, image.height, 3, width, height),
-		maskLuma: resizeNearest(toLuminance(mask), mask.width, mask.height, 1, width, height),
+		maskLuma: resizeNearest(maskLuma, maskSize.width, maskSize.height, 1, width, height),
 	};
 }
 

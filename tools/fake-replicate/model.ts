@@ -1,15 +1,17 @@
 /**
- * The model: fetches a prediction's inputs (data URIs, uploaded files, 127.0.0.1 URLs), decodes
- * them and renders its outputs, with bounded caches of decoded inputs and rendered PNGs.
+ * The model, whichever the prediction runs: fetches its inputs (every `format: uri` input, data
+ * URIs, uploaded files, 127.0.0.1 URLs), decodes them and renders its outputs (render.ts), with
+ * bounded caches of decoded inputs and rendered PNGs.
  */
 import http from 'node:http';
 
 import { LOOPBACK_HOSTS, type ServerCore } from './core';
 import type { FilesApi } from './files';
-import { inpaint, InputImageError, prepareInputs, type PreparedInputs } from './inpaint';
+import { InputImageError } from './inpaint';
+import { decodeDataUri } from './inputSchema';
 import { encodePngAsync } from './png';
+import { outputShape, paint, prepareCanvas, uriFields, type Canvas } from './render';
 import { TERMINAL, type Run } from './types';
-import { decodeDataUri, type ModelInput } from './validation';
 
 const MAX_INPUT_DOWNLOAD_BYTES = 64 * 1024 * 1024;
 const RENDER_CACHE_BYTES = 256 * 1024 * 1024;
@@ -19,7 +21,7 @@ export class Model {
 	private readonly renderCache = new Map<string, Buffer>();
 	private renderCacheBytes = 0;
 	private readonly renders = new Map<string, Promise<Buffer>>();
-	private readonly prepared = new Map<string, PreparedInputs>();
+	private readonly prepared = new Map<string, Canvas>();
 
 	constructor(
 		private readonly core: ServerCore,
@@ -38,20 +40,28 @@ export class Model {
 	}
 
 	async loadInputs(run: Run): Promise<void> {
-		const input = run.prediction.input as ModelInput;
-		const [image, mask] = await Promise.all([
-			this.fetchInput(run, 'image', input.image),
-			this.fetchInput(run, 'mask', input.mask),
-		]);
+		const files = new Map<string, Buffer[]>();
+		await Promise.all(
+			uriFields(run.target).map(async (field) => {
+				const value = run.input[field];
+				if (value === undefined || value === null) return;
+				const urls = (Array.isArray(value) ? value : [value]) as string[];
+				const labels = urls.map((_, i) => (Array.isArray(value) ? `${field}[${i}]` : field));
+				files.set(
+					field,
+					await Promise.all(urls.map((url, i) => this.fetchInput(run, labels[i], url))),
+				);
+			}),
+		);
 		if (TERMINAL.has(run.prediction.status)) return;
 		// Decoding here is what makes a bad input fail the prediction, as the real model does.
-		const prepared = prepareInputs(image, mask, input.width, input.height);
-		run.inputBytes = { image, mask };
-		this.rememberPrepared(run.prediction.id, prepared);
+		const canvas = prepareCanvas(run.target, run.input, files);
+		run.inputBytes = files;
+		this.rememberPrepared(run.prediction.id, canvas);
 		// Render while the decoded inputs are at hand ("the model runs"); downloads then hit the cache.
 		const script = run.script;
 		if (!script.noOutput && !script.dataRemoved && script.outputUrlScheme !== 'file')
-			this.renderMissing(run, input.num_outputs);
+			this.renderMissing(run, outputShape(run.target, run.input).count);
 	}
 
 	private async fetchInput(run: Run, field: string, value: string): Promise<Buffer> {
@@ -127,14 +137,14 @@ export class Model {
 		});
 	}
 
-	private rememberPrepared(id: string, prepared: PreparedInputs): void {
+	private rememberPrepared(id: string, prepared: Canvas): void {
 		this.prepared.delete(id);
 		this.prepared.set(id, prepared);
 		while (this.prepared.size > PREPARED_CACHE_ENTRIES)
 			this.prepared.delete(this.prepared.keys().next().value as string);
 	}
 
-	private preparedFor(run: Run): PreparedInputs {
+	private preparedFor(run: Run): Canvas {
 		const id = run.prediction.id;
 		const cached = this.prepared.get(id);
 		if (cached) {
@@ -142,13 +152,7 @@ export class Model {
 			return cached;
 		}
 		if (!run.inputBytes) throw new Error(`inputs of ${id} are gone`);
-		const input = run.prediction.input as ModelInput;
-		const prepared = prepareInputs(
-			run.inputBytes.image,
-			run.inputBytes.mask,
-			input.width,
-			input.height,
-		);
+		const prepared = prepareCanvas(run.target, run.input, run.inputBytes);
 		this.rememberPrepared(id, prepared);
 		return prepared;
 	}
@@ -166,24 +170,24 @@ export class Model {
 			this.renderCache.set(key, cached);
 			return Promise.resolve(cached);
 		}
-		if (!this.renders.has(key)) this.renderMissing(run, run.prediction.output?.length ?? 0);
+		if (!this.renders.has(key)) this.renderMissing(run, outputShape(run.target, run.input).count);
 		return (
 			this.renders.get(key) ?? Promise.reject(new Error(`output ${key} could not be rendered`))
 		);
 	}
 
 	private renderMissing(run: Run, count: number): void {
-		const input = run.prediction.input as ModelInput;
-		let prepared: PreparedInputs | undefined;
+		const input = run.input;
+		let prepared: Canvas | undefined;
 		for (let index = 0; index < count; index++) {
 			const key = `${run.prediction.id}/${index}`;
 			if (this.renderCache.has(key) || this.renders.has(key)) continue;
 			let render: Promise<Buffer>;
 			try {
 				prepared ??= this.preparedFor(run);
-				const image = inpaint(prepared, {
-					prompt: input.prompt,
-					negativePrompt: input.negative_prompt ?? '',
+				const image = paint(prepared, {
+					prompt: typeof input.prompt === 'string' ? input.prompt : '',
+					negativePrompt: typeof input.negative_prompt === 'string' ? input.negative_prompt : '',
 					seed: run.seed,
 					index,
 				});

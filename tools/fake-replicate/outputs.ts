@@ -32,6 +32,12 @@ export function* paddedPng(png: Buffer, totalBytes: number): Generator<Buffer> {
 	yield png.subarray(png.length - 12);
 }
 
+/**
+ * An output file: `.png`, or the `.jpg`/`.webp` an `output_format` asked for (the route keeps its
+ * `.png` name in the counters). The bytes are PNG whatever the extension says.
+ */
+const OUTPUT_PATH = /^\/([^/]+)\/out-(\d+)\.(?:png|jpe?g|webp)$/;
+
 export class OutputOrigin {
 	private readonly samples = new Map<string, Buffer>();
 
@@ -42,7 +48,7 @@ export class OutputOrigin {
 
 	/** The route a request counts under in stats().byRoute. */
 	routeName(method: string, path: string): string {
-		if (/^\/[^/]+\/out-\d+\.png$/.test(path)) return `output ${method} /{id}/out-{k}.png`;
+		if (OUTPUT_PATH.test(path)) return `output ${method} /{id}/out-{k}.png`;
 		if (path.startsWith('/samples/')) return `output ${method} /samples/{name}`;
 		return 'output unmatched';
 	}
@@ -82,7 +88,7 @@ export class OutputOrigin {
 			}
 			return { status: 200, body: png, contentType: 'image/png' };
 		}
-		const output = /^\/([^/]+)\/out-(\d+)\.png$/.exec(ex.path);
+		const output = OUTPUT_PATH.exec(ex.path);
 		if (!output) return notFound;
 		const run = this.predictions.findRun(output[1]);
 		const index = Number(output[2]);
@@ -94,7 +100,8 @@ export class OutputOrigin {
 			run.script.outputUrlScheme === 'file'
 		)
 			return notFound;
-		if (index >= run.prediction.output.length) return notFound;
+		// Only the URL the prediction gave, extension included.
+		if (![run.prediction.output].flat()[index]?.endsWith(ex.path)) return notFound;
 		const png = await this.model.renderOutput(run, index);
 		const headers = { 'cache-control': 'public, max-age=3600' };
 		const padTo = run.script.outputBytes ?? 0;

@@ -21,15 +21,41 @@ import {
 	type Reply,
 	type Run,
 } from './types';
+import { catalogModel, catalogVersion, modelName } from './catalog';
+import { redactSecrets } from './inputSchema';
+import { outputShape } from './render';
 import {
-	MODEL_NAME,
-	MODEL_VERSION_ID,
+	INVALID_VERSION,
 	parseCancelAfter,
 	parsePreferWait,
 	validateCreatePrediction,
+	validateModelCreatePrediction,
+	type Checked,
+	type RunTarget,
 	type ValidCreateRequest,
 } from './validation';
 import type { WebhooksApi } from './webhooks';
+
+const VERSION_ID = /^[0-9a-f]{64}$/;
+
+/**
+ * What a create's `version` names, as Replicate reads it: a bare 64-hex id or `owner/name:<id>` of
+ * a versioned model, or `owner/name` of an official model (its latest version). Official models run
+ * only by name, so their version ids are refused like unknown ones.
+ */
+export function findRunTarget(version: unknown): RunTarget | undefined {
+	if (typeof version !== 'string') return undefined;
+	const [name, id, extra] = version.split(':');
+	if (extra !== undefined) return undefined;
+	if (id === undefined && !VERSION_ID.test(name)) {
+		const model = catalogModel(name);
+		const latest = model?.versions[0];
+		return model?.is_official && latest ? { model, version: latest } : undefined;
+	}
+	const found = catalogVersion(id ?? name);
+	if (!found || found.model.is_official) return undefined;
+	return id === undefined || catalogModel(name) === found.model ? found : undefined;
+}
 
 export class PredictionsApi {
 	readonly predictions = new Map<string, Prediction>();
@@ -43,7 +69,13 @@ export class PredictionsApi {
 			method: 'POST',
 			pattern: /^\/predictions$/,
 			name: 'POST /predictions',
-			handle: (ex) => this.create(ex),
+			handle: (ex) => this.create(ex, () => validateCreatePrediction(ex.json, findRunTarget)),
+		},
+		{
+			method: 'POST',
+			pattern: /^\/models\/([^/]+\/[^/]+)\/predictions$/,
+			name: 'POST /models/{owner}/{name}/predictions',
+			handle: (ex, name) => this.createByModel(ex, name),
 		},
 		{
 			method: 'GET',
@@ -116,7 +148,24 @@ export class PredictionsApi {
 		return run;
 	}
 
-	private async create(ex: Exchange): Promise<Reply> {
+	/**
+	 * The models route runs official models only. An unknown model is a 404; a versioned one is
+	 * refused as Replicate refuses it (replicate/replicate-python#320: `predictions.create(model=…)`
+	 * of a versioned model answers "The specified version does not exist (or perhaps you don't have
+	 * permission to use it?)", the 422 of an invalid version).
+	 */
+	private createByModel(ex: Exchange, name: string): Promise<Reply> | Reply {
+		const model = catalogModel(name);
+		if (!model) return NOT_FOUND();
+		const latest = model.versions[0];
+		if (!model.is_official || !latest) return fromProblem(INVALID_VERSION);
+		return this.create(ex, () =>
+			validateModelCreatePrediction(ex.json, { model, version: latest }),
+		);
+	}
+
+	/** Headers first, then the body as `validate` reads it, then the run (and `Prefer: wait`). */
+	private async create(ex: Exchange, validate: () => Checked<ValidCreateRequest>): Promise<Reply> {
 		let waitSeconds: number | null = null;
 		if (this.core.options.honourPreferWait) {
 			const prefer = parsePreferWait(headerValue(ex.req, 'prefer'));
@@ -129,7 +178,7 @@ export class PredictionsApi {
 			return problem(400, 'Bad Request', 'The request body is empty; expected a JSON object');
 		if (ex.jsonError !== undefined)
 			return problem(400, 'Bad Request', `The request body is not valid JSON: ${ex.jsonError}`);
-		const checked = validateCreatePrediction(ex.json);
+		const checked = validate();
 		if (!checked.ok) return fromProblem(checked.problem);
 		const run = this.startRun(checked.value, cancelAfter.value);
 		if (waitSeconds !== null) await this.waitForTerminal(run, waitSeconds * 1000);
@@ -142,9 +191,9 @@ export class PredictionsApi {
 		const script = this.takeScript();
 		const prediction: Prediction = {
 			id,
-			model: MODEL_NAME,
-			version: MODEL_VERSION_ID,
-			input: request.input,
+			model: modelName(request.target.model),
+			version: request.target.version.id,
+			input: redactSecrets(request.target.version.openapi_schema, request.input),
 			logs: '',
 			output: null,
 			error: null,
@@ -168,9 +217,13 @@ export class PredictionsApi {
 		};
 		const run: Run = {
 			prediction,
+			target: request.target,
+			input: request.input,
 			seq: ++this.core.sequence,
 			script,
-			seed: request.input.seed ?? crypto.randomInt(0, 2 ** 32),
+			seed: Number.isInteger(request.input.seed)
+				? (request.input.seed as number)
+				: crypto.randomInt(0, 2 ** 32),
 			webhook: request.webhook,
 			webhookEvents: request.webhookEventsFilter,
 			webhookChain: Promise.resolve(),
@@ -228,7 +281,7 @@ export class PredictionsApi {
 		prediction.status = 'processing';
 		prediction.started_at = iso(now);
 		run.startedMs = now;
-		const steps = prediction.input.num_inference_steps ?? 50;
+		const steps = this.steps(run);
 		this.appendLogs(run, `Using seed: ${run.seed}\n  0%|          | 0/${steps} [00:00<?, ?it/s]\n`);
 		const modelTimeMs = run.script.modelTimeMs ?? this.core.options.modelTimeMs;
 		run.inputsReady = outcome !== 'succeeded';
@@ -295,7 +348,7 @@ export class PredictionsApi {
 			total_time: (now - run.createdMs) / 1000,
 		};
 		if (status === 'succeeded') {
-			const steps = prediction.input.num_inference_steps ?? 50;
+			const steps = this.steps(run);
 			const modelTimeMs = run.script.modelTimeMs ?? this.core.options.modelTimeMs;
 			prediction.logs += `${tqdmLine(steps, steps, modelTimeMs)}\n`;
 			if (!run.script.noOutput) prediction.output = this.outputUrls(run);
@@ -312,14 +365,22 @@ export class PredictionsApi {
 		this.schedulePurge(run);
 	}
 
-	private outputUrls(run: Run): string[] {
-		const count = run.prediction.input.num_outputs ?? 1;
+	/** How many steps the logs' progress bar counts: the model's step input, else 50. */
+	private steps(run: Run): number {
+		const steps = run.input.num_inference_steps ?? run.input.steps;
+		return typeof steps === 'number' && Number.isInteger(steps) && steps > 0 ? steps : 50;
+	}
+
+	/** One URL or an array of them, as the version's Output schema says. */
+	private outputUrls(run: Run): string | string[] {
+		const { array, count, extension } = outputShape(run.target, run.input);
 		const id = run.prediction.id;
-		return Array.from({ length: count }, (_, k) =>
+		const urls = Array.from({ length: count }, (_, k) =>
 			run.script.outputUrlScheme === 'file'
-				? `file:///tmp/fake-replicate/${id}/out-${k}.png`
-				: `${this.core.outputOrigin}/${id}/out-${k}.png`,
+				? `file:///tmp/fake-replicate/${id}/out-${k}.${extension}`
+				: `${this.core.outputOrigin}/${id}/out-${k}.${extension}`,
 		);
+		return array ? urls : urls[0];
 	}
 
 	private waitForTerminal(run: Run, ms: number): Promise<void> {
@@ -357,6 +418,7 @@ export class PredictionsApi {
 	private purge(run: Run): void {
 		run.purged = true;
 		run.inputBytes = undefined;
+		run.input = {};
 		const prediction = run.prediction;
 		prediction.output = null;
 		prediction.input = {};
@@ -385,7 +447,7 @@ export class PredictionsApi {
 		const sendFinal = () => {
 			const p = run.prediction;
 			if (p.status === 'succeeded')
-				for (const url of p.output ?? []) res.write(`event: output\ndata: ${url}\n\n`);
+				for (const url of [p.output ?? []].flat()) res.write(`event: output\ndata: ${url}\n\n`);
 			if (p.status === 'failed')
 				res.write(`event: error\ndata: ${JSON.stringify({ detail: p.error })}\n\n`);
 			res.end(

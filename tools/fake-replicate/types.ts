@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import type { Readable } from 'node:stream';
 
-import type { ModelInput, WebhookEvent } from './validation';
+import type { RunTarget, WebhookEvent } from './validation';
 
 export interface FakeReplicateOptions {
 	/** accepted Bearer token */
@@ -41,9 +41,11 @@ export interface Prediction {
 	id: string;
 	model: string;
 	version: string;
-	input: Partial<ModelInput>;
+	/** as checked, with the schema's defaults; secret inputs redacted */
+	input: Record<string, unknown>;
 	logs: string;
-	output: string[] | null;
+	/** as the model's Output schema says: one URL, or an array of them */
+	output: string | string[] | null;
 	error: string | null;
 	status: PredictionStatus;
 	source: 'api';
@@ -174,6 +176,10 @@ export interface FakeReplicate {
 /** A prediction as the server runs it: the public JSON plus what the simulation needs. */
 export interface Run {
 	prediction: Prediction;
+	/** the model and version it runs */
+	target: RunTarget;
+	/** the input the model gets: as checked, secrets readable */
+	input: Record<string, unknown>;
 	seq: number;
 	script: PredictionScript;
 	seed: number;
@@ -187,7 +193,8 @@ export interface Run {
 	waiters: Set<() => void>;
 	modelDone: boolean;
 	inputsReady: boolean;
-	inputBytes?: { image: Buffer; mask: Buffer };
+	/** the fetched files of each `format: uri` input (an array input has several) */
+	inputBytes?: Map<string, Buffer[]>;
 	purged: boolean;
 	purgeTimer?: NodeJS.Timeout;
 	abort: AbortController;

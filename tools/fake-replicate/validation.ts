@@ -1,8 +1,13 @@
 /**
  * The fake server's own checks of what clients send, written from Replicate's documented behaviour
- * and the model's schema (REFERENCE.md §1–2), deliberately independent of the node's code.
+ * (REFERENCE.md §1–2), deliberately independent of the node's code: the create body, the version
+ * it names, its input against that version's schema (inputSchema.ts), and the request headers.
  */
+import type { CatalogModel, CatalogVersion } from './catalog';
+import { isRecord } from './core';
+import { checkInput, isHttpUrl, jsonTypeName, type InvalidField } from './inputSchema';
 
+/** The built-in model (its catalog entry is catalog/stableDiffusionInpainting.ts). */
 export const MODEL_NAME = 'stability-ai/stable-diffusion-inpainting';
 export const MODEL_VERSION_ID = '95b7223104132402a9ae91cc677285bc5eb997834bd2349fa486f53910fd68b3';
 
@@ -26,31 +31,16 @@ export interface Problem {
 	invalid_fields?: InvalidField[];
 }
 
-export interface InvalidField {
-	/** gojsonschema-style error type: required, invalid_type, enum, number_gte, number_lte, format, additional_property_not_allowed */
-	type: string;
-	field: string;
-	description: string;
-}
-
-export interface ModelInput {
-	prompt: string;
-	negative_prompt?: string;
-	image: string;
-	mask: string;
-	width: number;
-	height: number;
-	num_outputs: number;
-	num_inference_steps: number;
-	guidance_scale: number;
-	scheduler: string;
-	seed?: number;
-	disable_safety_checker: boolean;
+/** The model and version a create runs. */
+export interface RunTarget {
+	model: CatalogModel;
+	version: CatalogVersion;
 }
 
 export interface ValidCreateRequest {
-	version: string;
-	input: ModelInput;
+	target: RunTarget;
+	/** checked, with the schema's defaults, secrets still readable (the model gets them) */
+	input: Record<string, unknown>;
 	webhook?: string;
 	webhookEventsFilter: WebhookEvent[];
 	stream: boolean;
@@ -64,145 +54,6 @@ export const INVALID_VERSION: Problem = {
 	detail: "The specified version does not exist (or perhaps you don't have permission to use it?)",
 };
 
-type JsonKind = 'string' | 'integer' | 'number' | 'boolean' | 'uri';
-
-interface InputProperty {
-	kind: JsonKind;
-	required?: boolean;
-	default?: unknown;
-	enum?: readonly (string | number)[];
-	minimum?: number;
-	maximum?: number;
-}
-
-/** The model's input schema (REFERENCE.md §1). */
-export const INPUT_SCHEMA: Record<keyof ModelInput, InputProperty> = {
-	prompt: { kind: 'string', default: 'a vision of paradise. unreal engine' },
-	negative_prompt: { kind: 'string' },
-	image: { kind: 'uri', required: true },
-	mask: { kind: 'uri', required: true },
-	width: { kind: 'integer', default: 512, enum: DIMENSIONS },
-	height: { kind: 'integer', default: 512, enum: DIMENSIONS },
-	num_outputs: { kind: 'integer', default: 1, minimum: 1, maximum: 4 },
-	num_inference_steps: { kind: 'integer', default: 50, minimum: 1, maximum: 500 },
-	guidance_scale: { kind: 'number', default: 7.5, minimum: 1, maximum: 20 },
-	scheduler: { kind: 'string', default: 'DPMSolverMultistep', enum: SCHEDULERS },
-	seed: { kind: 'integer' },
-	disable_safety_checker: { kind: 'boolean', default: false },
-};
-
-function jsonTypeName(value: unknown): string {
-	if (value === null) return 'null';
-	if (Array.isArray(value)) return 'array';
-	if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
-	return typeof value;
-}
-
-export function isHttpUrl(value: string): boolean {
-	try {
-		const url = new URL(value);
-		return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-	} catch {
-		return false;
-	}
-}
-
-const DATA_URI =
-	/^data:([a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+)?((?:;[a-z0-9-]+=[^;,]*)*)(;base64)?,/i;
-
-export function isDataUri(value: string): boolean {
-	return DATA_URI.test(value);
-}
-
-/** Bytes of a data: URI, or null when it is malformed. */
-export function decodeDataUri(value: string): { mediaType: string; bytes: Buffer } | null {
-	const match = DATA_URI.exec(value);
-	if (!match) return null;
-	const payload = value.slice(match[0].length);
-	if (match[3]) {
-		const compact = payload.replace(/\s+/g, '');
-		if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(compact)) return null;
-		return { mediaType: match[1] ?? 'text/plain', bytes: Buffer.from(compact, 'base64') };
-	}
-	try {
-		return {
-			mediaType: match[1] ?? 'text/plain',
-			bytes: Buffer.from(decodeURIComponent(payload), 'latin1'),
-		};
-	} catch {
-		return null;
-	}
-}
-
-function checkProperty(
-	name: string,
-	spec: InputProperty,
-	value: unknown,
-	errors: InvalidField[],
-): void {
-	const field = `input.${name}`;
-	const given = jsonTypeName(value);
-	const invalidType = (expected: string) =>
-		errors.push({
-			type: 'invalid_type',
-			field,
-			description: `Invalid type. Expected: ${expected}, given: ${given}`,
-		});
-	switch (spec.kind) {
-		case 'string':
-		case 'uri':
-			if (typeof value !== 'string') return void invalidType('string');
-			if (spec.kind === 'uri' && !isHttpUrl(value) && !isDataUri(value)) {
-				errors.push({
-					type: 'format',
-					field,
-					description: `Does not match format 'uri' (an http(s) URL or a data: URI)`,
-				});
-				return;
-			}
-			break;
-		case 'integer':
-			if (given !== 'integer') return void invalidType('integer');
-			if (!Number.isSafeInteger(value)) {
-				errors.push({
-					type: 'number_lte',
-					field,
-					description: `Must be less than or equal to ${Number.MAX_SAFE_INTEGER}`,
-				});
-				return;
-			}
-			break;
-		case 'number':
-			if (typeof value !== 'number') return void invalidType('number');
-			break;
-		case 'boolean':
-			if (typeof value !== 'boolean') return void invalidType('boolean');
-			break;
-	}
-	if (spec.enum && !spec.enum.includes(value as string | number)) {
-		const choices = spec.enum.map((c) => (typeof c === 'string' ? `"${c}"` : String(c))).join(', ');
-		errors.push({
-			type: 'enum',
-			field,
-			description: `${name} must be one of the following: ${choices}`,
-		});
-	}
-	if (spec.minimum !== undefined && (value as number) < spec.minimum) {
-		errors.push({
-			type: 'number_gte',
-			field,
-			description: `Must be greater than or equal to ${spec.minimum}`,
-		});
-	}
-	if (spec.maximum !== undefined && (value as number) > spec.maximum) {
-		errors.push({
-			type: 'number_lte',
-			field,
-			description: `Must be less than or equal to ${spec.maximum}`,
-		});
-	}
-}
-
 export function inputValidationProblem(errors: InvalidField[]): Problem {
 	return {
 		status: 422,
@@ -212,79 +63,45 @@ export function inputValidationProblem(errors: InvalidField[]): Problem {
 	};
 }
 
-/** Checks the model input; on success returns it with the schema's defaults filled in. */
-export function validateModelInput(input: unknown): Checked<ModelInput> {
-	if (input === undefined || typeof input !== 'object' || input === null || Array.isArray(input)) {
-		const type = input === undefined ? 'required' : 'invalid_type';
-		const description =
-			input === undefined
-				? 'input is required'
-				: `Invalid type. Expected: object, given: ${jsonTypeName(input)}`;
-		return { ok: false, problem: inputValidationProblem([{ type, field: 'input', description }]) };
-	}
-	const given = input as Record<string, unknown>;
-	const errors: InvalidField[] = [];
-	const filled: Record<string, unknown> = {};
-	for (const [name, spec] of Object.entries(INPUT_SCHEMA) as Array<[string, InputProperty]>) {
-		if (!Object.hasOwn(given, name)) {
-			if (spec.required)
-				errors.push({
-					type: 'required',
-					field: `input.${name}`,
-					description: `${name} is required`,
-				});
-			else if (spec.default !== undefined) filled[name] = spec.default;
-			continue;
-		}
-		checkProperty(name, spec, given[name], errors);
-		filled[name] = given[name];
-	}
-	for (const name of Object.keys(given)) {
-		if (!Object.hasOwn(INPUT_SCHEMA, name)) {
-			errors.push({
-				type: 'additional_property_not_allowed',
-				field: `input.${name}`,
-				description: `Additional property ${name} is not allowed`,
-			});
-		}
-	}
-	if (errors.length > 0) return { ok: false, problem: inputValidationProblem(errors) };
-	return { ok: true, value: filled as unknown as ModelInput };
+const CREATE_FIELDS = ['input', 'webhook', 'webhook_events_filter', 'stream'];
+
+/**
+ * Validates a POST /predictions body in Replicate's order: version first (what it names,
+ * `findTarget` says), then the rest.
+ */
+export function validateCreatePrediction(
+	body: unknown,
+	findTarget: (version: unknown) => RunTarget | undefined,
+): Checked<ValidCreateRequest> {
+	if (!isRecord(body)) return { ok: false, problem: NOT_AN_OBJECT };
+	const target = findTarget(body.version);
+	if (!target) return { ok: false, problem: INVALID_VERSION };
+	return checkCreateBody(body, target, ['version', ...CREATE_FIELDS]);
 }
 
-/** Accepts `owner/name:<id>` or a bare `<id>`, and only this model's version exists. */
-export function isKnownVersion(version: unknown): boolean {
-	if (typeof version !== 'string') return false;
-	if (version === MODEL_VERSION_ID) return true;
-	return version === `${MODEL_NAME}:${MODEL_VERSION_ID}`;
+/** Validates a POST /models/{owner}/{name}/predictions body: the model is in the path, no version. */
+export function validateModelCreatePrediction(
+	body: unknown,
+	target: RunTarget,
+): Checked<ValidCreateRequest> {
+	if (!isRecord(body)) return { ok: false, problem: NOT_AN_OBJECT };
+	return checkCreateBody(body, target, CREATE_FIELDS);
 }
 
-const TOP_LEVEL_FIELDS = new Set([
-	'version',
-	'input',
-	'webhook',
-	'webhook_events_filter',
-	'stream',
-]);
+const NOT_AN_OBJECT: Problem = {
+	status: 400,
+	title: 'Bad Request',
+	detail: 'The request body must be a JSON object',
+};
 
-/** Validates a POST /predictions body in Replicate's order: version first, then the rest. */
-export function validateCreatePrediction(body: unknown): Checked<ValidCreateRequest> {
-	if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-		return {
-			ok: false,
-			problem: {
-				status: 400,
-				title: 'Bad Request',
-				detail: 'The request body must be a JSON object',
-			},
-		};
-	}
-	const request = body as Record<string, unknown>;
-	if (!isKnownVersion(request.version)) return { ok: false, problem: INVALID_VERSION };
-
+function checkCreateBody(
+	request: Record<string, unknown>,
+	target: RunTarget,
+	fields: readonly string[],
+): Checked<ValidCreateRequest> {
 	const errors: InvalidField[] = [];
 	for (const name of Object.keys(request)) {
-		if (!TOP_LEVEL_FIELDS.has(name)) {
+		if (!fields.includes(name)) {
 			errors.push({
 				type: 'additional_property_not_allowed',
 				field: name,
@@ -329,14 +146,14 @@ export function validateCreatePrediction(body: unknown): Checked<ValidCreateRequ
 			description: `Invalid type. Expected: boolean, given: ${jsonTypeName(request.stream)}`,
 		});
 	}
-	const input = validateModelInput(request.input);
-	if (!input.ok) errors.push(...(input.problem.invalid_fields ?? []));
+	const input = checkInput(target.version.openapi_schema, request.input);
+	if (!input.ok) errors.push(...input.errors);
 	if (errors.length > 0 || !input.ok) return { ok: false, problem: inputValidationProblem(errors) };
 	return {
 		ok: true,
 		value: {
-			version: request.version as string,
-			input: input.value,
+			target,
+			input: input.input,
 			webhook: webhook as string | undefined,
 			webhookEventsFilter: events,
 			stream: request.stream === true,

@@ -8,6 +8,7 @@ import { ExecutionStoppedError } from '../../shared/pause';
 import type { ItemBatch, OperationItem } from '../engine/executionRun';
 import { ExecutionRun } from '../engine/executionRun';
 import { failsOnlyItsItem, runEndingError } from '../engine/itemFailure';
+import { modelLoader } from '../engine/loadModel';
 import type { Operation } from './prediction';
 import { operations } from './prediction';
 
@@ -70,13 +71,15 @@ export async function router(
 	const asTool = runsAsTool(this);
 	const outputs: INodeExecutionData[][] = new Array(input.length);
 	const valid: Array<Omit<OperationItem, 'run' | 'policy'>> = [];
+	// Every item's check shares the model schemas it loads: one fetch per model for the run.
+	const loadModel = modelLoader(this);
 	for (let itemIndex = 0; itemIndex < input.length; itemIndex++) {
 		try {
 			const options = itemOptions(this, itemIndex, asTool);
 			valid.push({
 				itemIndex,
 				options,
-				checked: await operation.validate.call(this, itemIndex, options),
+				checked: await operation.validate.call(this, itemIndex, options, loadModel),
 			});
 		} catch (error) {
 			if (!failsOnlyItsItem(continueOnFail, error)) throw runEndingError(this, error, itemIndex);

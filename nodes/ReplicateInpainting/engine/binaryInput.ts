@@ -17,10 +17,14 @@ export const DATA_URI_MAX_BYTES = 256 * 1024;
 /** A gateway without `/files`: larger data URIs still work, up to a point. */
 export const DATA_URI_FALLBACK_MAX_BYTES = 10 * 1024 * 1024;
 
-export type ImageField = 'image' | 'mask';
+/** Which input a binary file is for: its API name (`image`, `image_input[1]`) and its label. */
+export interface BinaryInputField {
+	field: string;
+	/** The form field the user named the binary field in, as the form shows it. */
+	label: string;
+}
 
-export interface BinaryImage {
-	field: ImageField;
+export interface BinaryImage extends BinaryInputField {
 	property: string;
 	fileName: string;
 	mimeType: string;
@@ -51,20 +55,14 @@ async function headOf(stream: BinaryStream, bytes: number): Promise<Buffer> {
 	return Buffer.concat(chunks, size).subarray(0, bytes);
 }
 
-/** The form field a binary input is named in, as the user sees it. */
-const FIELD_LABEL: Record<ImageField, string> = {
-	image: 'Image Binary Field Name',
-	mask: 'Mask Binary Field Name',
-};
-
 /** Reads and checks a binary input; fails (before any request) when it is missing or no image. */
 export async function readBinaryImage(
 	context: IExecuteFunctions,
 	itemIndex: number,
-	field: ImageField,
+	{ field, label: fieldLabel }: BinaryInputField,
 	property: string,
 ): Promise<BinaryImage> {
-	const label = `${FIELD_LABEL[field]} (${field}): "${property}"`;
+	const label = `${fieldLabel} (${field}): "${property}"`;
 	const binaries = context.getInputData()[itemIndex]?.binary ?? {};
 	if (!property || !binaries[property]) {
 		const available = Object.keys(binaries);
@@ -74,7 +72,7 @@ export async function readBinaryImage(
 			{
 				itemIndex,
 				description: available.length
-					? `Binary fields on this item: ${available.join(', ')}. Set ${FIELD_LABEL[field]} to one of them. To bring an image and a mask from two nodes onto one item, use a Merge node (Combine, By Position).`
+					? `Binary fields on this item: ${available.join(', ')}. Set ${fieldLabel} to one of them. To bring an image and a mask from two nodes onto one item, use a Merge node (Combine, By Position).`
 					: 'This item carries no binary data. Connect a node that outputs a file (Read/Write Files from Disk, HTTP Request, a form or trigger), or use a URL.',
 			},
 		);
@@ -88,11 +86,11 @@ export async function readBinaryImage(
 	let head: Buffer;
 	if (storedId && storedSize !== undefined && storedSize > DATA_URI_MAX_BYTES) {
 		const open = async () => await context.helpers.getBinaryStream(storedId, UPLOAD_CHUNK_BYTES);
-		image = { field, property, size: storedSize, open };
+		image = { field, label: fieldLabel, property, size: storedSize, open };
 		head = await headOf(await open(), IMAGE_SNIFF_BYTES);
 	} else {
 		const content = await context.helpers.getBinaryDataBuffer(itemIndex, property);
-		image = { field, property, size: content.length, content };
+		image = { field, label: fieldLabel, property, size: content.length, content };
 		head = content.subarray(0, IMAGE_SNIFF_BYTES);
 	}
 	const mimeType = sniffImageType(head);
@@ -105,7 +103,7 @@ export async function readBinaryImage(
 	}
 	return {
 		...image,
-		fileName: metadata.fileName ?? `${field}.${mimeType.split('/')[1]}`,
+		fileName: metadata.fileName ?? `${field.replace(/\W+/g, '_')}.${mimeType.split('/')[1]}`,
 		mimeType,
 	};
 }
@@ -188,7 +186,7 @@ export async function binaryImageToUri(
 	if (readFailure && !(failure instanceof ExecutionStoppedError)) {
 		throw new NodeOperationError(
 			context.getNode(),
-			`${FIELD_LABEL[image.field]} (${image.field}): could not read the input file "${image.fileName}" from n8n's binary data store: ${readFailure.message}`,
+			`${image.label} (${image.field}): could not read the input file "${image.fileName}" from n8n's binary data store: ${readFailure.message}`,
 			{
 				itemIndex,
 				description:
@@ -201,7 +199,7 @@ export async function binaryImageToUri(
 	if (image.size <= DATA_URI_FALLBACK_MAX_BYTES) return await toDataUri(context, image, itemIndex);
 	throw new NodeOperationError(
 		context.getNode(),
-		`${FIELD_LABEL[image.field]} (${image.field}): the API has no files endpoint (404 on POST /files) and the file is too large for a data URI (${image.size} bytes, at most ${DATA_URI_FALLBACK_MAX_BYTES})`,
+		`${image.label} (${image.field}): the API has no files endpoint (404 on POST /files) and the file is too large for a data URI (${image.size} bytes, at most ${DATA_URI_FALLBACK_MAX_BYTES})`,
 		{ itemIndex, description: 'Pass the image as a public URL instead, or make it smaller.' },
 	);
 }

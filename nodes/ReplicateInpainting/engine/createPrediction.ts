@@ -19,7 +19,7 @@ import { keepMessage } from '../../shared/errors';
 import { ExecutionStoppedError } from '../../shared/pause';
 import { isAmbiguousCreateFailure } from '../../shared/transport/request';
 import { binaryImageToUri } from './binaryInput';
-import type { CheckedItem, ImageSource, WebhookSettings } from './checkItem';
+import type { CheckedItem, WebhookSettings } from './checkItem';
 import type { OperationItem } from './executionRun';
 import type { CreateBody, PendingCreate } from './lostCreates';
 import { findCreated, ledgerFor } from './lostCreates';
@@ -61,29 +61,29 @@ export interface CreatedPrediction {
 export async function createPrediction(job: CreateJob): Promise<CreatedPrediction> {
 	const { context, itemIndex, run, options, policy } = job;
 	// 1. Everything the item says, as checked before the first create.
-	const { version, extraInput, formInput, image, mask } = job.checked;
+	const { version, input: checkedInput, binaryFiles } = job.checked;
 
 	const uploads: UploadedFile[] = [];
 	let failure: unknown;
 	try {
-		// 2. Binary inputs become data URIs or uploads.
-		const toUri = async (source: ImageSource) =>
-			source.from === 'url'
-				? (source.url as string)
-				: await binaryImageToUri(
-						context,
-						source.image,
-						options.uploadRoute,
-						policy,
-						itemIndex,
-						uploads,
-					);
-		const input = {
-			...extraInput,
-			...formInput,
-			image: await toUri(image),
-			mask: await toUri(mask),
-		};
+		// 2. Binary inputs become data URIs or uploads, in their fields (or array entries).
+		const input: IDataObject = { ...checkedInput };
+		for (const { field, index, image } of binaryFiles) {
+			const uri = await binaryImageToUri(
+				context,
+				image,
+				options.uploadRoute,
+				policy,
+				itemIndex,
+				uploads,
+			);
+			if (index === undefined) input[field] = uri;
+			else {
+				const entries = [...((input[field] as unknown[] | undefined) ?? [])];
+				entries[index] = uri;
+				input[field] = entries as IDataObject[];
+			}
+		}
 
 		// 3. The one paid request.
 		const prediction = await sendCreate(job, { version, input });

@@ -1,6 +1,7 @@
 /**
- * Replicate's models resource: a model (its latest version's schema), one version, and a model's
- * versions (the Model Version picker).
+ * Replicate's models resource: a model (its latest version's schema), one version, a model's
+ * versions (the Model Version picker), and finding models: a collection and search (the Model
+ * picker).
  */
 import type { IDataObject } from 'n8n-workflow';
 
@@ -73,5 +74,42 @@ export async function listModelVersions(
 			},
 			policy,
 		),
+	);
+}
+
+/**
+ * GET /collections/{slug}: the collection's model objects, as answered (entries unchecked). A
+ * gateway without collections answers 404, which reaches the caller as a NodeApiError.
+ */
+export async function getCollectionModels(
+	context: TransportContext,
+	slug: string,
+	policy: RetryPolicy,
+): Promise<unknown[]> {
+	const answer = await apiRequest(
+		context,
+		{ method: 'GET', path: `/collections/${encodeURIComponent(slug)}`, kind: 'repeatable' },
+		policy,
+	);
+	return Array.isArray(answer?.models) ? answer.models : [];
+}
+
+/**
+ * GET /search?query=: the model objects found, best first (each answer entry's `model`; entries
+ * unchecked). A gateway without search answers 404, which reaches the caller as a NodeApiError.
+ */
+export async function searchModelObjects(
+	context: TransportContext,
+	query: string,
+	policy: RetryPolicy,
+): Promise<unknown[]> {
+	const answer = await apiRequest(
+		context,
+		{ method: 'GET', path: '/search', kind: 'repeatable', qs: { query, limit: 50 } },
+		policy,
+	);
+	const found = Array.isArray(answer?.models) ? (answer.models as unknown[]) : [];
+	return found.map((entry) =>
+		entry !== null && typeof entry === 'object' ? (entry as IDataObject).model : undefined,
 	);
 }

@@ -16,6 +16,8 @@ import type { DownloadedResponse } from '../transport/download';
 import { downloadOutput } from '../transport/download';
 import type { RetryPolicy } from '../transport/retry';
 import { networkErrorCode } from '../transport/retry';
+import type { OutputFile } from './files';
+import { DATA_URI, isEmptyOutput, outputFiles } from './files';
 
 /** What downloading outputs needs of n8n: the node's execute context and the webhook contexts. */
 export interface DownloadContext extends TransportContext {
@@ -37,34 +39,30 @@ const EXTENSION_BY_MIME: Record<string, string> = {
 	'image/gif': 'gif',
 };
 
-function outputUrls(prediction: Prediction): string[] {
-	const { output } = prediction;
-	if (typeof output === 'string') return [output];
-	if (Array.isArray(output))
-		return output.filter((entry): entry is string => typeof entry === 'string');
-	return [];
-}
-
 /** Named after what the bytes are, whatever the URL's extension says. */
-function outputFileName(prediction: Prediction, index: number, mimeType: string): string {
+function outputFileName({ prediction, index }: OneOutput, mimeType: string): string {
 	return `${prediction.id}-${index}.${EXTENSION_BY_MIME[mimeType] ?? mimeType.split('/')[1]}`;
 }
 
-/** Downloads every output of a succeeded prediction into n8n binary data, in output order. */
+/**
+ * Downloads every file of a succeeded prediction's output into n8n binary data, in the order of
+ * `outputFiles`. An output of text or numbers only is a result too: it has no files, and its
+ * item carries the JSON alone.
+ */
 export async function downloadPredictionOutputs(
 	context: DownloadContext,
 	prediction: Prediction,
 	options: DownloadOptions,
 ): Promise<IBinaryData[]> {
 	const ref: OutputRef = { node: context.getNode(), prediction, itemIndex: options.itemIndex };
-	const urls = outputUrls(prediction);
-	if (urls.length === 0) {
+	const files = outputFiles(prediction.output);
+	if (files.length === 0) {
 		if (prediction.data_removed === true) throw expiredError(ref, 'data_removed is true');
-		throw noOutputError(ref);
+		if (isEmptyOutput(prediction.output)) throw noOutputError(ref);
 	}
 	const binaries: IBinaryData[] = [];
-	for (const [index, url] of urls.entries()) {
-		binaries.push(await downloadOne(context, ref, index, url, options));
+	for (const [index, file] of files.entries()) {
+		binaries.push(await downloadOne(context, { ...ref, index, file }, options));
 	}
 	return binaries;
 }
@@ -72,39 +70,35 @@ export async function downloadPredictionOutputs(
 /** An output sent inline as a data URI. */
 async function storeDataUri(
 	context: DownloadContext,
-	ref: OutputRef,
-	index: number,
-	url: string,
+	output: OneOutput,
 	maxBytes: number,
 ): Promise<IBinaryData> {
-	const match = /^data:([^;,]+)?((?:;[^;,]*)*?)(;base64)?,(.*)$/s.exec(url);
-	if (!match) throw outputError(ref, index, 'is a malformed data URI');
+	const match = DATA_URI.exec(output.file.url);
+	if (!match) throw outputError(output, 'is a malformed data URI');
 	const content = match[3]
 		? Buffer.from(match[4], 'base64')
 		: Buffer.from(decodeURIComponent(match[4]));
-	if (content.length > maxBytes) throw tooLarge(ref, index, String(content.length), maxBytes);
+	if (content.length > maxBytes) throw tooLarge(output, String(content.length), maxBytes);
 	const mimeType = sniffImageType(content.subarray(0, IMAGE_SNIFF_BYTES));
-	if (!mimeType) throw notAnImage(ref, index, match[1]);
+	if (!mimeType) throw notAnImage(output, match[1]);
 	return await context.helpers.prepareBinaryData(
 		content,
-		outputFileName(ref.prediction, index, mimeType),
+		outputFileName(output, mimeType),
 		mimeType,
 	);
 }
 
 async function downloadOne(
 	context: DownloadContext,
-	ref: OutputRef,
-	index: number,
-	url: string,
+	output: OneOutput,
 	options: DownloadOptions,
 ): Promise<IBinaryData> {
+	const { url } = output.file;
 	const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
-	if (scheme === 'data') return await storeDataUri(context, ref, index, url, options.maxBytes);
+	if (scheme === 'data') return await storeDataUri(context, output, options.maxBytes);
 	if (scheme !== 'http' && scheme !== 'https') {
 		throw outputError(
-			ref,
-			index,
+			output,
 			`has a URL the node will not fetch: "${url.slice(0, 100)}"`,
 			'Only http(s) and data: output URIs are downloaded.',
 		);
@@ -116,7 +110,7 @@ async function downloadOne(
 			context,
 			{ url },
 			options.policy,
-			async (response) => await storeResponse(context, ref, index, response, options.maxBytes),
+			async (response) => await storeResponse(context, output, response, options.maxBytes),
 		);
 	} catch (error) {
 		failure = error;
@@ -128,13 +122,13 @@ async function downloadOne(
 			failure instanceof NodeApiError
 		)
 			throw failure;
-		throw downloadFailed(ref, index, failure);
+		throw downloadFailed(output, failure);
 	}
 	if (result.value) return result.value;
 	if (result.statusCode === 404 || result.statusCode === 410) {
-		throw expiredError(ref, `HTTP ${result.statusCode} for output ${index}`);
+		throw expiredError(output, `HTTP ${result.statusCode} for output ${output.index}`);
 	}
-	throw downloadStatusError(ref, index, result.statusCode);
+	throw downloadStatusError(output, result.statusCode);
 }
 
 type PeekableStream = NodeJS.ReadableStream & {
@@ -187,8 +181,7 @@ function isUndecodedResponse(body: unknown): boolean {
 /** One attempt's answer into n8n's binary store (repeated whole by the download's retries). */
 async function storeResponse(
 	context: DownloadContext,
-	ref: OutputRef,
-	index: number,
+	output: OneOutput,
 	response: DownloadedResponse,
 	maxBytes: number,
 ): Promise<IBinaryData> {
@@ -196,16 +189,16 @@ async function storeResponse(
 	const declared = Number(headerValue(response.headers, 'content-length'));
 	if (Number.isFinite(declared) && declared > maxBytes) {
 		body.resume();
-		throw tooLarge(ref, index, String(declared), maxBytes);
+		throw tooLarge(output, String(declared), maxBytes);
 	}
 	// The bytes decide what the file is, not the Content-Type (a redirect target may answer JSON).
 	const mimeType = sniffImageType(await peek(body, IMAGE_SNIFF_BYTES));
 	if (!mimeType) {
 		body.destroy();
 		const declaredType = headerValue(response.headers, 'content-type')?.split(';')[0].trim();
-		throw notAnImage(ref, index, declaredType || undefined);
+		throw notAnImage(output, declaredType || undefined);
 	}
-	const fileName = outputFileName(ref.prediction, index, mimeType);
+	const fileName = outputFileName(output, mimeType);
 	if (Number.isFinite(declared) && isUndecodedResponse(response.body)) {
 		// The HTTP response itself (nothing decompressed it): Node's parser ends its body at the
 		// declared length, which is within the limit, so it streams straight into n8n's binary
@@ -218,7 +211,7 @@ async function storeResponse(
 		if (stored.bytes !== undefined && stored.bytes !== declared) {
 			// Repeated by the download's retries, as a connection lost mid-body is.
 			throw Object.assign(
-				new Error(`Output ${index} ended after ${stored.bytes} of ${declared} bytes`),
+				new Error(`Output ${output.index} ended after ${stored.bytes} of ${declared} bytes`),
 				{ code: 'ERR_STREAM_PREMATURE_CLOSE' },
 			);
 		}
@@ -232,7 +225,7 @@ async function storeResponse(
 		received += chunk.length;
 		if (received > maxBytes) {
 			body.destroy();
-			throw tooLarge(ref, index, `more than ${maxBytes}`, maxBytes);
+			throw tooLarge(output, `more than ${maxBytes}`, maxBytes);
 		}
 		chunks.push(chunk);
 	}
@@ -249,6 +242,21 @@ interface OutputRef {
 	node: INode;
 	prediction: Prediction;
 	itemIndex: number;
+}
+
+/** One file of the output: its place in `outputFiles`' order, and its URL and path. */
+interface OneOutput extends OutputRef {
+	index: number;
+	file: OutputFile;
+}
+
+/**
+ * `output 1`, and where it sat when that is not plain from the index (`output 1 at
+ * output.images[0]`): an object output is named by its keys.
+ */
+function outputName({ index, file }: OneOutput): string {
+	const plain = file.path === 'output' || file.path === `output[${index}]`;
+	return plain ? `output ${index}` : `output ${index} at ${file.path}`;
 }
 
 function expiredError({ node, prediction, itemIndex }: OutputRef, detail: string) {
@@ -272,24 +280,20 @@ function noOutputError({ node, prediction, itemIndex }: OutputRef) {
 	);
 }
 
-function outputError(
-	{ node, prediction, itemIndex }: OutputRef,
-	index: number,
-	problem: string,
-	description?: string,
-) {
+function outputError(output: OneOutput, problem: string, description?: string) {
+	const { node, prediction, itemIndex } = output;
+	const name = outputName(output);
 	const error = new NodeOperationError(
 		node,
-		`Output ${index} of prediction ${prediction.id} ${problem}`,
+		`${name[0].toUpperCase()}${name.slice(1)} of prediction ${prediction.id} ${problem}`,
 		{ itemIndex, description },
 	);
 	return withPredictionId(error, prediction.id);
 }
 
-function tooLarge(ref: OutputRef, index: number, bytes: string, max: number) {
+function tooLarge(output: OneOutput, bytes: string, max: number) {
 	return outputError(
-		ref,
-		index,
+		output,
 		`is larger than the Max Output Size (${bytes} > ${max} bytes)`,
 		'Raise the Max Output Size option, or turn off Download Outputs to get the URLs only.',
 	);
@@ -298,10 +302,9 @@ function tooLarge(ref: OutputRef, index: number, bytes: string, max: number) {
 /**
  * An output whose bytes are no image (an error page, JSON from a redirect target): never stored.
  */
-function notAnImage(ref: OutputRef, index: number, declared: string | undefined) {
+function notAnImage(output: OneOutput, declared: string | undefined) {
 	return outputError(
-		ref,
-		index,
+		output,
 		`is not an image (${declared ?? 'no declared type'}, and its bytes are no ${IMAGE_FORMATS} file)`,
 		'The output URL (or where it redirected to) answered something else than the image, for example an error page. Nothing was saved. Check the prediction on Replicate, or turn off Download Outputs to get the URLs only.',
 	);
@@ -322,17 +325,14 @@ const NETWORK_WORDS: Record<string, string> = {
 };
 
 /** A download that failed on the network (after its retries). */
-function downloadFailed(
-	{ node, prediction, itemIndex }: OutputRef,
-	index: number,
-	failure: unknown,
-) {
+function downloadFailed(output: OneOutput, failure: unknown) {
+	const { node, prediction, itemIndex } = output;
 	const code = networkErrorCode(failure);
 	const text = failure instanceof Error ? failure.message : String(failure);
 	const words =
 		(code && NETWORK_WORDS[code]) ??
 		(/aborted/i.test(text) ? 'connection aborted' : 'network error');
-	const message = `Downloading output ${index} of prediction ${prediction.id} failed: ${words}`;
+	const message = `Downloading ${outputName(output)} of prediction ${prediction.id} failed: ${words}`;
 	const error = new NodeApiError(
 		node,
 		{ message },
@@ -347,12 +347,9 @@ function downloadFailed(
 }
 
 /** The output URL answered an error status (after retries). */
-function downloadStatusError(
-	{ node, prediction, itemIndex }: OutputRef,
-	index: number,
-	statusCode: number,
-) {
-	const message = `Downloading output ${index} of prediction ${prediction.id} failed with HTTP ${statusCode}`;
+function downloadStatusError(output: OneOutput, statusCode: number) {
+	const { node, prediction, itemIndex } = output;
+	const message = `Downloading ${outputName(output)} of prediction ${prediction.id} failed with HTTP ${statusCode}`;
 	return withPredictionId(
 		new NodeApiError(node, { message }, { message, itemIndex, httpCode: String(statusCode) }),
 		prediction.id,

@@ -1,7 +1,7 @@
 /**
  * The items a prediction becomes, for the node's operations, its resumed executions and the
- * trigger alike: the prediction JSON (status, image URL and error first) and its images as
- * binary data when they are downloaded.
+ * trigger alike: the prediction JSON (status, image URL and error first) and the files of its
+ * output (whatever its shape, see files.ts) as binary data when they are downloaded.
  */
 import type { IBinaryData, IDataObject, INodeExecutionData } from 'n8n-workflow';
 
@@ -10,6 +10,7 @@ import type { NodeOptions, OutputLayout } from '../options';
 import type { RetryPolicy } from '../transport/retry';
 import type { DownloadContext } from './download';
 import { downloadPredictionOutputs } from './download';
+import { outputFiles } from './files';
 
 const MEGABYTE = 1024 * 1024;
 
@@ -19,7 +20,15 @@ export function binaryPropertyFor(base: string, index: number): string {
 }
 
 /** What a user looks for first; n8n's table view shows keys in the item's order. */
-const LEADING_FIELDS = ['status', 'output_url', 'output_index', 'output', 'error', 'id'];
+const LEADING_FIELDS = [
+	'status',
+	'output_url',
+	'output_path',
+	'output_index',
+	'output',
+	'error',
+	'id',
+];
 
 /**
  * The same JSON with status, the image URL(s) and the error first, then the API's fields as they
@@ -33,9 +42,10 @@ export function inTableOrder(json: IDataObject): IDataObject {
 }
 
 /**
- * Without downloads: one item with the prediction JSON (its `output` holds the URLs). With
- * downloads: one item per image (n8n's own image nodes do this, so the next node handles each
- * file) or every image on one item.
+ * Without downloads, or when the output holds no file (text only): one item with the prediction
+ * JSON (its `output` holds the URLs and any text). With downloads: one item per file (n8n's own
+ * image nodes do this, so the next node handles each file), naming its URL and where it sat in the
+ * output, or every file on one item. `binaries` are in `outputFiles`' order.
  */
 export function predictionItems(
 	prediction: Prediction,
@@ -50,10 +60,15 @@ export function predictionItems(
 		binaries.forEach((file, index) => (binary[binaryPropertyFor(binaryProperty, index)] = file));
 		return [{ json, binary }];
 	}
-	const urls = Array.isArray(prediction.output) ? prediction.output : [prediction.output];
-	return binaries.map((file, index) => ({
-		json: inTableOrder({ ...json, output_index: index, output_url: urls[index] ?? null }),
-		binary: { [binaryProperty]: file },
+	const files = outputFiles(prediction.output);
+	return binaries.map((binary, index) => ({
+		json: inTableOrder({
+			...json,
+			output_index: index,
+			output_url: files[index]?.url ?? null,
+			output_path: files[index]?.path ?? null,
+		}),
+		binary: { [binaryProperty]: binary },
 	}));
 }
 

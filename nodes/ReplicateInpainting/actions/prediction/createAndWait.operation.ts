@@ -9,13 +9,21 @@ import type { CheckedItem } from '../../engine/checkItem';
 import { checkCreateItem } from '../../engine/checkItem';
 import { createPrediction } from '../../engine/createPrediction';
 import type { OperationItem } from '../../engine/executionRun';
+import type { ModelLoader } from '../../engine/loadModel';
 import { unsuccessfulPredictionError, waitForPrediction } from '../../engine/waitForPrediction';
-import { modelInputOptions, modelInputProperties } from './modelInput.description';
+import { modelInputsProperty, modelProperty } from './model.description';
+import {
+	modelInputOptions,
+	modelInputProperties,
+	modelVersionOption,
+} from './modelInput.description';
 import { parksExecution, waitModeProperties } from './waitMode';
 import { parkExecution } from './waitMode/park';
 
 const properties: INodeProperties[] = [
+	modelProperty,
 	...modelInputProperties,
+	modelInputsProperty,
 	...waitModeProperties,
 	optionsCollection(
 		[
@@ -30,7 +38,7 @@ const properties: INodeProperties[] = [
 			'keepUploadedFiles',
 			'maxConcurrent',
 		],
-		modelInputOptions,
+		[modelVersionOption, ...modelInputOptions],
 	),
 ];
 
@@ -43,8 +51,9 @@ export async function validate(
 	this: IExecuteFunctions,
 	itemIndex: number,
 	options: NodeOptions,
+	loadModel: ModelLoader,
 ): Promise<CheckedItem> {
-	return await checkCreateItem(this, itemIndex, options);
+	return await checkCreateItem(this, itemIndex, options, loadModel);
 }
 
 /** Wait Mode: Webhook creates every item's prediction, then parks the execution once for all. */

@@ -11,10 +11,18 @@ import type { CheckedItem, WebhookSettings } from '../../engine/checkItem';
 import { checkCreateItem } from '../../engine/checkItem';
 import { createPrediction } from '../../engine/createPrediction';
 import type { OperationItem } from '../../engine/executionRun';
-import { modelInputOptions, modelInputProperties } from './modelInput.description';
+import type { ModelLoader } from '../../engine/loadModel';
+import { modelInputsProperty, modelProperty } from './model.description';
+import {
+	modelInputOptions,
+	modelInputProperties,
+	modelVersionOption,
+} from './modelInput.description';
 
 const properties: INodeProperties[] = [
+	modelProperty,
 	...modelInputProperties,
+	modelInputsProperty,
 	{
 		displayName: 'Webhook URL',
 		name: 'webhookUrl',
@@ -37,7 +45,7 @@ const properties: INodeProperties[] = [
 	},
 	optionsCollection(
 		['timeout', 'extraInput', 'uploadRoute', 'maxRetries', 'maxConcurrent'],
-		modelInputOptions,
+		[modelVersionOption, ...modelInputOptions],
 	),
 ];
 
@@ -55,11 +63,12 @@ export async function validate(
 	this: IExecuteFunctions,
 	itemIndex: number,
 	options: NodeOptions,
+	loadModel: ModelLoader,
 ): Promise<CheckedCreate> {
 	const webhookUrl = String(this.getNodeParameter('webhookUrl', itemIndex, '')).trim();
 	const webhookEvents = this.getNodeParameter('webhookEvents', itemIndex, []) as string[];
 	const webhook = webhookUrl ? { url: webhookUrl, events: webhookEvents } : undefined;
-	return { ...(await checkCreateItem(this, itemIndex, options, webhook)), webhook };
+	return { ...(await checkCreateItem(this, itemIndex, options, loadModel, webhook)), webhook };
 }
 
 export async function execute(

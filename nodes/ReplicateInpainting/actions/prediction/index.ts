@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 
 import type { NodeOptions } from '../../../shared/options';
 import type { ItemBatch, OperationItem } from '../../engine/executionRun';
+import type { ModelLoader } from '../../engine/loadModel';
 import * as cancel from './cancel.operation';
 import * as createAndWait from './createAndWait.operation';
 import * as createOnly from './createOnly.operation';
@@ -10,8 +11,16 @@ import * as get from './get.operation';
 /** What an operation file offers the router. */
 export interface Operation {
 	description: INodeProperties[];
-	/** Reads and checks an item before any request of the run; what it returns reaches `execute`. */
-	validate(this: IExecuteFunctions, itemIndex: number, options: NodeOptions): Promise<unknown>;
+	/**
+	 * Reads and checks an item before any request of the run; what it returns reaches `execute`.
+	 * `loadModel` gives a model's schema, fetched once for the run.
+	 */
+	validate(
+		this: IExecuteFunctions,
+		itemIndex: number,
+		options: NodeOptions,
+		loadModel: ModelLoader,
+	): Promise<unknown>;
 	execute(this: IExecuteFunctions, item: OperationItem): Promise<INodeExecutionData[]>;
 	/**
 	 * For an operation that can run all items as one (Create and Wait's Wait Mode: Webhook parks the

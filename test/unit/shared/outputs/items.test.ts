@@ -37,8 +37,14 @@ it("puts status, output, error and id first and keeps every other field in the A
 it("one item per image leads with status and that image's URL", () => {
 	const file = { data: '', mimeType: 'image/png' };
 	const [item] = predictionItems(prediction, [file], 'itemPerImage', 'data');
-	expect(Object.keys(item.json).slice(0, 3)).toEqual(['status', 'output_url', 'output_index']);
+	expect(Object.keys(item.json).slice(0, 4)).toEqual([
+		'status',
+		'output_url',
+		'output_path',
+		'output_index',
+	]);
 	expect(item.json.output_url).toBe('https://replicate.delivery/x/out-0.png');
+	expect(item.json.output_path).toBe('output[0]');
 });
 
 describe('predictionItems', () => {
@@ -60,9 +66,11 @@ describe('predictionItems', () => {
 
 	it('one item per image: each in the binary field, with its index and URL', () => {
 		const items = predictionItems(two, files, 'itemPerImage', 'image');
-		expect(items.map((item) => [item.json.output_index, item.json.output_url])).toEqual([
-			[0, 'https://replicate.delivery/x/out-0.png'],
-			[1, 'https://replicate.delivery/x/out-1.png'],
+		expect(
+			items.map((item) => [item.json.output_index, item.json.output_url, item.json.output_path]),
+		).toEqual([
+			[0, 'https://replicate.delivery/x/out-0.png', 'output[0]'],
+			[1, 'https://replicate.delivery/x/out-1.png', 'output[1]'],
 		]);
 		expect(items.map((item) => Object.keys(item.binary ?? {}))).toEqual([['image'], ['image']]);
 		expect(items[1].binary?.image.fileName).toBe('out-1.png');
@@ -84,5 +92,29 @@ describe('predictionItems', () => {
 		} as unknown as Prediction;
 		const [item] = predictionItems(single, [files[0]], 'itemPerImage', 'data');
 		expect(item.json.output_url).toBe('https://replicate.delivery/x/only.png');
+		expect(item.json.output_path).toBe('output');
+	});
+
+	it("an object output: each file names its URL and where it sat, the text stays in 'output'", () => {
+		const output = {
+			caption: 'two chairs',
+			images: ['https://replicate.delivery/x/a.png', 'https://replicate.delivery/x/b.png'],
+		};
+		const shaped = { ...prediction, output } as unknown as Prediction;
+		const items = predictionItems(shaped, files, 'itemPerImage', 'data');
+		expect(items.map((item) => [item.json.output_url, item.json.output_path])).toEqual([
+			['https://replicate.delivery/x/a.png', 'output.images[0]'],
+			['https://replicate.delivery/x/b.png', 'output.images[1]'],
+		]);
+		expect(items[1].json.output).toEqual(output);
+		const [together] = predictionItems(shaped, files, 'allOnOneItem', 'data');
+		expect(together.binary?.data_1.fileName).toBe('out-1.png');
+	});
+
+	it('a text-only output: one item with the JSON and no binary', () => {
+		const text = { ...prediction, output: 'A red chair.' } as unknown as Prediction;
+		expect(predictionItems(text, [], 'itemPerImage', 'data')).toEqual([
+			{ json: inTableOrder(text as never) },
+		]);
 	});
 });

@@ -88,12 +88,7 @@ export async function parkExecution(
 	const customData = customDataOf(context);
 	const room = capacity(freeKeys(customData, node));
 	const checkedItems = items as Array<OperationItem<CheckedItem>>;
-	const uploadsPerItem = Math.max(
-		...checkedItems.map(
-			({ checked }) =>
-				[checked.image, checked.mask].filter((source) => source.from === 'binary').length,
-		),
-	);
+	const uploadsPerItem = Math.max(...checkedItems.map(({ checked }) => checked.binaryFiles.length));
 	const fits = itemsThatFit(room, uploadsPerItem);
 	if (itemCount > fits) {
 		throw new NodeOperationError(

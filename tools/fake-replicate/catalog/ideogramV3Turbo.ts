@@ -1,0 +1,175 @@
+/**
+ * ideogram-ai/ideogram-v3-turbo (official: run by name; a mask model whose BLACK pixels are
+ * repainted). Its own API page was not in the stored pages; the inputs are those of its sibling
+ * ideogram-v3-quality's page (https://replicate.com/ideogram-ai/ideogram-v3-quality/versions/03944eb9…/api,
+ * inline "string (enum)" choices), which v3-turbo's listings repeat field for field (seed's
+ * maximum 2147483647 from one of them). Left out: `style_preset`, whose long choice list could not
+ * be read. The version id is a stand-in (sha256 of the model's name): Replicate shows official
+ * models' ids nowhere a client needs them.
+ */
+import { cogSchema, type CatalogModel } from './cog';
+
+/** v3-quality's page, in its order. */
+const RESOLUTIONS = [
+	'None',
+	'512x1536',
+	'576x1408',
+	'576x1472',
+	'576x1536',
+	'640x1344',
+	'640x1408',
+	'640x1472',
+	'640x1536',
+	'704x1152',
+	'704x1216',
+	'704x1280',
+	'704x1344',
+	'704x1408',
+	'704x1472',
+	'736x1312',
+	'768x1088',
+	'768x1216',
+	'768x1280',
+	'768x1344',
+	'800x1280',
+	'832x960',
+	'832x1024',
+	'832x1088',
+	'832x1152',
+	'832x1216',
+	'832x1248',
+	'864x1152',
+	'896x960',
+	'896x1024',
+	'896x1088',
+	'896x1120',
+	'896x1152',
+	'960x832',
+	'960x896',
+	'960x1024',
+	'960x1088',
+	'1024x832',
+	'1024x896',
+	'1024x960',
+	'1024x1024',
+	'1088x768',
+	'1088x832',
+	'1088x896',
+	'1088x960',
+	'1120x896',
+	'1152x704',
+	'1152x832',
+	'1152x864',
+	'1152x896',
+	'1216x704',
+	'1216x768',
+	'1216x832',
+	'1248x832',
+	'1280x704',
+	'1280x768',
+	'1280x800',
+	'1312x736',
+	'1344x640',
+	'1344x704',
+	'1344x768',
+	'1408x576',
+	'1408x640',
+	'1408x704',
+	'1472x576',
+	'1472x640',
+	'1472x704',
+	'1536x512',
+	'1536x576',
+	'1536x640',
+];
+
+export const ideogramV3Turbo: CatalogModel = {
+	owner: 'ideogram-ai',
+	name: 'ideogram-v3-turbo',
+	description:
+		'Turbo is the fastest and cheapest Ideogram v3. v3 creates images with stunning realism, creative designs, and consistent styles',
+	is_official: true,
+	run_count: 6_200_000,
+	output: 'uri',
+	edit: { kind: 'mask', image: 'image', mask: 'mask', repaint: 'black' },
+	tags: ['image-inpainting', 'image-style-transfer', 'text-in-image', 'text-to-image'],
+	versions: [
+		{
+			id: 'd52a045fdcfce8e67e7d541961feda8c91ac6a49f399ec66ca236e0629050076',
+			created_at: '2025-04-30T17:00:00.000000Z',
+			cog_version: '0.16.8',
+			openapi_schema: cogSchema(
+				{
+					prompt: { type: 'string', description: 'Text prompt for image generation' },
+					aspect_ratio: {
+						type: 'string',
+						enum: [
+							'1:3',
+							'3:1',
+							'1:2',
+							'2:1',
+							'9:16',
+							'16:9',
+							'10:16',
+							'16:10',
+							'2:3',
+							'3:2',
+							'3:4',
+							'4:3',
+							'4:5',
+							'5:4',
+							'1:1',
+						],
+						description: 'Aspect ratio. Ignored if a resolution or inpainting image is given.',
+						default: '1:1',
+					},
+					resolution: {
+						type: 'string',
+						enum: RESOLUTIONS,
+						description:
+							'Resolution. Overrides aspect ratio. Ignored if an inpainting image is given.',
+						default: 'None',
+					},
+					magic_prompt_option: {
+						type: 'string',
+						enum: ['Auto', 'On', 'Off'],
+						description:
+							'Magic Prompt will interpret your prompt and optimize it to maximize variety and quality of the images generated. You can also use it to write prompts in different languages.',
+						default: 'Auto',
+					},
+					image: {
+						type: 'string',
+						format: 'uri',
+						description: 'An image file to use for inpainting. You must also use a mask.',
+					},
+					mask: {
+						type: 'string',
+						format: 'uri',
+						description:
+							'A black and white image. Black pixels are inpainted, white pixels are preserved. The mask will be resized to match the image size.',
+					},
+					style_type: {
+						type: 'string',
+						enum: ['None', 'Auto', 'General', 'Realistic', 'Design'],
+						description:
+							'The styles help define the specific aesthetic of the image you want to generate.',
+						default: 'None',
+					},
+					style_reference_images: {
+						type: 'array',
+						items: { type: 'string', format: 'uri' },
+						description: 'A list of images to use as style references.',
+						nullable: true,
+					},
+					seed: {
+						type: 'integer',
+						description: 'Random seed. Set for reproducible generation',
+						maximum: 2147483647,
+					},
+				},
+				['prompt'],
+				'uri',
+			),
+		},
+	],
+};
