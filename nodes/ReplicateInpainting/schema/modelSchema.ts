@@ -7,6 +7,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { InputProblem } from './modelInput';
+import { isHttpUrl } from './modelInput';
 
 export type FieldKind = 'string' | 'integer' | 'number' | 'boolean' | 'array' | 'object' | 'any';
 
@@ -203,13 +204,6 @@ function isUnset(value: unknown): boolean {
 	return value === undefined || value === null || value === '';
 }
 
-function isHttpUrl(value: string): boolean {
-	try {
-		const url = new URL(value);
-		return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-	} catch {
-		return false;
-	}
 }
 
 const DATA_URI = /^data:[\w.+-]+\/[\w.+-]+(?:;[\w.+-]+=[^;,]*)*(?:;base64)?,./is;
