@@ -204,8 +204,6 @@ function isUnset(value: unknown): boolean {
 	return value === undefined || value === null || value === '';
 }
 
-}
-
 const DATA_URI = /^data:[\w.+-]+\/[\w.+-]+(?:;[\w.+-]+=[^;,]*)*(?:;base64)?,./is;
 
 function list(values: Array<string | number>): string {
