@@ -234,6 +234,7 @@ async function checkSchemaForm(
 	if (problems.length > 0) return undefined;
 	const model = await loadModel(reference.name, versionId, itemIndex, {
 		maxRetries: options.maxRetries,
+		signal: context.getExecutionCancelSignal?.(),
 	});
 	const mapped = context.getNodeParameter('modelInputs', itemIndex, {}) as IDataObject;
 	const values = { ...((mapped?.value as IDataObject | null) ?? {}) };

@@ -325,7 +325,13 @@ export function checkInputValues(
 		const value = given[field.name];
 		if (isUnset(value) || (Array.isArray(value) && value.length === 0 && field.kind === 'array')) {
 			if (field.required && field.default === undefined)
-				problem(field, value, field.file ? `is required: ${fileSource('')}` : 'is required');
+				problem(
+					field,
+					value ?? '',
+					field.file
+						? 'is required: an http(s) URL, a data URI or the name of a binary field of the item'
+						: 'is required',
+				);
 			continue;
 		}
 		if (field.kind === 'array') {
