@@ -14,7 +14,7 @@ import type { Fault, RecordedRequest } from '../../tools/fake-replicate';
 import { makeSamplePng } from '../../tools/fake-replicate';
 import { binaryItem } from '../node/support';
 import type { NodeRow, RowContext } from './node-row';
-import { all, createPosts, noCreate, onePost, SUCCESS_WITH_IMAGE } from './node-row';
+import { all, createPosts, endsWithin, noCreate, onePost, SUCCESS_WITH_IMAGE } from './node-row';
 
 const FILL_PRO = 'black-forest-labs/flux-fill-pro';
 const FILL_DEV = 'black-forest-labs/flux-fill-dev';
@@ -150,6 +150,28 @@ export const modelsRows: NodeRow[] = [
 			description: /^Nothing was sent/,
 		},
 		check: noCreate,
+	},
+	{
+		fault: 'models API: GET /models/{owner}/{name} slower than the Timeout (2 s, no retries)',
+		operation: 'createAndWait',
+		...maskModel(FILL_PRO),
+		options: { timeout: 2, maxRetries: 0 },
+		arrange: (s) => s.inject({ ...ON_MODEL, kind: 'delay', ms: 20_000 }),
+		// The read ends with the item's Timeout, not after the transport's own 60 s per attempt.
+		expect: {
+			outcome: 'error',
+			message: () => new RegExp(`^Could not reach the Replicate API \\(GET /models/${FILL_PRO}\\)`),
+		},
+		check: all(noCreate, endsWithin(2_000 + 1_500)),
+	},
+	{
+		fault: 'models API: execution stopped while GET /models/{owner}/{name} is on its way',
+		operation: 'createAndWait',
+		...maskModel(FILL_PRO),
+		arrange: (s) => s.inject({ ...ON_MODEL, kind: 'delay', ms: 20_000 }),
+		stopAfterMs: 1_000,
+		expect: { outcome: 'stopped' },
+		check: all(noCreate, endsWithin(1_000 + 1_000)),
 	},
 	// The GET is retried, then the schema is read and checked: one create.
 	retriedOnce('models API: 429 then 200 on GET /models/{owner}/{name}', FILL_PRO, {
