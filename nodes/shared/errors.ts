@@ -198,3 +198,18 @@ export function errorItem(
 	if (predictionId) json.predictionId = predictionId;
 	return { json, pairedItem: { item: itemIndex } };
 }
+
+/**
+ * The request's answer, or undefined where the API answered 404: a resource that does not exist,
+ * or an endpoint a gateway does not serve. Any other failure goes on.
+ */
+export async function unlessNotFound<T>(request: Promise<T>): Promise<{ answer: T } | undefined> {
+	let failure: unknown;
+	try {
+		return { answer: await request };
+	} catch (error) {
+		failure = error;
+	}
+	if (failure instanceof NodeApiError && failure.httpCode === '404') return undefined;
+	throw failure;
+}

@@ -92,6 +92,43 @@ describe('Wait Mode: Webhook', () => {
 		expect(createRequests(server)).toHaveLength(1);
 	});
 
+	it('any model parks and resumes the same way: nano-banana with two binary images in a list', async () => {
+		const photo = makeSamplePng(48, 48, 'image');
+		const inputItems = [
+			binaryItem({
+				data: { content: photo, fileName: 'a.png', mimeType: 'image/png' },
+				data_1: { content: photo, fileName: 'b.png', mimeType: 'image/png' },
+			}),
+		];
+		const { executionId, parked } = await park(
+			waiting,
+			server,
+			{
+				model: { __rl: true, mode: 'name', value: 'google/nano-banana' },
+				modelInputs: {
+					mappingMode: 'defineBelow',
+					value: { prompt: 'put them side by side', image_input: ['data', 'data_1'] },
+					matchingColumns: [],
+					schema: [],
+				},
+			},
+			{ inputItems },
+		);
+		expect(parked.status).toBe('waiting');
+		const body = createRequests(server)[0].json as {
+			version: string;
+			input: { image_input: string[] };
+		};
+		expect(body.version).toBe('google/nano-banana');
+		expect(body.input.image_input).toHaveLength(2);
+		const done = await waiting.finished(executionId);
+		expect(done.status).toBe('success');
+		const [item] = done.items(NODE_NAME);
+		expect(item.json).toMatchObject({ status: 'succeeded', model: 'google/nano-banana' });
+		expect(item.binary?.data.mimeType).toBe('image/png');
+		expect(createRequests(server)).toHaveLength(1);
+	});
+
 	it('many items: calls out of order and duplicates are recorded, one resume, output in input order', async () => {
 		server.scriptNextPrediction({ modelTimeMs: 2500 });
 		server.scriptNextPrediction({ modelTimeMs: 100 });

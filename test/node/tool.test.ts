@@ -119,9 +119,7 @@ describe('called by an agent', () => {
 		// What the model is offered.
 		expect(call.tool).toBe('Inpaint_image');
 		// Description "Set Automatically": with no resource, n8n falls back to the node's description.
-		expect(call.description).toBe(
-			'Repaint the masked part of an image with Stable Diffusion Inpainting on Replicate',
-		);
+		expect(call.description).toBe(new ReplicateInpainting().description.description);
 		expect(Object.keys(call.parameters).sort()).toEqual(['imageUrl', 'maskUrl', 'prompt']);
 		expect(call.parameters.maskUrl.description).toContain('white pixels are repainted');
 		// What it gets back: n8n's JSON.stringify of the items' json.
@@ -196,6 +194,43 @@ describe('called by an agent', () => {
 			status: 'succeeded',
 			input: { prompt: 'a lamp' },
 		});
+	});
+
+	it("runs any model: the agent fills the mapped inputs written as $fromAI(), the model and the mapping are the workflow's", async () => {
+		const { calls } = await callTool(
+			{
+				model: { __rl: true, mode: 'name', value: 'black-forest-labs/flux-fill-pro' },
+				modelInputs: {
+					mappingMode: 'defineBelow',
+					value: {
+						prompt: FROM_AI.prompt,
+						image: FROM_AI.imageUrl,
+						mask: FROM_AI.maskUrl,
+						output_format: 'png',
+					},
+					matchingColumns: [],
+					schema: [],
+				},
+			},
+			[
+				{
+					arguments: {
+						prompt: 'a lamp',
+						imageUrl: server.sampleImageUrl,
+						maskUrl: server.sampleMaskUrl,
+					},
+				},
+			],
+		);
+		expect(Object.keys(calls[0].parameters).sort()).toEqual(['imageUrl', 'maskUrl', 'prompt']);
+		expect(JSON.parse(calls[0].answer!)[0]).toMatchObject({
+			status: 'succeeded',
+			model: 'black-forest-labs/flux-fill-pro',
+			input: { prompt: 'a lamp', output_format: 'png' },
+		});
+		expect((createRequests(server)[0].json as { version: string }).version).toBe(
+			'black-forest-labs/flux-fill-pro',
+		);
 	});
 
 	it('answers several outputs as one prediction with all URLs', async () => {

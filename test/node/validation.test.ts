@@ -149,6 +149,13 @@ describe('bad input fails before any request', () => {
 		expect(apiRequests(server)).toHaveLength(0);
 	});
 
+	it('an empty Image URL gets one message, not also "not a URL"', async () => {
+		const { errorMessage } = await runNode(server, { ...urlInputs(server), imageUrl: '={{ "" }}' });
+		expect(errorMessage).toBe(
+			'Invalid input (item 0): Image URL (image): "" is required: an http(s) URL or a data URI',
+		);
+	});
+
 	it('names the item and lists every problem at once', async () => {
 		const { errorMessage } = await runNode(
 			server,

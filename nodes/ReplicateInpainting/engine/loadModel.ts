@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 
 import type { IDataObject } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import {
 	getModel,
@@ -15,6 +15,7 @@ import {
 	MODEL_NAME_PATTERN,
 	VERSION_ID_PATTERN,
 } from '../../shared/api/models';
+import { unlessNotFound } from '../../shared/errors';
 import type { TransportContext } from '../../shared/transport/request';
 import { apiBaseUrl, CREDENTIAL_TYPE } from '../../shared/transport/request';
 import type { RetryPolicy } from '../../shared/transport/retry';
@@ -129,10 +130,6 @@ export function modelLoader(context: TransportContext): ModelLoader {
 	};
 }
 
-function isNotFound(error: unknown): boolean {
-	return error instanceof NodeApiError && error.httpCode === '404';
-}
-
 async function fetchModel(
 	context: TransportContext,
 	name: string,
@@ -140,31 +137,27 @@ async function fetchModel(
 	policy: RetryPolicy,
 	itemIndex: number,
 ): Promise<LoadedModel> {
-	if (!MODEL_NAME_PATTERN.test(name)) throw new Error(`Not a model name: ${name}`);
+	if (!MODEL_NAME_PATTERN.test(name) || (versionId && !VERSION_ID_PATTERN.test(versionId)))
+		throw new NodeOperationError(context.getNode(), `Not a model: ${name}:${versionId}`);
 	if (versionId !== undefined) {
-		if (!VERSION_ID_PATTERN.test(versionId)) throw new Error(`Not a version id: ${versionId}`);
 		const version = `${name}:${versionId}`;
-		try {
-			const answer = await getModelVersion(context, name, versionId, policy, itemIndex);
-			const fields = inputFieldsOf(answer?.openapi_schema);
-			return fields
-				? { name, version, fields }
-				: { name, version, notLoaded: 'its version answer holds no input schema' };
-		} catch (error) {
-			// A gateway that does not serve the models API: the pinned version still runs.
-			if (!isNotFound(error)) throw error;
+		const found = await unlessNotFound(
+			getModelVersion(context, name, versionId, policy, itemIndex),
+		);
+		// A gateway that does not serve the models API: the pinned version still runs.
+		if (!found)
 			return {
 				name,
 				version,
 				notLoaded: `GET /models/${name}/versions/${versionId} answered 404 (the API or gateway does not serve it)`,
 			};
-		}
+		const fields = inputFieldsOf(found.answer?.openapi_schema);
+		return fields
+			? { name, version, fields }
+			: { name, version, notLoaded: 'its version answer holds no input schema' };
 	}
-	let model: IDataObject | undefined;
-	try {
-		model = await getModel(context, name, policy, itemIndex);
-	} catch (error) {
-		if (!isNotFound(error)) throw error;
+	const found = await unlessNotFound(getModel(context, name, policy, itemIndex));
+	if (!found) {
 		throw new NodeOperationError(
 			context.getNode(),
 			`Model ${name} was not found (GET /models/${name} answered 404)`,
@@ -175,6 +168,7 @@ async function fetchModel(
 			},
 		);
 	}
+	const model = found.answer;
 	const latest = model?.latest_version as IDataObject | undefined;
 	const fields = inputFieldsOf(latest?.openapi_schema);
 	const notLoaded = fields ? undefined : 'its latest version carries no input schema';

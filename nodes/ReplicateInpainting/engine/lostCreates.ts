@@ -117,11 +117,21 @@ function sameBody(a: CreateBody, b: CreateBody): boolean {
 }
 
 /**
+ * Whether a prediction runs what a create named: its version id, or for an official model (sent
+ * as `owner/name`, no id) the model, since Replicate reports the version it ran under.
+ */
+function runsVersion(prediction: IDataObject, version: string): boolean {
+	if (!version.includes(':') && version.includes('/'))
+		return String(prediction.model ?? '').toLowerCase() === version.toLowerCase();
+	return versionId(prediction.version) === versionId(version);
+}
+
+/**
  * Replicate fills in defaults, so every field sent must be there unchanged; extra ones may be
  * added.
  */
 export function madeBy(prediction: IDataObject, body: CreateBody): boolean {
-	if (versionId(prediction.version) !== versionId(body.version)) return false;
+	if (!runsVersion(prediction, body.version)) return false;
 	const input = prediction.input as IDataObject | undefined;
 	if (!input || typeof input !== 'object') return false;
 	return Object.entries(body.input).every(([field, value]) => sameValue(input[field], value));

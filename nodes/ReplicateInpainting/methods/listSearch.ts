@@ -12,7 +12,6 @@ import type {
 	INodeListSearchItems,
 	INodeListSearchResult,
 } from 'n8n-workflow';
-import { NodeApiError } from 'n8n-workflow';
 
 import {
 	getCollectionModels,
@@ -21,6 +20,7 @@ import {
 	searchModelObjects,
 	VERSION_ID_PATTERN,
 } from '../../shared/api/models';
+import { unlessNotFound } from '../../shared/errors';
 import { listPredictions, PREDICTION_ID } from '../../shared/api/predictions';
 import { MODEL_NAME, MODEL_VERSION_ID } from '../schema/modelInput';
 
@@ -170,8 +170,6 @@ function builtInEntry(note = ''): INodeListSearchItems {
 	};
 }
 
-const isNotServed = (error: unknown) => error instanceof NodeApiError && error.httpCode === '404';
-
 /**
  * The built-in model first, then Replicate's: the image-editing collection, or with a filter what
  * `GET /search` finds. A gateway without search gets the collection filtered here; one without
@@ -183,21 +181,15 @@ export async function searchModels(
 	filter?: string,
 ): Promise<INodeListSearchResult> {
 	const query = filter?.trim() ?? '';
-	let found: unknown[];
-	let filterHere = false;
-	try {
-		if (query === '') found = await getCollectionModels(this, MODEL_COLLECTION, LOOKUP_POLICY);
-		else {
-			try {
-				found = await searchModelObjects(this, query, LOOKUP_POLICY);
-			} catch (error) {
-				if (!isNotServed(error)) throw error;
-				found = await getCollectionModels(this, MODEL_COLLECTION, LOOKUP_POLICY);
-				filterHere = true;
-			}
-		}
-	} catch (error) {
-		if (!isNotServed(error)) throw error;
+	// A gateway without search: the collection, filtered here; without both: the built-in model.
+	const searched =
+		query === '' ? undefined : await unlessNotFound(searchModelObjects(this, query, LOOKUP_POLICY));
+	const filterHere = query !== '' && !searched;
+	const listed = searched
+		? undefined
+		: await unlessNotFound(getCollectionModels(this, MODEL_COLLECTION, LOOKUP_POLICY));
+	const found = searched?.answer ?? listed?.answer;
+	if (!found) {
 		const note = ` (no other models listed: the API answered 404 to ${
 			query === '' ? '' : 'GET /search and '
 		}GET /collections/${MODEL_COLLECTION}; type another model By Name)`;

@@ -77,7 +77,7 @@ export const MODEL_INPUT_FIELDS = Object.keys(FIELD_LABELS).filter((field) => fi
 /** `data:<type>[;param=value…][;base64],<data>` */
 const DATA_URI = /^data:([\w.+-]+\/[\w.+-]+)((?:;[\w.+-]+=[^;,]*)*)(;base64)?,(.*)$/is;
 
-function isHttpUrl(value: string): boolean {
+export function isHttpUrl(value: string): boolean {
 	try {
 		const url = new URL(value);
 		return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
@@ -115,11 +115,12 @@ export function imageUriProblem(value: string): string | undefined {
 	return undefined;
 }
 
+// One rule, so that an empty field gets one message ("is required"), not also "not a URL".
 const imageUri = z
 	.string({ invalid_type_error: 'must be text: an http(s) URL or a data URI' })
-	.min(1, 'is required: an http(s) URL or a data URI')
 	.superRefine((value, context) => {
-		const problem = imageUriProblem(value);
+		const problem =
+			value === '' ? 'is required: an http(s) URL or a data URI' : imageUriProblem(value);
 		if (problem) context.addIssue({ code: z.ZodIssueCode.custom, message: problem });
 	});
 

@@ -7,6 +7,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { InputProblem } from './modelInput';
+import { isHttpUrl } from './modelInput';
 
 export type FieldKind = 'string' | 'integer' | 'number' | 'boolean' | 'array' | 'object' | 'any';
 
@@ -146,7 +147,7 @@ export function inputFieldsOf(openapi: unknown): InputField[] | undefined {
 		const items = asObject(schema.items)
 			? valueRule(resolve(schema.items as Schema, components).schema)
 			: undefined;
-		const field: InputField & { order: number } = {
+		const field: InputField = {
 			...valueRule(schema),
 			name,
 			title: typeof schema.title === 'string' && schema.title.trim() ? schema.title : titleOf(name),
@@ -157,25 +158,25 @@ export function inputFieldsOf(openapi: unknown): InputField[] | undefined {
 			secret: schema.format === 'password' || schema['x-cog-secret'] === true,
 			default: schema.default,
 			items,
-			order: typeof schema['x-order'] === 'number' ? schema['x-order'] : 1000 + position,
 		};
-		return [field];
+		const order = typeof schema['x-order'] === 'number' ? schema['x-order'] : 1000 + position;
+		return [{ order, field }];
 	});
-	return fields
-		.sort((a, b) => a.order - b.order)
-		.map(({ order: _order, ...field }) => field as InputField);
+	return fields.sort((a, b) => a.order - b.order).map(({ field }) => field);
 }
 
 /** What a secret value is shown as, anywhere the node shows values. */
 export const HIDDEN_VALUE = '(hidden)';
 
-/** An item's input with the model's secret fields hidden, for output items and messages. */
-export function withSecretsHidden(fields: InputField[], input: unknown): unknown {
-	const object = asObject(input);
-	if (!object) return input;
-	const secrets = fields.filter((field) => field.secret && field.name in object);
-	if (secrets.length === 0) return input;
-	return { ...object, ...Object.fromEntries(secrets.map((field) => [field.name, HIDDEN_VALUE])) };
+/** A prediction with the model's secret inputs hidden, for output items. */
+export function withSecretsHidden<T extends IDataObject>(prediction: T, secretFields: string[]): T {
+	const input = asObject(prediction.input);
+	const shown = secretFields.filter((name) => input && name in input);
+	if (!input || shown.length === 0) return prediction;
+	return {
+		...prediction,
+		input: { ...input, ...Object.fromEntries(shown.map((name) => [name, HIDDEN_VALUE])) },
+	};
 }
 
 /** A file input as given: a URL or data URI goes as it is, a binary field is sent by the node. */
@@ -201,15 +202,6 @@ export interface CheckedInput {
 /** An empty form field is "not set": the model's default applies. */
 function isUnset(value: unknown): boolean {
 	return value === undefined || value === null || value === '';
-}
-
-function isHttpUrl(value: string): boolean {
-	try {
-		const url = new URL(value);
-		return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-	} catch {
-		return false;
-	}
 }
 
 const DATA_URI = /^data:[\w.+-]+\/[\w.+-]+(?:;[\w.+-]+=[^;,]*)*(?:;base64)?,./is;
@@ -333,7 +325,13 @@ export function checkInputValues(
 		const value = given[field.name];
 		if (isUnset(value) || (Array.isArray(value) && value.length === 0 && field.kind === 'array')) {
 			if (field.required && field.default === undefined)
-				problem(field, value, field.file ? `is required: ${fileSource('')}` : 'is required');
+				problem(
+					field,
+					value ?? '',
+					field.file
+						? 'is required: an http(s) URL, a data URI or the name of a binary field of the item'
+						: 'is required',
+				);
 			continue;
 		}
 		if (field.kind === 'array') {

@@ -11,6 +11,7 @@ import { createPrediction } from '../../engine/createPrediction';
 import type { OperationItem } from '../../engine/executionRun';
 import type { ModelLoader } from '../../engine/loadModel';
 import { unsuccessfulPredictionError, waitForPrediction } from '../../engine/waitForPrediction';
+import { withSecretsHidden } from '../../schema/modelSchema';
 import { modelInputsProperty, modelProperty } from './model.description';
 import {
 	modelInputOptions,
@@ -85,7 +86,8 @@ export async function execute(
 		if (finished.status !== 'succeeded')
 			throw unsuccessfulPredictionError(this.getNode(), finished, itemIndex, options.timeout);
 		// Downloads end with the item's Timeout too.
-		return await itemsWithOutputs(this, finished, options, { ...policy, deadline }, itemIndex);
+		const shown = withSecretsHidden(finished, item.checked.secretFields);
+		return await itemsWithOutputs(this, shown, options, { ...policy, deadline }, itemIndex);
 	} finally {
 		// Every path through here leaves the prediction terminal or being canceled.
 		run.finished(created.id);

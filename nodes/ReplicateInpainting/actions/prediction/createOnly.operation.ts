@@ -12,6 +12,7 @@ import { checkCreateItem } from '../../engine/checkItem';
 import { createPrediction } from '../../engine/createPrediction';
 import type { OperationItem } from '../../engine/executionRun';
 import type { ModelLoader } from '../../engine/loadModel';
+import { withSecretsHidden } from '../../schema/modelSchema';
 import { modelInputsProperty, modelProperty } from './model.description';
 import {
 	modelInputOptions,
@@ -89,5 +90,5 @@ export async function execute(
 	// (README: Binary Upload → Always Data URI uploads nothing).
 	if (isTerminal(prediction.status))
 		run.warnings.push(...(await deleteUploads(this, uploads, policy)));
-	return [{ json: inTableOrder(prediction) }];
+	return [{ json: inTableOrder(withSecretsHidden(prediction, item.checked.secretFields)) }];
 }

@@ -36,6 +36,16 @@ describe('madeBy', () => {
 		expect(madeBy({ version: DEFAULT_MODEL_VERSION, input: body.input }, body)).toBe(true);
 	});
 
+	it('an official model, created by name, is matched by the model its prediction names', () => {
+		const byName: CreateBody = { version: 'black-forest-labs/flux-fill-pro', input: body.input };
+		const listed = { model: 'black-forest-labs/flux-fill-pro', version: 'a'.repeat(64) };
+		expect(madeBy({ ...listed, input: body.input }, byName)).toBe(true);
+		expect(
+			madeBy({ ...listed, model: 'black-forest-labs/flux-fill-dev', input: body.input }, byName),
+		).toBe(false);
+		expect(madeBy({ ...listed, input: { ...body.input, prompt: 'other' } }, byName)).toBe(false);
+	});
+
 	it('takes a nested object echoed back with its keys in another order as the same', () => {
 		const nested: CreateBody = {
 			...body,
