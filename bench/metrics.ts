@@ -18,6 +18,8 @@ export interface RunSpec {
 	diagnostic: boolean;
 	/** Case 4: sha256 of each input file, each of which must reach /files unchanged. */
 	inputSha256?: string[];
+	/** Case 5: the model run from its schema (`owner/name`); unset: the built-in model. */
+	schemaModel?: string;
 }
 
 export interface RunMetrics extends RunSpec {

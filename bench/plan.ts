@@ -1,5 +1,5 @@
 /**
- * What the bench runs: the four cases with their defaults, and the command-line flags that select
+ * What the bench runs: the five cases with their defaults, and the command-line flags that select
  * and override them.
  */
 import type { RunKind } from './protocol';
@@ -15,6 +15,8 @@ export interface RunPlan {
 	gcEveryMs?: number;
 	/** This run's model time T, where it differs from the case's (case 2's sweep). */
 	modelTimeMs?: number;
+	/** Case 5: a model other than the built-in one, run from its schema (`owner/name`). */
+	schemaModel?: string;
 }
 
 export interface CaseDef {
@@ -50,6 +52,9 @@ const CASE2_SWEEP_S = [8, 9, 10, 11, 12];
 /** Case 3's filesystem figure is the median of this many runs. */
 const CASE3_REPEATS = 3;
 const CASE4_INPUT_BYTES = 25 * MB;
+/** Case 5's schema models: an official one (run by name) and a versioned one (run by version id). */
+const CASE5_SCHEMA_MODELS = ['black-forest-labs/flux-fill-pro', 'black-forest-labs/flux-fill-dev'];
+const CASE_IDS = [1, 2, 3, 4, 5];
 
 function defaultCases(): CaseDef[] {
 	return [
@@ -126,11 +131,28 @@ function defaultCases(): CaseDef[] {
 			inputBytes: CASE4_INPUT_BYTES,
 			runs: [{ label: 'node, filesystem mode', kind: 'node', binaryDataMode: 'filesystem' }],
 		},
+		{
+			id: 5,
+			title: "any model: a schema model through case 1's path, next to the built-in model",
+			items: 40,
+			modelTimeMs: 2_000,
+			concurrency: 8,
+			honourPreferWait: true,
+			numOutputs: 1,
+			size: 512,
+			outputBytes: 0,
+			runs: [
+				{ ...NODE_RUN, label: 'node, built-in model (as case 1)' },
+				...CASE5_SCHEMA_MODELS.map(
+					(model): RunPlan => ({ ...NODE_RUN, label: `node, ${model}`, schemaModel: model }),
+				),
+			],
+		},
 	];
 }
 
 const USAGE = `npm run bench [-- options]
-  --case 1,2,3,4      cases to run (repeatable; default all four)
+  --case 1,2,3,4,5    cases to run (repeatable; default all five)
   --load              a second process keeps one core busy for the whole bench
   --cpu-prof DIR      write a V8 CPU profile of each node run (the measured run only) to DIR
   --n N               items (overrides every selected case)
@@ -219,8 +241,8 @@ export function parseArgs(argv: string[]): Overrides {
 						.split(',')
 						.map((part) => {
 							const id = Number(part.trim());
-							if (![1, 2, 3, 4].includes(id))
-								throw new Error(`--case takes 1, 2, 3 or 4 (got "${part}")`);
+							if (!CASE_IDS.includes(id))
+								throw new Error(`--case takes one of ${CASE_IDS.join(', ')} (got "${part}")`);
 							return id;
 						}),
 				];

@@ -21,6 +21,11 @@ export interface WorkerConfig {
 	inputFiles?: string[];
 	/** Write a V8 CPU profile of the measured run (not of loading and warm-up) to this file. */
 	cpuProfile?: string;
+	/**
+	 * Case 5: the node runs this model (`owner/name`) from its schema, image and mask from each
+	 * item's binary fields; unset: the built-in model with its own form, image and mask as URLs.
+	 */
+	schemaModel?: string;
 }
 
 export type ParentMessage =

@@ -1,6 +1,6 @@
 /**
  * What the bench prints on stdout: a header, per case a markdown table, the node's ratios to the
- * baselines and a PASS/FAIL line per target (issues 4 and 13) and CHECK line per run, then a
+ * baselines and a PASS/FAIL line per target (issues 4, 13 and 20) and CHECK line per run, then a
  * summary of every verdict.
  */
 import os from 'node:os';
@@ -144,8 +144,41 @@ function targetsFor(def: CaseDef, runs: RunMetrics[]): Verdict[] {
 					0,
 				),
 			];
+		case 5: {
+			// Each run is one execution, so its extra requests are the extra requests per execution.
+			const builtIn = nodes.find((r) => r.schemaModel === undefined);
+			return nodes
+				.filter((r) => r.schemaModel !== undefined)
+				.map((r) =>
+					verdict(
+						5,
+						`${r.schemaModel}: API requests per execution over the built-in model's (${r.apiRequests} vs ${builtIn?.apiRequests ?? '?'})`,
+						builtIn ? r.apiRequests - builtIn.apiRequests : undefined,
+						1,
+						'<=',
+						'',
+						0,
+					),
+				);
+		}
 	}
 	return [];
+}
+
+/** Case 5: each schema model's run against the built-in model's, measured in the same case. */
+function schemaModelLines(runs: RunMetrics[]): string[] {
+	const builtIn = runs.find((r) => r.kind === 'node' && r.schemaModel === undefined);
+	if (!builtIn) return [];
+	return runs
+		.filter((r) => r.schemaModel !== undefined)
+		.map(
+			(r) =>
+				`- ${r.schemaModel} vs the built-in model: API requests ${builtIn.apiRequests} → ${r.apiRequests} per execution ` +
+				`(${builtIn.requestsPerPrediction.toFixed(3)} → ${r.requestsPerPrediction.toFixed(3)} per prediction), ` +
+				`wall ${(r.wallMs / builtIn.wallMs).toFixed(3)}×, CPU per prediction ${(r.cpuMsPerPrediction / builtIn.cpuMsPerPrediction).toFixed(2)}×, ` +
+				`peak RSS growth ${(r.rssGrowth / MB).toFixed(1)} MB vs ${(builtIn.rssGrowth / MB).toFixed(1)} MB, ` +
+				`p95 completion-to-notice ${Math.round(builtIn.delayP95)} → ${Math.round(r.delayP95)} ms`,
+		);
 }
 
 function ratioLines(runs: RunMetrics[]): string[] {
@@ -183,7 +216,7 @@ export function caseReport(
 ): { lines: string[]; verdicts: Verdict[] } {
 	const verdicts = [...targetsFor(def, runs), ...correctness(def.id, runs)];
 	const lines = ['', `## Case ${def.id}: ${def.title}`, describeCase(def), '', markdownTable(runs)];
-	const ratios = ratioLines(runs);
+	const ratios = [...ratioLines(runs), ...schemaModelLines(runs)];
 	if (ratios.length) lines.push('', ...ratios);
 	if (def.id === 3 || def.id === 4) {
 		lines.push('', ...runs.map(memoryDetail));

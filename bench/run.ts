@@ -107,6 +107,7 @@ async function measure(
 		binaryDataMode: plan.binaryDataMode,
 		diagnostic: plan.gcEveryMs !== undefined,
 		inputSha256: inputs?.sha256,
+		schemaModel: plan.schemaModel,
 	};
 	let cpuProfile: string | undefined;
 	if (cpuProf && plan.kind === 'node') {
@@ -131,6 +132,7 @@ async function measure(
 		gcEveryMs: plan.gcEveryMs,
 		inputFiles: inputs?.paths,
 		cpuProfile,
+		schemaModel: plan.schemaModel,
 	};
 	const worker = new Worker();
 	try {

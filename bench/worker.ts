@@ -56,53 +56,90 @@ function promptsFor(count: number): string[] {
 	return Array.from({ length: count }, (_, index) => `bench item ${index}: a red armchair`);
 }
 
-type NodeRunner = (config: WorkerConfig, items: number) => Promise<ItemSummary[]>;
+type NodeRunner = (config: WorkerConfig, items: number, warmUp?: boolean) => Promise<ItemSummary[]>;
 
 async function loadNodeRunner(): Promise<NodeRunner> {
 	// Only the node's runs load n8n.
 	const { runWorkflow } = await import('../test/harness');
-	const { inpaintingWorkflow, readFileWorkflow, CREDENTIAL_ID, NODE_NAME } = await import(
-		'../test/node/support'
-	);
+	const { binaryItem, inpaintingWorkflow, readFileWorkflow, CREDENTIAL_ID, NODE_NAME } =
+		await import('../test/node/support');
 	const { ReplicateInpainting } = await import(
 		'../nodes/ReplicateInpainting/ReplicateInpainting.node'
 	);
 	const { credentialOptions } = await import('../test/support/credentials');
-	return async (config, items) => {
+	const { makeSamplePng } = await import('../tools/fake-replicate');
+	return async (config, items, warmUp = false) => {
 		const prompts = promptsFor(items);
+		const maxConcurrent = config.concurrency;
 		const options = {
 			width: config.width,
 			height: config.height,
 			numOutputs: config.numOutputs,
-			maxConcurrent: config.concurrency,
+			maxConcurrent,
 		};
+		// Case 5 warms up with the built-in model: the node keeps a model's schema for a minute in the
+		// process, so a warm-up with the schema model would hide the one read an execution pays.
+		const schemaModel = warmUp ? undefined : config.schemaModel;
 		// Case 4: Read/Write Files puts each file into binary `data` (in n8n's store), the node uploads it.
 		const files = config.inputFiles?.slice(0, items);
-		const workflow = files
-			? readFileWorkflow('={{ $json.path }}', {
-					operation: 'createAndWait',
-					imageSource: 'binary',
-					maskSource: 'url',
-					maskUrl: config.sampleMaskUrl,
-					prompt: '=bench item {{ $itemIndex }}: a red armchair',
-					options,
-				})
-			: inpaintingWorkflow({
-					operation: 'createAndWait',
-					imageSource: 'url',
-					imageUrl: config.sampleImageUrl,
-					maskSource: 'url',
-					maskUrl: config.sampleMaskUrl,
-					prompt: '={{ $json.prompt }}',
-					options,
-				});
+		let workflow;
+		let inputItems;
+		if (schemaModel) {
+			// Case 5: the model's own form (Model Inputs), image and mask from the item's binary fields.
+			workflow = inpaintingWorkflow({
+				operation: 'createAndWait',
+				model: { __rl: true, mode: 'name', value: schemaModel },
+				modelInputs: {
+					mappingMode: 'defineBelow',
+					value: {
+						prompt: '={{ $json.prompt }}',
+						image: 'data',
+						mask: 'mask',
+						output_format: 'png',
+					},
+					matchingColumns: [],
+					schema: [],
+				},
+				options: { maxConcurrent },
+			});
+			const image = makeSamplePng(config.width, config.height, 'image');
+			const mask = makeSamplePng(config.width, config.height, 'mask');
+			inputItems = prompts.map((prompt) =>
+				binaryItem(
+					{
+						data: { content: image, fileName: 'image.png', mimeType: 'image/png' },
+						mask: { content: mask, fileName: 'mask.png', mimeType: 'image/png' },
+					},
+					{ prompt },
+				),
+			);
+		} else if (files) {
+			workflow = readFileWorkflow('={{ $json.path }}', {
+				operation: 'createAndWait',
+				imageSource: 'binary',
+				maskSource: 'url',
+				maskUrl: config.sampleMaskUrl,
+				prompt: '=bench item {{ $itemIndex }}: a red armchair',
+				options,
+			});
+			inputItems = files.map((file) => ({ json: { path: file } }));
+		} else {
+			workflow = inpaintingWorkflow({
+				operation: 'createAndWait',
+				imageSource: 'url',
+				imageUrl: config.sampleImageUrl,
+				maskSource: 'url',
+				maskUrl: config.sampleMaskUrl,
+				prompt: '={{ $json.prompt }}',
+				options,
+			});
+			inputItems = prompts.map((prompt) => ({ json: { prompt } }));
+		}
 		const result = await runWorkflow({
 			workflow,
 			nodeTypes: [ReplicateInpainting],
 			...credentialOptions({ apiToken: config.token, baseUrl: config.apiUrl }, CREDENTIAL_ID),
-			inputItems: files
-				? files.map((file) => ({ json: { path: file } }))
-				: prompts.map((prompt) => ({ json: { prompt } })),
+			inputItems,
 			binaryDataMode: config.binaryDataMode,
 		});
 		const error = result.nodeError(NODE_NAME);
@@ -148,7 +185,7 @@ async function main(): Promise<void> {
 		if (message.type === 'warmup') {
 			let error: string | undefined;
 			try {
-				if (runNode) await runNode(config, 1);
+				if (runNode) await runNode(config, 1, true);
 				else await warmUpBaseline(config);
 			} catch (failure) {
 				error = (failure as Error).message;

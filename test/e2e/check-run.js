@@ -19,7 +19,6 @@ const path = require('node:path');
 
 const {
 	admin,
-	CheckFailure,
 	credential,
 	CREDENTIAL_TYPE,
 	expect,
@@ -32,6 +31,9 @@ const {
 	runCheckScript,
 	writeJson,
 } = require('./lib/checks');
+const { builtinCreateBody } = require('./lib/builtin-model');
+const { expectWrittenOutput } = require('./lib/written-output');
+const { execution, expectEveryNodeRanOnce, logErrors, mainItems } = require('./lib/executions');
 
 const EXAMPLE = path.join(ROOT, 'examples/inpaint.workflow.json');
 const NODE_NAME = 'Replicate Inpainting';
@@ -42,19 +44,6 @@ const EXAMPLE_WORKFLOW_ID = 'e2eInpaintExample';
 const WRONG_WORKFLOW_ID = 'e2eInpaintWrongToken';
 const INPUT_SIZE = 256; // inputs differ in size from the requested output, so echoes show
 const WRONG_TOKEN_MESSAGE = 'Replicate API error 401 on POST /predictions: Unauthenticated';
-// REFERENCE.md §1: the model version and the model's defaults for the fields the node sends.
-const MODEL_VERSION =
-	'stability-ai/stable-diffusion-inpainting:95b7223104132402a9ae91cc677285bc5eb997834bd2349fa486f53910fd68b3';
-const MODEL_DEFAULTS = {
-	width: 512,
-	height: 512,
-	num_outputs: 1,
-	num_inference_steps: 50,
-	guidance_scale: 7.5,
-	scheduler: 'DPMSolverMultistep',
-	disable_safety_checker: false,
-};
-
 const png = () => require(path.join(ROOT, '.build/tools/fake-replicate/png.js'));
 
 function context(dir) {
@@ -127,68 +116,13 @@ async function snapshot(dir, name) {
 
 // ---- helpers over n8n's output ----------------------------------------------------------------
 
-function execution(dir, name) {
-	const file = path.join(dir, `${name}.json`);
-	const rcFile = path.join(dir, `${name}.rc`);
-	const rc = fs.existsSync(rcFile) ? Number(fs.readFileSync(rcFile, 'utf8').trim()) : undefined;
-	if (!fs.existsSync(file)) {
-		const log = path.join(dir, `${name}.json.log`);
-		throw new CheckFailure(
-			`n8n execute left no execution result (exit code ${rc}${rc === 124 ? ': timed out' : ''}): ${logErrors(log).slice(0, 2).join(' / ') || '(no error logged)'} (log: ${log})`,
-		);
-	}
-	return { run: readJson(file), rc };
-}
-
-/** The messages of n8n's error-level log entries (first line of each, shortened). */
-function logErrors(file, mentioning) {
-	if (!fs.existsSync(file)) return [`${file} missing`];
-	const messages = [];
-	for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-		let entry;
-		try {
-			entry = JSON.parse(line);
-		} catch {
-			continue;
-		}
-		if (entry.level !== 'error' && entry.level !== 'warn') continue;
-		if (mentioning && !line.includes(mentioning)) continue;
-		const cause = entry.metadata?.error?.message;
-		const message = `${String(entry.message).trim().split('\n')[0]}${cause ? `: ${cause.split('\n')[0]}` : ''}`;
-		if (message && !messages.includes(message))
-			messages.push(message.length > 400 ? `${message.slice(0, 400)}…` : message);
-	}
-	return messages;
-}
-
-function mainItems(run, nodeName) {
-	const runs = run.data.resultData.runData[nodeName];
-	return runs?.[0]?.data?.main?.[0] ?? [];
-}
-
 function expectedInput(ctx) {
 	const example = readJson(EXAMPLE);
 	const p = example.nodes.find((n) => n.name === NODE_NAME).parameters;
-	// The tuning fields live in the Options collection; Seed is text there (empty means random).
-	const o = p.options ?? {};
-	const pick = (value, fallback) => (value === undefined ? fallback : value);
-	const input = {
-		prompt: p.prompt,
-		width: pick(o.width, MODEL_DEFAULTS.width),
-		height: pick(o.height, MODEL_DEFAULTS.height),
-		num_outputs: pick(o.numOutputs, MODEL_DEFAULTS.num_outputs),
-		num_inference_steps: pick(o.numInferenceSteps, MODEL_DEFAULTS.num_inference_steps),
-		guidance_scale: pick(o.guidanceScale, MODEL_DEFAULTS.guidance_scale),
-		scheduler: pick(o.scheduler, MODEL_DEFAULTS.scheduler),
-		disable_safety_checker: pick(o.disableSafetyChecker, MODEL_DEFAULTS.disable_safety_checker),
-	};
-	if (o.negativePrompt) input.negative_prompt = o.negativePrompt;
-	if (o.seed !== undefined && o.seed !== '') input.seed = Number(o.seed);
-	const dataUri = (file) =>
-		`data:image/png;base64,${fs.readFileSync(path.join(ctx.runs.example, 'out/input', file)).toString('base64')}`;
-	input.image = dataUri('image.png');
-	input.mask = dataUri('mask.png');
-	return { version: o.modelVersion ?? MODEL_VERSION, input };
+	// The example's binary properties are named after the files it reads (image.png, mask.png).
+	const dataUri = (property) =>
+		`data:image/png;base64,${fs.readFileSync(path.join(ctx.runs.example, 'out/input', `${property}.png`)).toString('base64')}`;
+	return builtinCreateBody(p, dataUri);
 }
 
 function isUnder(file, dir) {
@@ -418,14 +352,7 @@ const checks = {
 		expectEqual(run.status, 'success', 'execution status');
 		expectEqual(run.finished, true, 'execution finished');
 		expectEqual(result.lastNodeExecuted, 'Write Result', 'last node executed');
-		const workflow = readJson(EXAMPLE);
-		for (const node of workflow.nodes.filter((n) => n.type !== 'n8n-nodes-base.stickyNote')) {
-			const runs = result.runData[node.name];
-			expect(runs?.length === 1, `${node.name} ran ${runs?.length ?? 0} times`);
-			expect(!runs[0].error, `${node.name} failed: ${runs[0].error?.message}`);
-			if (runs[0].executionStatus !== undefined)
-				expectEqual(runs[0].executionStatus, 'success', `${node.name} status`);
-		}
+		expectEveryNodeRanOnce(result, readJson(EXAMPLE));
 		const { input } = expectedInput(ctx);
 		const items = mainItems(run, NODE_NAME);
 		expectEqual(
@@ -475,28 +402,15 @@ const checks = {
 		const expected = items.map((item) => item.binary?.data?.fileName).sort();
 		expectEqual(written, expected, `files written to ${out} (one per output item)`);
 		expectEqual(written.length, input.num_outputs, `number of files written (num_outputs)`);
-		const { decodePng, isPng } = png();
 		for (const item of items) {
 			const name = item.binary.data.fileName;
-			const bytes = fs.readFileSync(path.join(out, name));
-			expect(isPng(bytes), `${name} does not start with the PNG signature`);
-			let image;
-			try {
-				image = decodePng(bytes);
-			} catch (error) {
-				throw new CheckFailure(`${name} does not decode as a PNG: ${error.message}`);
-			}
-			expectEqual([image.width, image.height], [input.width, input.height], `${name} size`);
 			const url = item.json.output_url;
 			expect(
 				typeof url === 'string' && url.startsWith(ctx.server.outputOrigin),
 				`${name}: output_url ${url} is not on the output origin`,
 			);
-			const served = Buffer.from(await (await fetch(url)).arrayBuffer());
-			expect(
-				served.equals(bytes),
-				`${name} (${bytes.length} bytes) differs from the file the server serves at ${url} (${served.length} bytes)`,
-			);
+			const image = await expectWrittenOutput(path.join(out, name), url);
+			expectEqual([image.width, image.height], [input.width, input.height], `${name} size`);
 		}
 		note(
 			`${written.join(', ')}: PNG ${input.width}×${input.height}, same bytes as the model's output`,

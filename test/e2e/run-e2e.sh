@@ -6,6 +6,9 @@
 #
 # Usage: test/e2e/run-e2e.sh [2|1|queue|all]   (default: all = 2 1 queue)
 #   KEEP_E2E_TMP=1   keep the work folder (n8n logs, executions, server records) and print it
+#   E2E_PARTS="…"    only these parts of a version's checks (default "example webhook models"):
+#                    example = 2-8, webhook = w1-w6, models = the model workflows (1 always runs)
+#   E2E_MODELS="…"   only these model workflows (owner/name or name, space-separated)
 #
 # Per n8n version, in a fresh N8N_USER_FOLDER, each numbered check passes or fails:
 #   1 installed          npm pack's tarball placed in .n8n/nodes as n8n's installer does (with
@@ -31,7 +34,12 @@
 #   w1-w6                Wait Mode: Webhook in n8n start (test/e2e/webhook-mode.js): single item,
 #                        many items, forged calls, timeout, restart while executions wait, the
 #                        last-created prediction's call answered before a restart
-# and then prints "n8n <version> on node <version>: N passed, N failed" per version.
+#   model workflows      one workflow per model of test/e2e/models/specs.js (lib/models.sh): files
+#                        read from disk, the model run (Create and Wait), its outputs written;
+#                        success, the model's prediction, exactly the input set, PNG files
+#                        written; prints "model <owner/name> on n8n <version>: passed|failed"
+# and then prints "n8n <version> on node <version>: N passed, N failed" per version and the
+# model lines again.
 # "queue" is n8n 2.x in queue mode (PostgreSQL, Redis, workers, two webhook processes behind a
 # round-robin proxy):
 # queue/run-queue.sh, whose own header lists its checks; it adds its line and the held-workers
@@ -44,6 +52,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$SCRIPT_DIR/lib/common.sh"
 # shellcheck source=lib/webhook-mode.sh
 source "$SCRIPT_DIR/lib/webhook-mode.sh"
+# shellcheck source=lib/models.sh
+source "$SCRIPT_DIR/lib/models.sh"
 CHECK=("node" "$SCRIPT_DIR/check-run.js")
 
 e2e_lines 2 1 queue -- "$@"
@@ -52,6 +62,7 @@ e2e_require_build test:e2e
 e2e_work_folder n8n-e2e KEEP_E2E_TMP
 
 log() { printf '# %s\n' "$*"; }
+part() { [[ " ${E2E_PARTS:-example webhook models} " == *" $1 "* ]]; }
 
 # ---- 1. npm pack -----------------------------------------------------------------------------
 e2e_pack
@@ -113,8 +124,21 @@ run_version() { # line (2|1)
 	n8n_e2e_import_workflow "$launcher" "$user" "$dir/workflows.json" "$dir/import-workflows.log" ||
 		echo "    import:workflow failed: $(tail -n 2 "$dir/import-workflows.log" | cut -c1-400)"
 
+	if part example; then example_checks "$launcher" "$dir"; fi
+	if part models; then model_workflow_checks "$launcher" "$user" "$dir" "$version"; fi
+	if part webhook; then webhook_mode_checks "$launcher" "$user" "$dir/webhook-mode"; fi
+
+	e2e_server_stop
+	log "n8n $version: $((SECONDS - started))s"
+	SUMMARY+=("n8n $version on node $node_version: $passed passed, $failed failed")
+	[ "$failed" -eq 0 ] || ANY_FAILED=1
+}
+
+# Checks 2-8 (loader, credential test, the example, wrong token) of one version, inside
+# run_version (its user, version, passed, failed and check).
+example_checks() { # launcher version-dir
+	local launcher=$1 dir=$2 port
 	# n8n start: the loader's view (the editor's node types) and the credential test.
-	local port
 	port=$(n8n_e2e_free_port)
 	if n8n_e2e_start "$launcher" "$user" "$port" "$dir/start.log"; then
 		check "2 loader accepts node and credential" "${CHECK[@]}" loader "$dir" "http://127.0.0.1:$port"
@@ -154,13 +178,6 @@ run_version() { # line (2|1)
 	echo "$rc" >"$dir/wrong.rc"
 	"${CHECK[@]}" snapshot "$dir" wrong || echo "    could not read the test server's records"
 	check "8 wrong token ends with the node's 401 error" "${CHECK[@]}" wrong-token "$dir"
-
-	webhook_mode_checks "$launcher" "$user" "$dir/webhook-mode"
-
-	e2e_server_stop
-	log "n8n $version: $((SECONDS - started))s"
-	SUMMARY+=("n8n $version on node $node_version: $passed passed, $failed failed")
-	[ "$failed" -eq 0 ] || ANY_FAILED=1
 }
 
 # Queue mode (n8n 2.x): its own script, with the same tarball; its summary lines join ours.
@@ -175,5 +192,5 @@ for line in "${LINES[@]}"; do
 	if [ "$line" = queue ]; then run_queue; else run_version "$line"; fi
 done
 
-printf '%s\n' "${SUMMARY[@]}"
+printf '%s\n' "${SUMMARY[@]}" ${MODEL_SUMMARY[@]+"${MODEL_SUMMARY[@]}"}
 exit "$ANY_FAILED"

@@ -374,29 +374,40 @@ describe('running the examples against the test server', () => {
 
 	const credentials = () => credentialOptions(serverCredential(server), EXAMPLE_CREDENTIAL_ID);
 
-	it('1. inpaint.workflow.json reads image and mask from disk, inpaints them and writes the result (as it is)', async () => {
-		// The workflow's paths are relative (out/input/…, out/…): run it from a scratch folder.
-		const scratch = mkdtempSync(path.join(realpathSync(tmpdir()), 'inpaint-example-'));
+	/** Runs an example from a scratch folder holding `inputs` under out/input/ (its relative paths). */
+	async function runFromScratch(
+		file: string,
+		inputs: Record<string, Buffer>,
+		check: (result: Awaited<ReturnType<typeof runWorkflow>>, scratch: string) => void,
+	) {
+		const scratch = mkdtempSync(path.join(realpathSync(tmpdir()), 'model-example-'));
 		const previous = process.cwd();
 		try {
 			mkdirSync(path.join(scratch, 'out', 'input'), { recursive: true });
-			writeFileSync(
-				path.join(scratch, 'out', 'input', 'image.png'),
-				makeSamplePng(256, 256, 'image'),
-			);
-			writeFileSync(
-				path.join(scratch, 'out', 'input', 'mask.png'),
-				makeSamplePng(256, 256, 'mask'),
-			);
+			for (const [name, content] of Object.entries(inputs))
+				writeFileSync(path.join(scratch, 'out', 'input', name), content);
 			process.chdir(scratch);
 			const result = await runWorkflow({
-				workflow: path.join(examplesDir, 'inpaint.workflow.json'),
+				workflow: path.join(examplesDir, file),
 				nodeTypes: [ReplicateInpainting],
 				...credentials(),
 				packageName: PACKAGE,
 			});
 			expect(result.error?.message).toBeUndefined();
 			expect(result.status).toBe('success');
+			check(result, scratch);
+		} finally {
+			process.chdir(previous);
+			rmSync(scratch, { recursive: true, force: true });
+		}
+	}
+
+	it('1. inpaint.workflow.json reads image and mask from disk, inpaints them and writes the result (as it is)', async () => {
+		const inputs = {
+			'image.png': makeSamplePng(256, 256, 'image'),
+			'mask.png': makeSamplePng(256, 256, 'mask'),
+		};
+		await runFromScratch('inpaint.workflow.json', inputs, (result, scratch) => {
 			const [written] = result.items('Write Result');
 			const id = String(result.items('Replicate Inpainting')[0].json.id);
 			expect(written.json.fileName).toBe(`out/${id}-0.png`);
@@ -407,11 +418,38 @@ describe('running the examples against the test server', () => {
 				num_inference_steps: 25,
 				seed: 42,
 			});
-		} finally {
-			process.chdir(previous);
-			rmSync(scratch, { recursive: true, force: true });
-		}
+		});
 	});
+
+	it.each([
+		['mask-flux-fill-pro.workflow.json', 'black-forest-labs/flux-fill-pro', ['image', 'mask']],
+		[
+			'instruction-flux-kontext-pro.workflow.json',
+			'black-forest-labs/flux-kontext-pro',
+			['input_image'],
+		],
+		['several-images-nano-banana.workflow.json', 'google/nano-banana', ['image_input']],
+	])(
+		'4. %s runs %s with its files from disk and writes the image',
+		async (file, model, fileFields) => {
+			const photo = makeSamplePng(96, 64, 'image');
+			await runFromScratch(
+				file,
+				{ 'image.png': photo, 'mask.png': makeSamplePng(96, 64, 'mask'), 'style.png': photo },
+				(result, scratch) => {
+					const body = createRequests(server)[0].json as { version: string; input: IDataObject };
+					expect(body.version).toBe(model);
+					const sentFiles = fileFields.flatMap((field) => [body.input[field]].flat());
+					expect(sentFiles.length).toBeGreaterThan(0);
+					for (const uri of sentFiles) expect(String(uri)).toMatch(/^data:image\/png;base64,/);
+					const [written] = result.items('Write Result');
+					const png = decodePng(readFileSync(path.join(scratch, String(written.json.fileName))));
+					expect(png.width).toBeGreaterThan(0);
+					expect(result.items('Replicate Inpainting')[0].json.model).toBe(model);
+				},
+			);
+		},
+	);
 
 	it("2. inpaint-form.workflow.json: a form submission (pinned, as n8n's Form Trigger emits it) is inpainted and the image returned", async () => {
 		const image = makeSamplePng(128, 128, 'image');

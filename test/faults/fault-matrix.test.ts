@@ -7,7 +7,7 @@
  * each state their setup and their outcome (success, a precise error, or a stopped execution):
  * rate-limit-rows.ts, server-error-rows.ts, connection-rows.ts, ambiguous-create-rows.ts,
  * timeout-rows.ts, stop-rows.ts, malformed-answer-rows.ts, prediction-end-rows.ts, output-rows.ts,
- * upload-rows.ts, input-rows.ts and concurrency-rows.ts. The trigger's rows (trigger-rows.ts) send
+ * upload-rows.ts, input-rows.ts, concurrency-rows.ts and models-rows.ts. The trigger's rows (trigger-rows.ts) send
  * real and forged deliveries, the credential's rows (credential-rows.ts) press its Test button, the
  * delivery rows (delivery-rows.ts) call the trigger and the node's resume URL while the signing
  * secret cannot be fetched. Across the whole matrix the afterAll asserts and prints, computed from
@@ -39,6 +39,7 @@ import { deliveryRows } from './delivery-rows';
 import { waitModeRows } from './wait-mode-rows';
 import { inputRows } from './input-rows';
 import { malformedAnswerRows } from './malformed-answer-rows';
+import { modelsRows } from './models-rows';
 import type { NodeRow, Operation, RowContext } from './node-row';
 import { createPosts } from './node-row';
 import { outputRows } from './output-rows';
@@ -129,6 +130,7 @@ const rows: NodeRow[] = [
 	...uploadRows,
 	...inputRows,
 	...concurrencyRows,
+	...modelsRows,
 ];
 
 /** What every row runs: the operation's parameters, with the row's additions; the node's default options. */

@@ -232,8 +232,11 @@ async function checkSchemaForm(
 		problems,
 	);
 	if (problems.length > 0) return undefined;
+	// The schema read ends with the item's Timeout and the execution's Stop, like every wait.
 	const model = await loadModel(reference.name, versionId, itemIndex, {
 		maxRetries: options.maxRetries,
+		signal: context.getExecutionCancelSignal?.(),
+		deadline: Date.now() + options.timeout * 1000,
 	});
 	const mapped = context.getNodeParameter('modelInputs', itemIndex, {}) as IDataObject;
 	const values = { ...((mapped?.value as IDataObject | null) ?? {}) };

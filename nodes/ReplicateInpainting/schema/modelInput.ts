@@ -77,7 +77,7 @@ export const MODEL_INPUT_FIELDS = Object.keys(FIELD_LABELS).filter((field) => fi
 /** `data:<type>[;param=value…][;base64],<data>` */
 const DATA_URI = /^data:([\w.+-]+\/[\w.+-]+)((?:;[\w.+-]+=[^;,]*)*)(;base64)?,(.*)$/is;
 
-function isHttpUrl(value: string): boolean {
+export function isHttpUrl(value: string): boolean {
 	try {
 		const url = new URL(value);
 		return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';

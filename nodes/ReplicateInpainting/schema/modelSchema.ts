@@ -7,6 +7,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { InputProblem } from './modelInput';
+import { isHttpUrl } from './modelInput';
 
 export type FieldKind = 'string' | 'integer' | 'number' | 'boolean' | 'array' | 'object' | 'any';
 
@@ -203,15 +204,6 @@ function isUnset(value: unknown): boolean {
 	return value === undefined || value === null || value === '';
 }
 
-function isHttpUrl(value: string): boolean {
-	try {
-		const url = new URL(value);
-		return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-	} catch {
-		return false;
-	}
-}
-
 const DATA_URI = /^data:[\w.+-]+\/[\w.+-]+(?:;[\w.+-]+=[^;,]*)*(?:;base64)?,./is;
 
 function list(values: Array<string | number>): string {
@@ -333,7 +325,13 @@ export function checkInputValues(
 		const value = given[field.name];
 		if (isUnset(value) || (Array.isArray(value) && value.length === 0 && field.kind === 'array')) {
 			if (field.required && field.default === undefined)
-				problem(field, value, field.file ? `is required: ${fileSource('')}` : 'is required');
+				problem(
+					field,
+					value ?? '',
+					field.file
+						? 'is required: an http(s) URL, a data URI or the name of a binary field of the item'
+						: 'is required',
+				);
 			continue;
 		}
 		if (field.kind === 'array') {

@@ -68,7 +68,7 @@ export const modelInputsProperty: INodeProperties = {
 	type: 'resourceMapper',
 	noDataExpression: true,
 	default: { mappingMode: 'defineBelow', value: null },
-	required: true,
+	// Not required as a whole: which inputs a model requires is its schema's to say, field by field.
 	displayOptions: { hide: { model: [builtInModel] } },
 	typeOptions: {
 		loadOptionsDependsOn: ['model.value', 'options.modelVersion.value'],
@@ -83,5 +83,6 @@ export const modelInputsProperty: INodeProperties = {
 		},
 	},
 	hint: 'A file input takes a URL, a data URI, or the name of a binary field of the incoming item (e.g. data); a list of files takes a JSON array of those, e.g. ["data", "data_1"]',
-	description: "The model's inputs, with the types, choices and limits of its schema",
+	description:
+		"The model's inputs, with the types, choices and limits of its schema. As an AI Agent tool, the agent fills only inputs written as $fromAI(): the model and its inputs are fixed in the workflow.",
 };

@@ -166,8 +166,8 @@ describe('checkInputValues', () => {
 			],
 			[
 				'image',
-				undefined,
-				expect.stringMatching(/^is required: must be an http\(s\) URL, a data URI/),
+				'',
+				'is required: an http(s) URL, a data URI or the name of a binary field of the item',
 			],
 			[
 				'image_input',
