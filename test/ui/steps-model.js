@@ -235,9 +235,9 @@ exports.run = async function run(t) {
 			const expected = fieldKinds(schemas);
 			const fields = page.getByTestId('mapping-fields-container');
 			await fields.waitFor({ timeout: 30_000 });
-			// The mapper heads its fields with the node's valuesLabel, "Inputs".
+			// The mapper heads its fields with the node's valuesLabel.
 			const label = (await fields.innerText()).split('\n')[0].trim();
-			expect(label === 'Inputs', `the form is headed "${label}", not "Inputs"`);
+			expect(/^(Model )?Inputs$/.test(label), `the form is headed "${label}", not "Inputs"`);
 			for (const name of ['imageSource', 'maskSource'])
 				expect(
 					(await page.getByTestId(`parameter-input-${name}`).count()) === 0,
