@@ -75,7 +75,7 @@ export const modelInputsProperty: INodeProperties = {
 		resourceMapper: {
 			resourceMapperMethod: 'getModelInputs',
 			mode: 'add',
-			valuesLabel: 'Inputs',
+			valuesLabel: 'Model Inputs',
 			fieldWords: { singular: 'input', plural: 'inputs' },
 			addAllFields: true,
 			supportAutoMap: false,
