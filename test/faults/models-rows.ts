@@ -8,20 +8,20 @@
  * row that loads one names a model (or version) no earlier row loaded, or it would send no GET at
  * all. Rows whose GET fails leave nothing behind, so they come first and may name any model.
  */
-import type { INodeParameters } from 'n8n-workflow';
-
 import type { Fault, RecordedRequest } from '../../tools/fake-replicate';
 import { makeSamplePng } from '../../tools/fake-replicate';
 import { binaryItem } from '../node/support';
+import {
+	FILL_DEV,
+	FILL_DEV_OLDER,
+	FILL_PRO,
+	IDEOGRAM,
+	KONTEXT_PRO,
+	modelParameters,
+	NANO_BANANA,
+} from '../support/models';
 import type { NodeRow, RowContext } from './node-row';
 import { all, createPosts, endsWithin, noCreate, onePost, SUCCESS_WITH_IMAGE } from './node-row';
-
-const FILL_PRO = 'black-forest-labs/flux-fill-pro';
-const FILL_DEV = 'black-forest-labs/flux-fill-dev';
-const FILL_DEV_OLDER = 'cf33291a315758af3cb2a1378adbadbd5ec7e67e73046e1f7862f961abc03781';
-const IDEOGRAM = 'ideogram-ai/ideogram-v3-turbo';
-const KONTEXT_PRO = 'black-forest-labs/flux-kontext-pro';
-const NANO_BANANA = 'google/nano-banana';
 
 const photo = makeSamplePng(64, 48, 'image');
 const mask = makeSamplePng(64, 48, 'mask');
@@ -36,21 +36,12 @@ const photoAndMask = () => [
 ];
 
 /** The Model picker set to `model` and its Model Inputs; the prompt tells the row's items apart. */
-function modelParameters(model: string, values: Record<string, unknown>): INodeParameters {
-	return {
-		model: { __rl: true, mode: 'name', value: model },
-		modelInputs: {
-			mappingMode: 'defineBelow',
-			value: { prompt: '={{ $json.tag }}', ...values },
-			matchingColumns: [],
-			schema: [],
-		},
-	} as INodeParameters;
-}
+const modelRowParameters = (model: string, values: Record<string, unknown>) =>
+	modelParameters(model, { prompt: '={{ $json.tag }}', ...values });
 
 /** A mask model's inputs from the item's binary fields. */
 const maskModel = (model: string): Pick<NodeRow, 'parameters' | 'inputItems'> => ({
-	parameters: modelParameters(model, { image: 'data', mask: 'mask' }),
+	parameters: modelRowParameters(model, { image: 'data', mask: 'mask' }),
 	inputItems: photoAndMask,
 });
 
@@ -193,7 +184,7 @@ export const modelsRows: NodeRow[] = [
 	{
 		fault: 'models API: an official model whose answer has no latest_version',
 		operation: 'createAndWait',
-		parameters: modelParameters(KONTEXT_PRO, { input_image: dataUri(photo) }),
+		parameters: modelRowParameters(KONTEXT_PRO, { input_image: dataUri(photo) }),
 		arrange: (s) =>
 			s.inject({
 				...ON_MODEL,
@@ -206,7 +197,7 @@ export const modelsRows: NodeRow[] = [
 	{
 		fault: 'models API: an Input schema that is not an object',
 		operation: 'createAndWait',
-		parameters: modelParameters(NANO_BANANA, { image_input: [dataUri(photo)] }),
+		parameters: modelRowParameters(NANO_BANANA, { image_input: [dataUri(photo)] }),
 		arrange: (s) =>
 			s.inject(
 				latestVersionMangled((latest) => {
@@ -219,7 +210,7 @@ export const modelsRows: NodeRow[] = [
 	{
 		fault: 'models API: 404 on GET of a pinned version (a gateway without the models API)',
 		operation: 'createAndWait',
-		parameters: modelParameters(`${FILL_DEV}:${FILL_DEV_OLDER}`, {
+		parameters: modelRowParameters(`${FILL_DEV}:${FILL_DEV_OLDER}`, {
 			image: dataUri(photo),
 			mask: dataUri(mask),
 		}),

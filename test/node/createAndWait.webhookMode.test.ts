@@ -22,6 +22,7 @@ import {
 } from './support';
 import { credentialOptions, serverCredential } from '../support/credentials';
 import { useFakeReplicate } from '../support/fakeReplicate';
+import { modelParameters, NANO_BANANA } from '../support/models';
 
 const server = useFakeReplicate({ modelTimeMs: 300 });
 let waiting: WaitingServer;
@@ -103,15 +104,10 @@ describe('Wait Mode: Webhook', () => {
 		const { executionId, parked } = await park(
 			waiting,
 			server,
-			{
-				model: { __rl: true, mode: 'name', value: 'google/nano-banana' },
-				modelInputs: {
-					mappingMode: 'defineBelow',
-					value: { prompt: 'put them side by side', image_input: ['data', 'data_1'] },
-					matchingColumns: [],
-					schema: [],
-				},
-			},
+			modelParameters(NANO_BANANA, {
+				prompt: 'put them side by side',
+				image_input: ['data', 'data_1'],
+			}),
 			{ inputItems },
 		);
 		expect(parked.status).toBe('waiting');
@@ -119,12 +115,12 @@ describe('Wait Mode: Webhook', () => {
 			version: string;
 			input: { image_input: string[] };
 		};
-		expect(body.version).toBe('google/nano-banana');
+		expect(body.version).toBe(NANO_BANANA);
 		expect(body.input.image_input).toHaveLength(2);
 		const done = await waiting.finished(executionId);
 		expect(done.status).toBe('success');
 		const [item] = done.items(NODE_NAME);
-		expect(item.json).toMatchObject({ status: 'succeeded', model: 'google/nano-banana' });
+		expect(item.json).toMatchObject({ status: 'succeeded', model: NANO_BANANA });
 		expect(item.binary?.data.mimeType).toBe('image/png');
 		expect(createRequests(server)).toHaveLength(1);
 	});

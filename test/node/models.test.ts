@@ -7,16 +7,18 @@
 import type { INodeParameters } from 'n8n-workflow';
 
 import { decodePng, makeSamplePng } from '../../tools/fake-replicate';
+import {
+	FILL_DEV,
+	FILL_DEV_LATEST,
+	FILL_DEV_OLDER,
+	FILL_PRO,
+	IDEOGRAM,
+	modelParameters,
+	NANO_BANANA,
+} from '../support/models';
 import { apiRequests, binaryItem, createRequests, runNode, useOperationServer } from './support';
 
 const server = useOperationServer();
-
-const FILL_PRO = 'black-forest-labs/flux-fill-pro';
-const FILL_DEV = 'black-forest-labs/flux-fill-dev';
-const FILL_DEV_LATEST = 'a053f84125613d83e65328a289e14eb6639e10725c243e8fb0c24128e5573f4c';
-const FILL_DEV_OLDER = 'cf33291a315758af3cb2a1378adbadbd5ec7e67e73046e1f7862f961abc03781';
-const NANO_BANANA = 'google/nano-banana';
-const IDEOGRAM = 'ideogram-ai/ideogram-v3-turbo';
 
 const photo = makeSamplePng(64, 48, 'image');
 const mask = makeSamplePng(64, 48, 'mask');
@@ -36,11 +38,7 @@ function modelNode(
 	extra: INodeParameters = {},
 	mode = 'name',
 ): INodeParameters {
-	return {
-		model: { __rl: true, mode, value: model },
-		modelInputs: { mappingMode: 'defineBelow', value: values, matchingColumns: [], schema: [] },
-		...extra,
-	} as INodeParameters;
+	return { ...modelParameters(model, values, mode), ...extra };
 }
 
 const modelReads = () =>

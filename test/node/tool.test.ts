@@ -12,6 +12,7 @@ import type { ToolCallResult } from '../harness/tool';
 import { convertDescriptionToAiTool, HarnessAgent, toolVariant } from '../harness/tool';
 import { credentialOptions, serverCredential } from '../support/credentials';
 import { useFakeReplicate } from '../support/fakeReplicate';
+import { FILL_PRO, modelParameters } from '../support/models';
 import { createRequests, CREDENTIAL_ID, startNode } from './support';
 
 const TOOL_TYPE = 'n8n-nodes-replicate-inpainting.replicateInpaintingTool';
@@ -198,20 +199,12 @@ describe('called by an agent', () => {
 
 	it("runs any model: the agent fills the mapped inputs written as $fromAI(), the model and the mapping are the workflow's", async () => {
 		const { calls } = await callTool(
-			{
-				model: { __rl: true, mode: 'name', value: 'black-forest-labs/flux-fill-pro' },
-				modelInputs: {
-					mappingMode: 'defineBelow',
-					value: {
-						prompt: FROM_AI.prompt,
-						image: FROM_AI.imageUrl,
-						mask: FROM_AI.maskUrl,
-						output_format: 'png',
-					},
-					matchingColumns: [],
-					schema: [],
-				},
-			},
+			modelParameters(FILL_PRO, {
+				prompt: FROM_AI.prompt,
+				image: FROM_AI.imageUrl,
+				mask: FROM_AI.maskUrl,
+				output_format: 'png',
+			}),
 			[
 				{
 					arguments: {
@@ -225,12 +218,10 @@ describe('called by an agent', () => {
 		expect(Object.keys(calls[0].parameters).sort()).toEqual(['imageUrl', 'maskUrl', 'prompt']);
 		expect(JSON.parse(calls[0].answer!)[0]).toMatchObject({
 			status: 'succeeded',
-			model: 'black-forest-labs/flux-fill-pro',
+			model: FILL_PRO,
 			input: { prompt: 'a lamp', output_format: 'png' },
 		});
-		expect((createRequests(server)[0].json as { version: string }).version).toBe(
-			'black-forest-labs/flux-fill-pro',
-		);
+		expect((createRequests(server)[0].json as { version: string }).version).toBe(FILL_PRO);
 	});
 
 	it('answers several outputs as one prediction with all URLs', async () => {
