@@ -56,18 +56,23 @@ const CASE4_INPUT_BYTES = 25 * MB;
 const CASE5_SCHEMA_MODELS = ['black-forest-labs/flux-fill-pro', 'black-forest-labs/flux-fill-dev'];
 const CASE_IDS = [1, 2, 3, 4, 5];
 
+/** Case 1's load; case 5 runs the same load with schema models beside the built-in one. */
+const CASE_1_LOAD = {
+	items: 40,
+	modelTimeMs: 2_000,
+	concurrency: 8,
+	honourPreferWait: true,
+	numOutputs: 1,
+	size: 512,
+	outputBytes: 0,
+};
+
 function defaultCases(): CaseDef[] {
 	return [
 		{
 			id: 1,
 			title: 'many items, the server honours Prefer: wait',
-			items: 40,
-			modelTimeMs: 2_000,
-			concurrency: 8,
-			honourPreferWait: true,
-			numOutputs: 1,
-			size: 512,
-			outputBytes: 0,
+			...CASE_1_LOAD,
 			runs: [NODE_RUN, ...BASELINES],
 		},
 		{
@@ -134,13 +139,7 @@ function defaultCases(): CaseDef[] {
 		{
 			id: 5,
 			title: "any model: a schema model through case 1's path, next to the built-in model",
-			items: 40,
-			modelTimeMs: 2_000,
-			concurrency: 8,
-			honourPreferWait: true,
-			numOutputs: 1,
-			size: 512,
-			outputBytes: 0,
+			...CASE_1_LOAD,
 			runs: [
 				{ ...NODE_RUN, label: 'node, built-in model (as case 1)' },
 				...CASE5_SCHEMA_MODELS.map(
